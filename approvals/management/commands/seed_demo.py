@@ -1,0 +1,17 @@
+"""``manage.py seed_demo``: fill an empty database with the demo world. Safe to run twice."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from portal.accounts import demo as accounts_demo
+
+
+class Command(BaseCommand):
+    help = "Create the demo organisations, people and records of DESIGN.md (idempotent)."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            accounts_demo.seed_accounts()
+        self.stdout.write(self.style.SUCCESS("Demo world ready. Every demo password is 'portal-demo':"))
+        for email, _, _, _, who in accounts_demo.PEOPLE:
+            self.stdout.write(f"  {email:<30} {who}")

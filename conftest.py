@@ -1,0 +1,151 @@
+"""Fixtures shared by every app's tests."""
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+
+from portal.celery import app as celery_app
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require_service(name, reachable, how):
+    """Skip with a clear reason when a service is absent; under CI, fail instead."""
+    if reachable:
+        return
+    message = f"{name} is not reachable: {how}"
+    if IN_CI:
+        pytest.fail(f"CI requires {message}")
+    pytest.skip(message)
+
+
+def port_open(url, default_port):
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=1
+        ):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_in_process(settings):
+    """Unit tests hash passwords cheaply and run Celery tasks in-process."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def redis_url():
+    """The Redis the integration tests use (TEST_REDIS_URL, default database 15 on localhost)."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    require_service("Redis", port_open(url, 6379), f"start Redis or set TEST_REDIS_URL (tried {url})")
+    return url
+
+
+@pytest.fixture
+def postgres_only(db):
+    from django.db import connection
+
+    require_service(
+        "PostgreSQL",
+        connection.vendor == "postgresql",
+        "this test needs PostgreSQL; run the suite with DATABASE_URL=postgres://…",
+    )
+
+
+class WorkerProcess:
+    """A real ``celery worker --pool=solo`` on Redis, consuming its own queue."""
+
+    def __init__(self, *, broker_url, queue, process, log_path):
+        self.broker_url = broker_url
+        self.queue = queue
+        self.process = process
+        self.log_path = log_path
+
+    def send(self, task_name, *args, **kwargs):
+        from kombu import Connection
+
+        with Connection(self.broker_url) as connection:
+            return celery_app.send_task(
+                task_name, args=args, kwargs=kwargs, queue=self.queue, connection=connection
+            )
+
+    def log(self):
+        return self.log_path.read_text(errors="replace")
+
+
+def database_url_for_subprocess():
+    """The test database as a URL, so that a worker process writes where the test reads."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    s = connection.settings_dict
+    auth = quote(s["USER"] or "")
+    if s.get("PASSWORD"):
+        auth += ":" + quote(s["PASSWORD"])
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_process(redis_url, transactional_db, postgres_only, tmp_path):
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    log_path = tmp_path / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_subprocess(),
+        "REDIS_URL": redis_url,
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "portal",
+                "worker",
+                "--pool=solo",
+                "-Q",
+                queue,
+                "--loglevel=INFO",
+                "--without-mingle",
+                "--without-gossip",
+                "--without-heartbeat",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    worker = WorkerProcess(broker_url=redis_url, queue=queue, process=process, log_path=log_path)
+    deadline = time.monotonic() + 60
+    while "ready." not in worker.log():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the Celery worker did not start:\n{worker.log()}")
+        time.sleep(0.2)
+    yield worker
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()

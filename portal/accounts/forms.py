@@ -1,0 +1,47 @@
+"""Sign-in and password forms keyed on the e-mail address."""
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, PasswordResetForm
+
+from portal.accounts.models import User
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """One message for a wrong password, an unknown address or a deactivated account,
+    so the form never tells an attacker which addresses have accounts."""
+
+    username = forms.EmailField(
+        label="E-mail address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True, "class": "usa-input"}),
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "class": "usa-input"}),
+    )
+    error_messages = {
+        "invalid_login": "That e-mail address and password do not match an active account. "
+        "Check both and try again, or reset your password.",
+        "inactive": "That e-mail address and password do not match an active account. "
+        "Check both and try again, or reset your password.",
+    }
+
+    def clean_username(self):
+        return self.cleaned_data["username"].strip().lower()
+
+
+class PortalPasswordResetForm(PasswordResetForm):
+    email = forms.EmailField(
+        label="E-mail address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "class": "usa-input"}),
+    )
+
+
+class AdminUserCreationForm(BaseUserCreationForm):
+    """The portal administrator's form for adding an account in the admin."""
+
+    class Meta:
+        model = User
+        fields = ["email", "full_name", "organisation", "role"]

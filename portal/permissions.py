@@ -1,0 +1,75 @@
+"""The one place where object permissions are granted, checked and used to filter.
+
+Permissions are object-level (django-guardian, with direct foreign-key tables on every
+guarded model). Services grant them when they create objects or assign officials; views,
+admin and selectors only read them through ``visible_to`` and ``get_visible_or_404``.
+
+Actions are the short Django codenames: ``view``, ``change``, ``delete`` or a custom
+one declared in a model's ``Meta.permissions``. A model-level permission never widens
+the result: filtering is strictly per object (``accept_global_perms=False``).
+Auditors and portal administrators read everything (DESIGN.md) but change nothing
+through this helper's ``view`` shortcut.
+"""
+
+from django.db.models import QuerySet
+from django.http import Http404
+from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
+
+READ_ACTIONS = {"view"}
+
+
+def codename(model, action):
+    """``view`` on ``vendors.Vendor`` becomes ``vendors.view_vendor``."""
+    if "." in action:
+        return action
+    meta = model._meta
+    return f"{meta.app_label}.{action}_{meta.model_name}"
+
+
+def _reads_everything(user, action):
+    return action in READ_ACTIONS and getattr(user, "sees_everything", False)
+
+
+def visible_to(user, queryset, action="view"):
+    """Filter ``queryset`` to the rows ``user`` holds ``action`` on. The only list filter."""
+    if not isinstance(queryset, QuerySet):
+        queryset = queryset._default_manager.all()
+    if user is None or not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    if _reads_everything(user, action):
+        return queryset
+    return get_objects_for_user(
+        user,
+        codename(queryset.model, action),
+        klass=queryset,
+        accept_global_perms=False,
+        with_superuser=False,
+    )
+
+
+def has_object_permission(user, obj, action="view"):
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if _reads_everything(user, action):
+        return True
+    return visible_to(user, type(obj)._default_manager.filter(pk=obj.pk), action).exists()
+
+
+def get_visible_or_404(user, queryset, action="view", **lookup):
+    """Fetch one object ``user`` may ``action``, or raise 404 — never 403, never a hint."""
+    visible = visible_to(user, queryset, action)
+    try:
+        return visible.get(**lookup)
+    except (visible.model.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such record.") from None
+
+
+def grant(actions, user_or_group, obj):
+    """Give ``user_or_group`` each of ``actions`` on ``obj``. Called by services only."""
+    for action in [actions] if isinstance(actions, str) else actions:
+        assign_perm(codename(type(obj), action), user_or_group, obj)
+
+
+def revoke(actions, user_or_group, obj):
+    for action in [actions] if isinstance(actions, str) else actions:
+        remove_perm(codename(type(obj), action), user_or_group, obj)

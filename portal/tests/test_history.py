@@ -1,0 +1,91 @@
+"""History rows carry the acting user and the reason: from a request, a service and a task."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from portal.accounts import services
+from portal.accounts.models import Role, User
+from portal.accounts.tasks import deactivate_dormant_accounts
+from portal.audit.history import history_rows
+from portal.tests.factories import OrganisationFactory, portal_admin, vendor_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_service_writes_history_with_actor_and_reason():
+    admin = vendor_user(Role.VENDOR_ADMIN)
+    member = services.create_member(
+        organisation=admin.organisation,
+        email="New.Person@Example.org",
+        full_name="New Person",
+        role=Role.VENDOR_VIEWER,
+        actor=admin,
+        reason="Invited to the team.",
+    )
+    services.change_role(user=member, role=Role.VENDOR_OFFICER, actor=admin, reason="Promoted to officer.")
+    latest, created = member.history.order_by("-history_id")[:2]
+    assert (created.history_user, created.history_change_reason, created.history_type) == (
+        admin,
+        "Invited to the team.",
+        "+",
+    )
+    assert (latest.history_user, latest.history_change_reason, latest.role) == (
+        admin,
+        "Promoted to officer.",
+        Role.VENDOR_OFFICER,
+    )
+    (_newest, changes), _ = history_rows(User.objects.get(pk=member.pk))
+    assert ("role", Role.VENDOR_VIEWER, Role.VENDOR_OFFICER) in changes
+    assert member.email == "new.person@example.org"
+
+
+def test_a_change_through_the_admin_records_the_signed_in_user(client):
+    admin = portal_admin()
+    target = vendor_user()
+    client.force_login(admin)
+    response = client.post(
+        f"/admin/accounts/user/{target.pk}/change/",
+        {
+            "email": target.email,
+            "full_name": "Renamed Person",
+            "organisation": target.organisation.pk,
+            "role": Role.VENDOR_VIEWER,
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    record = target.history.latest()
+    assert record.history_user == admin
+    assert record.full_name == "Renamed Person"
+    assert "admin" in record.history_change_reason
+
+
+def test_a_celery_task_writes_history_as_the_system_account():
+    dormant = vendor_user(last_login=timezone.now() - timedelta(days=120))
+    recent = vendor_user(last_login=timezone.now() - timedelta(days=3))
+    result = deactivate_dormant_accounts.delay()
+    assert result.get() == 1
+    dormant.refresh_from_db()
+    recent.refresh_from_db()
+    assert (dormant.is_active, recent.is_active) == (False, True)
+    record = dormant.history.latest()
+    assert record.history_user.email == services.SYSTEM_EMAIL
+    assert "no sign-in for 90 days" in record.history_change_reason
+
+
+def test_a_role_from_another_kind_of_organisation_is_refused():
+    from portal.errors import PortalError
+
+    organisation = OrganisationFactory()
+    with pytest.raises(PortalError, match="cannot be Agency approver"):
+        services.create_member(
+            organisation=organisation,
+            email="x@example.org",
+            full_name="X",
+            role=Role.AGENCY_APPROVER,
+            actor=None,
+            reason="test",
+        )
+    assert not User.objects.filter(email="x@example.org").exists()

@@ -1,0 +1,95 @@
+"""The one permissions helper: filtering and fetch-or-404."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.http import Http404
+
+from portal import permissions
+from portal.accounts.models import Organisation
+from portal.tests.factories import OrganisationFactory, agency_user, auditor, portal_admin, vendor_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    mine, theirs = OrganisationFactory(), OrganisationFactory()
+    user = vendor_user(organisation=mine)
+    permissions.grant("view", user, mine)
+    return user, mine, theirs
+
+
+def test_filter_keeps_only_objects_the_user_holds_a_permission_on(world):
+    user, mine, _theirs = world
+    assert list(permissions.visible_to(user, Organisation.objects.all())) == [mine]
+
+
+def test_get_or_404_returns_own_object_and_404s_on_another(world):
+    user, mine, theirs = world
+    assert permissions.get_visible_or_404(user, Organisation.objects.all(), pk=mine.pk) == mine
+    with pytest.raises(Http404):
+        permissions.get_visible_or_404(user, Organisation.objects.all(), pk=theirs.pk)
+    with pytest.raises(Http404):
+        permissions.get_visible_or_404(user, Organisation.objects.all(), pk="not-a-number")
+
+
+def test_a_model_level_permission_does_not_leak_every_row(world):
+    user, mine, _theirs = world
+    user.user_permissions.add(Permission.objects.get(codename="view_organisation"))
+    user = type(user).objects.get(pk=user.pk)  # drop the permission cache
+    assert list(permissions.visible_to(user, Organisation.objects.all())) == [mine]
+
+
+def test_superuser_flag_alone_does_not_widen_the_filter(world):
+    user, mine, _theirs = world
+    user.is_superuser = True
+    user.save()
+    assert list(permissions.visible_to(user, Organisation.objects.all())) == [mine]
+
+
+def test_group_permission_counts(world):
+    _, _mine, theirs = world
+    member = vendor_user()
+    group = Group.objects.create(name="team")
+    member.groups.add(group)
+    permissions.grant("view", group, theirs)
+    assert list(permissions.visible_to(member, Organisation.objects.all())) == [theirs]
+
+
+def test_the_view_permission_does_not_grant_change(world):
+    user, mine, _ = world
+    assert permissions.visible_to(user, Organisation.objects.all(), "change").count() == 0
+    assert permissions.has_object_permission(user, mine, "view")
+    assert not permissions.has_object_permission(user, mine, "change")
+
+
+def test_revoke_takes_the_permission_away(world):
+    user, mine, _ = world
+    permissions.revoke("view", user, mine)
+    assert permissions.visible_to(user, Organisation.objects.all()).count() == 0
+
+
+def test_auditors_and_portal_admins_read_everything_but_change_nothing(world):
+    for reader in (auditor(), portal_admin()):
+        assert (
+            permissions.visible_to(reader, Organisation.objects.all()).count() == Organisation.objects.count()
+        )
+        assert permissions.visible_to(reader, Organisation.objects.all(), "change").count() == 0
+
+
+def test_inactive_and_anonymous_users_see_nothing(world):
+    from django.contrib.auth.models import AnonymousUser
+
+    user, _, _ = world
+    user.is_active = False
+    assert permissions.visible_to(user, Organisation.objects.all()).count() == 0
+    assert permissions.visible_to(AnonymousUser(), Organisation.objects.all()).count() == 0
+
+
+def test_agency_official_without_grants_sees_nothing(world):
+    assert permissions.visible_to(agency_user(), Organisation.objects.all()).count() == 0
+
+
+def test_permissions_use_the_direct_foreign_key_table(world):
+    user, mine, _ = world
+    assert mine.organisationuserobjectpermission_set.filter(user=user).exists()

@@ -1,0 +1,12 @@
+from django.urls import include, path
+
+from portal.admin_site import admin_site
+from portal.health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("portal.accounts.urls")),
+    path("admin/", admin_site.urls),
+    path("vendor/", include("vendors.urls")),
+    path("", include("portal.accounts.root_urls")),
+]
