@@ -221,3 +221,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 60 * 60,
     },
 }
+
+# Panels on the vendor dashboard, contributed by apps that the registry may not import
+# (dotted paths to callables taking the request and returning a dict with "template" and
+# "context", or None to show nothing).
+VENDOR_DASHBOARD_PANELS = env.list("VENDOR_DASHBOARD_PANELS", default=[])

@@ -7,6 +7,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("portal.accounts.urls")),
     path("admin/", admin_site.urls),
+    path("notifications/", include("portal.notifications.urls")),
+    path("vendor/requests/", include("approvals.urls_vendor")),
     path("vendor/", include("vendors.urls")),
     path("", include("portal.accounts.root_urls")),
 ]

@@ -3,7 +3,9 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from approvals import demo as approvals_demo
 from portal.accounts import demo as accounts_demo
+from vendors import demo as vendors_demo
 
 
 class Command(BaseCommand):
@@ -11,7 +13,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         with transaction.atomic():
-            accounts_demo.seed_accounts()
+            organisations = accounts_demo.seed_accounts()
+            vendors_demo.seed_vendors(organisations)
+            approvals_demo.seed_approvals(organisations)
         self.stdout.write(self.style.SUCCESS("Demo world ready. Every demo password is 'portal-demo':"))
         for email, _, _, _, who in accounts_demo.PEOPLE:
             self.stdout.write(f"  {email:<30} {who}")

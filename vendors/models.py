@@ -1,0 +1,368 @@
+"""The registry: vendors, their frontier models, partner customers and evidence.
+
+Object permissions are granted to three groups per vendor, created with the vendor:
+``members_group`` (every member: view), ``editors_group`` (admins and officers: change)
+and ``admins_group`` (admins: manage the team and the profile). Agencies get ``view`` on
+the records a referral concerns, granted to their officials' group by the review service.
+"""
+
+import math
+import re
+import unicodedata
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from simple_history.models import HistoricalRecords
+
+from portal.accounts.models import Organisation
+from vendors.choices import COUNTRY_CHOICES, COUNTRY_NAMES, CRITICAL_INFRASTRUCTURE_SECTORS, Sector
+
+
+class Vendor(models.Model):
+    """A company that builds frontier models and files access requests."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUPPLY_CHAIN_RISK = "supply_chain_risk", "Designated supply-chain risk"
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.PROTECT, related_name="vendor")
+    legal_name = models.CharField(max_length=200)
+    registration_ids = models.CharField(
+        max_length=500, blank=True, help_text="For example EIN, UEI or company registration numbers."
+    )
+    primary_contact_name = models.CharField(max_length=200, blank=True)
+    primary_contact_email = models.EmailField(blank=True)
+    primary_contact_phone = models.CharField(max_length=40, blank=True)
+    status = models.CharField(max_length=30, choices=Status.choices, default=Status.ACTIVE)
+    designated_at = models.DateTimeField(null=True, blank=True)
+    designated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    designation_legal_basis = models.TextField(blank=True)
+    members_group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="vendor_members")
+    editors_group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="vendor_editors")
+    admins_group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="vendor_admins")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["legal_name"]
+
+    def __str__(self):
+        return self.legal_name
+
+    @property
+    def is_supply_chain_risk(self):
+        return self.status == self.Status.SUPPLY_CHAIN_RISK
+
+
+class VendorUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Vendor, on_delete=models.CASCADE)
+
+
+class VendorGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Vendor, on_delete=models.CASCADE)
+
+
+class FrontierModel(models.Model):
+    """A model a vendor built, with what is known about its capability and evaluation."""
+
+    class ReleasePhase(models.TextChoices):
+        REGISTERED = "registered", "Registered"
+        IN_REVIEW = "in_review", "In pre-release review"
+        LIMITED_PREVIEW = "limited_preview", "Limited preview"
+        GENERAL_AVAILABILITY = "general_availability", "General availability"
+        SUSPENDED = "suspended", "Suspended (pulled offline)"
+        WITHDRAWN = "withdrawn", "Withdrawn by the vendor"
+
+    PHASE_EXPLANATIONS = {
+        ReleasePhase.REGISTERED: "Registered with the portal. Submit it for pre-release review before "
+        "any partner customer can be cleared for it.",
+        ReleasePhase.IN_REVIEW: "Under pre-release cybersecurity review by the agencies.",
+        ReleasePhase.LIMITED_PREVIEW: "Cleared for limited preview: each partner customer needs its own "
+        "access request and grant.",
+        ReleasePhase.GENERAL_AVAILABILITY: "Cleared for general availability.",
+        ReleasePhase.SUSPENDED: "Pulled offline by an enforcement action; every grant for it is suspended.",
+        ReleasePhase.WITHDRAWN: "Withdrawn by the vendor; no new requests can be filed for it.",
+    }
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="frontier_models")
+    name = models.CharField(max_length=200)
+    version = models.CharField(max_length=50)
+    description = models.TextField(blank=True)
+    training_compute_flop = models.FloatField(
+        "training compute (FLOP)", help_text="Total training compute, for example 3.2e26."
+    )
+    capability_summary = models.TextField(blank=True)
+    cyber_evaluation_summary = models.TextField("cyber-evaluation summary", blank=True)
+    release_phase = models.CharField(
+        max_length=30, choices=ReleasePhase.choices, default=ReleasePhase.REGISTERED
+    )
+    designated_frontier = models.BooleanField(
+        default=False, help_text="Designated frontier by an agency regardless of its training compute."
+    )
+    preview_customer_cap = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Most partner customers that may be cleared in limited preview."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                "vendor", Lower("name"), Lower("version"), name="frontier_model_unique_version"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(training_compute_flop__gte=0), name="frontier_model_compute_gte_0"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} {self.version}"
+
+    @property
+    def compute_threshold(self):
+        return settings.FRONTIER_COMPUTE_THRESHOLD_FLOP
+
+    @property
+    def is_frontier(self):
+        return self.designated_frontier or self.training_compute_flop >= self.compute_threshold
+
+    @property
+    def frontier_reason(self):
+        """Why the portal treats the model as frontier or not, in a sentence."""
+        compute = format_flop(self.training_compute_flop)
+        threshold = format_flop(self.compute_threshold)
+        if self.training_compute_flop >= self.compute_threshold:
+            return (
+                f"Frontier: its training compute of {compute} FLOP reaches the threshold of {threshold} FLOP."
+            )
+        if self.designated_frontier:
+            return (
+                f"Frontier: designated so by an agency, although its training compute of {compute} FLOP "
+                f"is below the threshold of {threshold} FLOP."
+            )
+        return f"Not frontier: its training compute of {compute} FLOP is below the threshold of {threshold} FLOP."
+
+    @property
+    def phase_explanation(self):
+        return self.PHASE_EXPLANATIONS[self.ReleasePhase(self.release_phase)]
+
+
+class FrontierModelUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(FrontierModel, on_delete=models.CASCADE)
+
+
+class FrontierModelGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(FrontierModel, on_delete=models.CASCADE)
+
+
+def normalise_name(name):
+    """Case, accents, punctuation, spacing and common legal suffixes do not make a new customer."""
+    text = unicodedata.normalize("NFKD", name or "")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    text = re.sub(r"[^\w\s]", " ", text)
+    words = text.split()
+    suffixes = {
+        "inc",
+        "incorporated",
+        "llc",
+        "ltd",
+        "limited",
+        "corp",
+        "corporation",
+        "co",
+        "gmbh",
+        "plc",
+        "sa",
+        "ag",
+    }
+    while words and words[-1] in suffixes:
+        words.pop()
+    return " ".join(words)
+
+
+class PartnerCustomer(models.Model):
+    """An organisation a vendor wants to give preview access to one of its models."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="partner_customers")
+    legal_name = models.CharField(max_length=200)
+    normalised_name = models.CharField(max_length=200, editable=False)
+    country = models.CharField(max_length=2, choices=COUNTRY_CHOICES, help_text="ISO 3166-1 country.")
+    sector = models.CharField(max_length=40, choices=Sector.choices)
+    registration_id = models.CharField(max_length=100, blank=True)
+    intended_use = models.TextField()
+    security_contact_name = models.CharField(max_length=200)
+    security_contact_email = models.EmailField()
+    attestation = models.BooleanField(
+        default=False,
+        help_text="The vendor attests that the customer is who it says it is and that the intended use is "
+        "accurately described.",
+    )
+    attested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    attested_at = models.DateTimeField(null=True, blank=True)
+    identity_frozen_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the customer first appears in a submitted request."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["legal_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vendor", "normalised_name", "country"], name="partner_customer_unique_per_vendor"
+            ),
+        ]
+
+    def __str__(self):
+        return self.legal_name
+
+    def save(self, *args, **kwargs):
+        self.normalised_name = normalise_name(self.legal_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "legal_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "normalised_name"}
+        super().save(*args, **kwargs)
+
+    @property
+    def country_name(self):
+        return COUNTRY_NAMES.get(self.country, self.country)
+
+    @property
+    def is_critical_infrastructure(self):
+        return self.sector in CRITICAL_INFRASTRUCTURE_SECTORS
+
+    @property
+    def identity_frozen(self):
+        return self.identity_frozen_at is not None
+
+
+class PartnerCustomerUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(PartnerCustomer, on_delete=models.CASCADE)
+
+
+class PartnerCustomerGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(PartnerCustomer, on_delete=models.CASCADE)
+
+
+class EvidenceDocument(models.Model):
+    """A model card, evaluation or red-team report, or other evidence, attached to a model or a
+    customer. Stored outside the web root; served only through a permission-checking view."""
+
+    class Kind(models.TextChoices):
+        MODEL_CARD = "model_card", "Model card"
+        EVALUATION_REPORT = "evaluation_report", "Evaluation report"
+        RED_TEAM_REPORT = "red_team_report", "Red-team report"
+        CUSTOMER_ATTESTATION = "customer_attestation", "Customer attestation"
+        OTHER = "other", "Other"
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="evidence_documents")
+    frontier_model = models.ForeignKey(
+        FrontierModel, null=True, blank=True, on_delete=models.PROTECT, related_name="evidence_documents"
+    )
+    partner_customer = models.ForeignKey(
+        PartnerCustomer, null=True, blank=True, on_delete=models.PROTECT, related_name="evidence_documents"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    file = models.FileField(upload_to="evidence/%Y/%m/", max_length=300)
+    original_filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size_bytes = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(frontier_model__isnull=False, partner_customer__isnull=True)
+                    | models.Q(frontier_model__isnull=True, partner_customer__isnull=False)
+                ),
+                name="evidence_attached_to_exactly_one",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class EvidenceDocumentUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(EvidenceDocument, on_delete=models.CASCADE)
+
+
+class EvidenceDocumentGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(EvidenceDocument, on_delete=models.CASCADE)
+
+
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+_FLOP_PATTERNS = [
+    re.compile(r"^(?P<m>[0-9]*\.?[0-9]+)\s*(?:e|E)\s*\+?(?P<e>-?[0-9]+)$"),
+    re.compile(
+        r"^(?P<m>[0-9]*\.?[0-9]+)\s*(?:[x×*·]|\\times)\s*10\s*(?:\^|\*\*)?\s*\(?\+?(?P<e>-?[0-9]+)\)?$"
+    ),
+    re.compile(r"^10\s*(?:\^|\*\*)\s*\(?\+?(?P<e>-?[0-9]+)\)?$"),
+    re.compile(r"^(?P<m>[0-9]+(?:\.[0-9]+)?)$"),
+]
+
+
+def parse_flop(text):
+    """Read training compute the way people write it: ``3.2e26``, ``3.2 × 10^26``, ``3.2x10²⁶``,
+    ``10^26`` or plain digits with separators. Raises ``ValueError`` with a message for the user."""
+    raw = (text or "").strip()
+    if not raw:
+        raise ValueError("Enter the training compute in FLOP, for example 3.2e26 or 3.2 × 10^26.")
+    cleaned = raw.replace(",", "").replace("_", "").replace("\u202f", "").replace("\u2009", "")
+    cleaned = re.sub(r"10([⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)", lambda m: "10^" + m.group(1).translate(_SUPERSCRIPTS), cleaned)
+    cleaned = re.sub(r"\s*FLOPs?$", "", cleaned, flags=re.IGNORECASE)
+    for pattern in _FLOP_PATTERNS:
+        match = pattern.match(cleaned)
+        if match:
+            groups = match.groupdict()
+            mantissa = float(groups.get("m") or 1)
+            exponent = int(groups.get("e") or 0)
+            if abs(exponent) > 60:
+                break
+            value = mantissa * 10.0**exponent
+            if not math.isfinite(value) or value < 0:
+                break
+            return value
+    raise ValueError(
+        f"“{raw[:40]}” is not a number of FLOP the portal can read. Write it like 3.2e26 or 3.2 × 10^26."
+    )
+
+
+def format_flop(value):
+    """Show compute back the way it is written: ``3.2 × 10^26``."""
+    if value is None:
+        return ""
+    if value == 0:
+        return "0"
+    exponent = math.floor(math.log10(abs(value)))
+    mantissa = value / 10**exponent
+    if round(mantissa, 3) >= 10:
+        mantissa /= 10
+        exponent += 1
+    mantissa_text = f"{mantissa:.3f}".rstrip("0").rstrip(".")
+    if exponent < 4:
+        return f"{value:,.0f}"
+    return f"{mantissa_text} × 10^{exponent}"
