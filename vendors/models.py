@@ -151,7 +151,7 @@ class FrontierModel(models.Model):
                 f"Frontier: designated so by an agency, although its training compute of {compute} FLOP "
                 f"is below the threshold of {threshold} FLOP."
             )
-        return f"Not frontier: its training compute of {compute} FLOP is below the {threshold} FLOP threshold."
+        return f"Not frontier: training compute of {compute} FLOP is under the {threshold} FLOP threshold."
 
     @property
     def phase_explanation(self):
