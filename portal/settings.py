@@ -83,6 +83,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.portal",
             ],
+            "builtins": [
+                "portal.templatetags.portal_tags",
+            ],
         },
     },
 ]
