@@ -19,6 +19,7 @@ class PortalAdminSite(admin.AdminSite):
     site_title = "Frontier Access Portal"
     index_title = "Dashboard"
     enable_nav_sidebar = True
+    site_url = None  # officials have no other side of the portal to go to
 
     def has_permission(self, request):
         user = request.user
