@@ -51,6 +51,10 @@ class Vendor(models.Model):
 
     class Meta:
         ordering = ["legal_name"]
+        permissions = [
+            ("contribute_vendor", "Register models, partner customers and evidence for the vendor"),
+            ("manage_team_vendor", "Manage the vendor's team"),
+        ]
 
     def __str__(self):
         return self.legal_name
@@ -312,6 +316,46 @@ class EvidenceDocumentUserObjectPermission(UserObjectPermissionBase):
 
 class EvidenceDocumentGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(EvidenceDocument, on_delete=models.CASCADE)
+
+
+class CustomerImport(models.Model):
+    """One CSV upload of partner customers: previewed first, then imported all at once or not at all.
+
+    The uploaded file is kept (outside the web root) between the preview and the confirmation, so
+    the confirmation re-reads and re-checks exactly what was previewed.
+    """
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", "Checked, waiting for confirmation"
+        IMPORTED = "imported", "Imported"
+        REJECTED = "rejected", "Rejected"
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="customer_imports")
+    file = models.FileField(upload_to="imports/%Y/%m/", max_length=300)
+    original_filename = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PREVIEWED)
+    total_rows = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="[row number, message] for each bad row.")
+    imported_count = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.original_filename} ({self.get_status_display()})"
+
+
+class CustomerImportUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(CustomerImport, on_delete=models.CASCADE)
+
+
+class CustomerImportGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(CustomerImport, on_delete=models.CASCADE)
 
 
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")

@@ -1,0 +1,105 @@
+"""Checking uploaded documents and serving them back.
+
+Evidence files are PDF or plain text only. The type is decided from the content, never from
+the name or the browser's claimed type: a PDF starts with ``%PDF-``; text is valid UTF-8
+without NUL bytes. Files are stored with Django's default storage under ``MEDIA_ROOT``, which
+no URL serves; they leave only through :func:`document_response`, called by views that have
+already checked permission with ``get_visible_or_404``.
+"""
+
+import codecs
+import hashlib
+import os
+
+from django.http import FileResponse, Http404
+
+from portal.errors import PortalError
+
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+PDF = "application/pdf"
+TEXT = "text/plain"
+_TEXT_SNIFF_BYTES = 1024 * 1024
+
+
+def _megabytes(size):
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def validate_document(uploaded_file, *, field="file"):
+    """Check an uploaded document; return ``(content_type, sha256, size)``.
+
+    Raises ``PortalError`` (on ``field``) for an empty file, one over the size limit, or one
+    whose content is neither a PDF nor UTF-8 text, whatever its name says.
+    """
+    if uploaded_file is None:
+        raise PortalError("Choose a file to upload.", field=field)
+    size = uploaded_file.size or 0
+    if size == 0:
+        raise PortalError("The file is empty. Choose a PDF or a plain-text file.", field=field)
+    if size > MAX_DOCUMENT_BYTES:
+        raise PortalError(
+            f"The file is {_megabytes(size)}; documents can be at most {_megabytes(MAX_DOCUMENT_BYTES)}. "
+            "Split it or compress it and try again.",
+            field=field,
+        )
+    digest = hashlib.sha256()
+    head = b""
+    text_ok = True
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    uploaded_file.seek(0)
+    for chunk in uploaded_file.chunks():
+        digest.update(chunk)
+        if len(head) < _TEXT_SNIFF_BYTES:
+            head += chunk[: _TEXT_SNIFF_BYTES - len(head)]
+        if text_ok:
+            if b"\x00" in chunk:
+                text_ok = False
+            else:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    text_ok = False
+    if text_ok:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            text_ok = False
+    uploaded_file.seek(0)
+    if head.startswith(b"%PDF-"):
+        content_type = PDF
+    elif text_ok:
+        content_type = TEXT
+    else:
+        name = getattr(uploaded_file, "name", "") or "The file"
+        raise PortalError(
+            f"{os.path.basename(name)} is not a PDF or a plain-text (UTF-8) file, whatever its name says. "
+            "Upload the document as a PDF or as plain text.",
+            field=field,
+        )
+    return content_type, digest.hexdigest(), size
+
+
+def safe_download_name(name, content_type):
+    """A file name for Content-Disposition: no path, no control characters, the right extension."""
+    base = os.path.basename(name or "document").replace('"', "").strip() or "document"
+    base = "".join(ch for ch in base if ch.isprintable())
+    stem, _ = os.path.splitext(base)
+    return f"{stem or 'document'}{'.pdf' if content_type == PDF else '.txt'}"
+
+
+def document_response(file_field, *, filename, content_type):
+    """Send a stored document as a download, never rendered inline by the browser."""
+    try:
+        handle = file_field.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404("The document's file is missing.") from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=safe_download_name(filename, content_type),
+        content_type=content_type if content_type in {PDF, TEXT} else "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
