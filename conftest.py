@@ -42,6 +42,9 @@ def _fast_and_in_process(settings):
     }
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
+    from django.core.cache import cache
+
+    cache.clear()  # sign-in throttle counters must not leak between tests
     yield
     celery_app.conf.task_always_eager = previous
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from portal.accounts.forms import AdminUserCreationForm
-from portal.accounts.models import STAFF_ROLES, Organisation, User
+from portal.accounts.models import STAFF_ROLES, Organisation, SignInEvent, User
 from portal.admin import PortalModelAdmin
 from portal.admin_site import admin_site
 from portal.audit.history import stamp
@@ -67,3 +67,29 @@ class UserAdmin(PortalModelAdmin, DjangoUserAdmin):
         obj.is_staff = obj.role in STAFF_ROLES
         stamp(obj, actor=request.user, reason="Account changed in the admin by a portal administrator.")
         super().save_model(request, obj, form, change)
+
+
+@admin.register(SignInEvent, site=admin_site)
+class SignInEventAdmin(admin.ModelAdmin):
+    """Append-only: auditors and portal administrators read it; nobody edits it."""
+
+    list_display = ["at", "email", "outcome", "ip_address", "user"]
+    list_filter = ["outcome"]
+    search_fields = ["email", "ip_address"]
+    list_select_related = ["user"]
+    date_hierarchy = "at"
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.sees_everything
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

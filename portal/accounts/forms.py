@@ -3,7 +3,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, PasswordResetForm
 
-from portal.accounts.models import User
+from portal.accounts import throttle
+from portal.accounts.models import SignInEvent, User
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -29,6 +30,21 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean_username(self):
         return self.cleaned_data["username"].strip().lower()
+
+    def clean(self):
+        email = self.cleaned_data.get("username")
+        if email and self.request is not None and throttle.is_locked(email, throttle.client_ip(self.request)):
+            SignInEvent.objects.create(
+                email=email,
+                outcome=SignInEvent.Outcome.LOCKED_OUT,
+                ip_address=throttle.client_ip(self.request),
+                user_agent=self.request.META.get("HTTP_USER_AGENT", "")[:300],
+            )
+            raise forms.ValidationError(
+                "Too many failed sign-ins. Wait 15 minutes and try again, or reset your password.",
+                code="locked",
+            )
+        return super().clean()
 
 
 class PortalPasswordResetForm(PasswordResetForm):

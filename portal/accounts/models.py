@@ -170,3 +170,28 @@ class User(AbstractBaseUser, PermissionsMixin):
     def home_url(self):
         """Where the user lands after signing in."""
         return "/vendor/" if self.is_vendor_member else "/admin/"
+
+
+class SignInEvent(models.Model):
+    """An append-only record of every sign-in, failed sign-in, lockout and sign-out (NIST AU-2)."""
+
+    class Outcome(models.TextChoices):
+        SIGNED_IN = "signed_in", "Signed in"
+        FAILED = "failed", "Failed sign-in"
+        LOCKED_OUT = "locked_out", "Refused: too many failures"
+        SIGNED_OUT = "signed_out", "Signed out"
+
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="sign_in_events"
+    )
+    email = models.CharField(max_length=254, help_text="The address typed, as typed (lower-cased).")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()}: {self.email} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,77 @@
+"""Sign-in throttling, sign-in records and security headers."""
+
+import pytest
+
+from portal.accounts.models import SignInEvent
+from portal.tests.factories import PASSWORD, auditor, vendor_user
+
+pytestmark = pytest.mark.django_db
+
+LOCKED = "Too many failed sign-ins"
+
+
+def attempt(client, email, password):
+    return client.post("/accounts/login/", {"username": email, "password": password})
+
+
+def test_five_failures_lock_the_address_even_with_the_right_password(client):
+    user = vendor_user()
+    for _ in range(5):
+        assert LOCKED not in attempt(client, user.email, "wrong").content.decode()
+    response = attempt(client, user.email, PASSWORD)
+    assert response.status_code == 200
+    assert LOCKED in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert SignInEvent.objects.filter(email=user.email, outcome="locked_out").count() == 1
+
+
+def test_unknown_addresses_lock_the_same_way_so_nothing_is_revealed(client):
+    for _ in range(5):
+        attempt(client, "nobody@example.org", "wrong")
+    assert LOCKED in attempt(client, "nobody@example.org", "wrong").content.decode()
+
+
+def test_a_success_before_the_limit_clears_the_count(client):
+    user = vendor_user()
+    for _ in range(4):
+        attempt(client, user.email, "wrong")
+    assert attempt(client, user.email, PASSWORD).status_code == 302
+    client.logout()
+    for _ in range(4):
+        attempt(client, user.email, "wrong")
+    assert attempt(client, user.email, PASSWORD).status_code == 302
+
+
+def test_sign_in_sign_out_and_failures_are_recorded(client):
+    user = vendor_user()
+    attempt(client, user.email, "wrong")
+    attempt(client, user.email, PASSWORD)
+    client.post("/accounts/logout/")
+    outcomes = list(
+        SignInEvent.objects.filter(email=user.email).order_by("at", "id").values_list("outcome", flat=True)
+    )
+    assert outcomes == ["failed", "signed_in", "signed_out"]
+    assert SignInEvent.objects.filter(
+        email=user.email, outcome="signed_in", user=user, ip_address="127.0.0.1"
+    ).exists()
+
+
+def test_sign_in_records_are_read_only_for_the_auditor_and_hidden_from_officials(client):
+    vendor = vendor_user()
+    attempt(client, vendor.email, PASSWORD)
+    client.logout()
+    client.force_login(auditor())
+    page = client.get("/admin/accounts/signinevent/")
+    assert page.status_code == 200
+    assert vendor.email in page.content.decode()
+    assert client.get("/admin/accounts/signinevent/add/").status_code == 403
+
+
+def test_pages_carry_a_strict_content_security_policy(client):
+    response = client.get("/accounts/login/")
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
