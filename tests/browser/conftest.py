@@ -75,3 +75,21 @@ def sign_in(page, email, password):
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def assert_accessible(page, name=None):
+    """axe-core on the current page: no serious or critical WCAG 2.1 A/AA violations."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(
+        page,
+        options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}},
+    )
+    serious = [v for v in results.response["violations"] if v["impact"] in {"serious", "critical"}]
+    if serious:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"A11Y-{name or 'page'}.png"), full_page=True)
+    details = [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]}" for v in serious
+    ]
+    assert not serious, f"accessibility violations on {page.url}:\n" + "\n".join(details)
