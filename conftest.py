@@ -15,7 +15,7 @@ def require_service(name, reachable, how):
     """Skip with a clear reason when a service is absent; under CI, fail instead."""
     if reachable:
         return
-    message = f"{name} is not reachable: {how}"
+    message = f"{name} is not available: {how}"
     if IN_CI:
         pytest.fail(f"CI requires {message}")
     pytest.skip(message)
@@ -62,9 +62,9 @@ def postgres_only(db):
     from django.db import connection
 
     require_service(
-        "PostgreSQL",
+        "A PostgreSQL test database",
         connection.vendor == "postgresql",
-        "this test needs PostgreSQL; run the suite with DATABASE_URL=postgres://…",
+        "this test needs it; run the suite with DATABASE_URL=postgres://…",
     )
 
 
