@@ -224,9 +224,30 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.deactivate_dormant_accounts",
         "schedule": 24 * 60 * 60,
     },
+    "notifications-sweep-outbox": {
+        "task": "notifications.sweep_outbox",
+        "schedule": 60,
+    },
+    "notifications-send-digests": {
+        "task": "notifications.send_digests",
+        "schedule": 60 * 60,
+    },
 }
 
 # Panels on the vendor dashboard, contributed by apps that the registry may not import
 # (dotted paths to callables taking the request and returning a dict with "template" and
 # "context", or None to show nothing).
 VENDOR_DASHBOARD_PANELS = env.list("VENDOR_DASHBOARD_PANELS", default=[])
+
+# Notifications (portal/notifications): retries, outbox sweep and the daily digest.
+# A failed send is retried after BASE × 2^(attempt-1) seconds (capped at MAX) until
+# MAX_ATTEMPTS, then it is marked failed for a portal administrator to retry. The sweep
+# (every minute) re-queues pending rows left for SWEEP_PENDING_AFTER seconds and gives back
+# rows held "sending" for longer than SENDING_LEASE seconds by a worker that died.
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=8)
+NOTIFICATIONS_RETRY_BACKOFF_BASE = env.float("NOTIFICATIONS_RETRY_BACKOFF_BASE", default=30.0)
+NOTIFICATIONS_RETRY_BACKOFF_MAX = env.float("NOTIFICATIONS_RETRY_BACKOFF_MAX", default=3600.0)
+NOTIFICATIONS_SWEEP_PENDING_AFTER = env.int("NOTIFICATIONS_SWEEP_PENDING_AFTER", default=300)
+NOTIFICATIONS_SENDING_LEASE = env.int("NOTIFICATIONS_SENDING_LEASE", default=900)
+NOTIFICATIONS_SWEEP_BATCH = env.int("NOTIFICATIONS_SWEEP_BATCH", default=500)
+NOTIFICATIONS_DIGEST_HOUR = env.int("NOTIFICATIONS_DIGEST_HOUR", default=7)

@@ -1,44 +1,39 @@
-"""Sending outbox rows. Idempotent: a row is claimed before it is sent and sent once."""
+"""Celery tasks for the outbox. Thin: each calls a service in ``services.py``."""
+
+import logging
 
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
-from django.utils import timezone
 
-from portal.notifications.models import Notification
+from portal.notifications import services
+
+logger = logging.getLogger(__name__)
 
 
-@shared_task(name="notifications.send_notification", bind=True, max_retries=8)
+@shared_task(name="notifications.send_notification", bind=True, max_retries=None, acks_late=True)
 def send_notification(self, notification_id):
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(skip_locked=True)
-            .select_related("recipient")
-            .filter(pk=notification_id, status=Notification.Status.PENDING)
-            .first()
-        )
-        if notification is None:
-            return "skipped"
-        notification.status = Notification.Status.SENDING
-        notification.claimed_at = timezone.now()
-        notification.attempts += 1
-        notification.save(update_fields=["status", "claimed_at", "attempts"])
-    try:
-        message = EmailMultiAlternatives(
-            subject=notification.subject,
-            body=notification.body
-            + (f"\n\n{settings.PORTAL_BASE_URL}{notification.link}" if notification.link else ""),
-            to=[notification.recipient.email],
-            headers={"X-Portal-Notification": notification.idempotency_key},
-        )
-        message.send()
-    except Exception as exc:
-        Notification.objects.filter(pk=notification.pk).update(
-            status=Notification.Status.PENDING, last_error=f"{type(exc).__name__}: {exc}"[:2000]
-        )
-        raise self.retry(exc=exc, countdown=min(2**notification.attempts * 30, 3600)) from exc
-    Notification.objects.filter(pk=notification.pk).update(
-        status=Notification.Status.SENT, sent_at=timezone.now()
-    )
-    return "sent"
+    """Send one outbox row. Idempotent: a duplicated or retried delivery sends nothing twice.
+
+    On a temporary failure the row goes back to ``pending`` with its next attempt time and
+    the task retries after the backoff. In the in-process (eager) mode there is no retry
+    here — Celery would retry at once, in the caller's request — so the row simply waits
+    for the sweep (``manage.py sweep_outbox`` or the beat job).
+    """
+    result, countdown = services.send_notification(notification_id=notification_id)
+    if result == services.SendResult.RETRY and not self.request.is_eager:
+        try:
+            raise self.retry(countdown=countdown)
+        except self.MaxRetriesExceededError:  # pragma: no cover - max_retries is None
+            return result
+    return result
+
+
+@shared_task(name="notifications.sweep_outbox")
+def sweep_outbox():
+    """Beat job: re-queue rows never picked up, reclaim rows of dead workers, fail the hopeless."""
+    return services.sweep_outbox()
+
+
+@shared_task(name="notifications.send_digests")
+def send_digests():
+    """Beat job (hourly): the daily digest of held routine notifications, once a day per person."""
+    return services.send_digests()
