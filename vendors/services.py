@@ -5,6 +5,7 @@ history with the actor and a reason, and grants object permissions on what it cr
 ``view`` to the vendor's ``members_group`` and ``change`` to its ``editors_group``.
 """
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
@@ -280,6 +281,7 @@ def invite_member(*, vendor, email, full_name, role, actor, reason=""):
             "inviter": actor.full_name or actor.email,
             "role": Role(role).label,
             "set_password_link": link,
+            "base_url": settings.PORTAL_BASE_URL,
         },
         link=link,
         key=f"user:{member.pk}:{timezone.now().timestamp():.0f}",
@@ -781,11 +783,9 @@ def check_customer_rows(vendor, rows):
     errors = []
     for row in rows:
         number = row.get("row")
-        if row.get("problems"):
-            errors.extend((number, p) for p in row["problems"])
-            continue
         cleaned, problems = clean_customer_fields(row)
-        if problems:
+        if row.get("problems") or problems:
+            errors.extend((number, message) for message in row.get("problems", []))
             errors.extend((number, message) for _, message in problems)
             continue
         key = (normalise_name(cleaned["legal_name"]), cleaned["country"])
@@ -806,3 +806,82 @@ def check_customer_rows(vendor, rows):
         seen[key] = number
         checked.append((cleaned, bool(row.get("attestation"))))
     return checked, errors
+
+
+MAX_LISTED_IMPORT_ERRORS = 2000
+
+
+@transaction.atomic
+def preview_customer_import(*, vendor, uploaded_file, actor):
+    """Read and check an uploaded CSV without importing; keep the file for the confirmation.
+
+    A file that cannot be read at all raises ``PortalError`` and leaves nothing behind; a
+    readable file gives a ``CustomerImport`` listing every bad row (none means it can be imported).
+    """
+    import hashlib
+
+    from vendors.imports import read_customer_csv
+    from vendors.models import CustomerImport
+
+    vendor = Vendor.objects.get(pk=vendor.pk)
+    _require_editor(actor, vendor)
+    rows = read_customer_csv(uploaded_file)
+    _, errors = check_customer_rows(vendor, rows)
+    uploaded_file.seek(0)
+    digest = hashlib.sha256()
+    for chunk in uploaded_file.chunks():
+        digest.update(chunk)
+    uploaded_file.seek(0)
+    customer_import = CustomerImport(
+        vendor=vendor,
+        original_filename=(getattr(uploaded_file, "name", "") or "customers.csv").rsplit("/", 1)[-1][:255],
+        sha256=digest.hexdigest(),
+        total_rows=len(rows),
+        error_count=len({row for row, _ in errors}),
+        errors=[[row, message] for row, message in errors[:MAX_LISTED_IMPORT_ERRORS]],
+        uploaded_by=actor,
+        status=CustomerImport.Status.PREVIEWED if not errors else CustomerImport.Status.REJECTED,
+    )
+    if not errors:
+        customer_import.file.save(f"{customer_import.sha256[:16]}.csv", uploaded_file, save=False)
+    customer_import.save()
+    grant("view", actor, customer_import)
+    if not errors:
+        grant("change", actor, customer_import)
+    return customer_import
+
+
+def confirm_customer_import(*, customer_import, actor):
+    """Import a previewed file, all rows or none, re-checking it against the registry as it is now."""
+    from vendors.imports import read_customer_csv
+    from vendors.models import CustomerImport
+
+    with transaction.atomic():
+        locked = (
+            CustomerImport.objects.select_for_update().select_related("vendor").get(pk=customer_import.pk)
+        )
+        if not has_object_permission(actor, locked, "change"):
+            raise PortalError("Only the person who uploaded this file may import it.")
+        if locked.status == CustomerImport.Status.IMPORTED:
+            raise PortalError(f"This file was already imported ({locked.imported_count} customers).")
+        if locked.status != CustomerImport.Status.PREVIEWED:
+            raise PortalError("This file has rows that need fixing; fix them and upload it again.")
+        try:
+            locked.file.open("rb")
+        except (FileNotFoundError, OSError, ValueError):
+            raise PortalError("The uploaded file is no longer available; upload it again.") from None
+        try:
+            rows = read_customer_csv(locked.file)
+        finally:
+            locked.file.close()
+        created = import_partner_customers(
+            vendor=locked.vendor,
+            rows=rows,
+            actor=actor,
+            reason=f"Imported from {locked.original_filename}",
+        )
+        locked.status = CustomerImport.Status.IMPORTED
+        locked.imported_count = len(created)
+        locked.imported_at = timezone.now()
+        locked.save(update_fields=["status", "imported_count", "imported_at"])
+        return locked, created

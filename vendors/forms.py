@@ -1,0 +1,201 @@
+"""Forms of the vendor pages: parse and check what was typed; the services decide."""
+
+from django import forms
+
+from portal.accounts.models import VENDOR_ROLES, Role
+from vendors.choices import COUNTRY_CHOICES, Sector
+from vendors.models import EvidenceDocument, FrontierModel, Vendor, format_flop, parse_flop
+
+BLANK = [("", "- Select -")]
+VENDOR_ROLE_CHOICES = [(r.value, r.label) for r in Role if r in VENDOR_ROLES]
+
+
+class USWDSMixin:
+    """Give every widget its USWDS class, and mark fields with errors."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "usa-checkbox__input"
+            elif isinstance(widget, forms.Select):
+                css = "usa-select"
+            elif isinstance(widget, forms.Textarea):
+                css = "usa-textarea"
+            elif isinstance(widget, forms.ClearableFileInput | forms.FileInput):
+                css = "usa-file-input"
+            else:
+                css = "usa-input"
+            widget.attrs["class"] = css
+            if field.help_text:
+                widget.attrs["aria-describedby"] = f"id_{name}-hint"
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                if "usa-input--error" not in widget.attrs.get("class", ""):
+                    widget.attrs["class"] = widget.attrs.get("class", "") + " usa-input--error"
+                widget.attrs["aria-invalid"] = "true"
+
+
+def _text(max_length, label=None, required=True, help_text="", rows=None):
+    kwargs = {"max_length": max_length, "required": required, "help_text": help_text}
+    if label:
+        kwargs["label"] = label
+    if rows:
+        kwargs["widget"] = forms.Textarea(attrs={"rows": rows})
+    return forms.CharField(**kwargs)
+
+
+REASON_HELP = "Shown in the record's history. Optional."
+
+
+class FlopField(forms.CharField):
+    """Training compute written the way people write it: ``3.2e26`` or ``3.2 × 10^26``."""
+
+    def prepare_value(self, value):
+        if isinstance(value, int | float):
+            return format_flop(value)
+        return value
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_flop(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class FrontierModelForm(USWDSMixin, forms.Form):
+    name = _text(200, help_text="For example Aurora Atlas.")
+    version = _text(50, help_text="For example 2.0.")
+    training_compute_flop = FlopField(
+        label="Training compute (FLOP)",
+        max_length=60,
+        help_text="Total training compute, for example 3.2e26 or 3.2 × 10^26.",
+    )
+    description = _text(10000, required=False, rows=4)
+    capability_summary = _text(10000, required=False, rows=4)
+    cyber_evaluation_summary = _text(10000, label="Cyber-evaluation summary", required=False, rows=4)
+
+    def __init__(self, *args, instance=None, **kwargs):
+        self.instance = instance
+        if instance is not None and "initial" not in kwargs:
+            kwargs["initial"] = {f: getattr(instance, f) for f in self.base_fields if hasattr(instance, f)}
+        super().__init__(*args, **kwargs)
+        if instance is not None:
+            self.fields["reason"] = _text(
+                500, label="Reason for the change", required=False, help_text=REASON_HELP
+            )
+            self.fields["reason"].widget.attrs["class"] = "usa-input"
+            if instance.release_phase != FrontierModel.ReleasePhase.REGISTERED:
+                for name in ("name", "version", "training_compute_flop"):
+                    self.fields[name].disabled = True
+                    self.fields[
+                        name
+                    ].help_text = (
+                        "Fixed once the model has gone to review: the agencies review what was registered."
+                    )
+
+
+class WithdrawForm(USWDSMixin, forms.Form):
+    reason = _text(
+        1000,
+        label="Why is the model withdrawn?",
+        rows=3,
+        help_text="The agencies will read this. Withdrawing cannot be undone by the vendor.",
+    )
+
+
+class PartnerCustomerForm(USWDSMixin, forms.Form):
+    legal_name = _text(200, help_text="As registered, for example Example Grid Operations LLC.")
+    country = forms.ChoiceField(choices=BLANK + COUNTRY_CHOICES, help_text="ISO 3166-1 country.")
+    sector = forms.ChoiceField(
+        choices=BLANK + list(Sector.choices),
+        help_text="One of the 16 U.S. critical-infrastructure sectors, or other.",
+    )
+    registration_id = _text(100, label="Registration id", required=False, help_text="Optional.")
+    intended_use = _text(5000, rows=4, help_text="What the customer will use the model for.")
+    security_contact_name = _text(200, label="Security contact's name")
+    security_contact_email = forms.EmailField(label="Security contact's e-mail address", max_length=254)
+    attestation = forms.BooleanField(
+        required=False,
+        label="We attest that this customer is who it says it is and that its intended use is accurately "
+        "described.",
+    )
+
+    def __init__(self, *args, instance=None, **kwargs):
+        self.instance = instance
+        if instance is not None and "initial" not in kwargs:
+            kwargs["initial"] = {f: getattr(instance, f) for f in self.base_fields}
+        super().__init__(*args, **kwargs)
+        if instance is not None:
+            self.fields["reason"] = _text(
+                500, label="Reason for the change", required=False, help_text=REASON_HELP
+            )
+            self.fields["reason"].widget.attrs["class"] = "usa-input"
+            if instance.identity_frozen:
+                for name in ("legal_name", "country"):
+                    self.fields[name].disabled = True
+                    self.fields[
+                        name
+                    ].help_text = (
+                        "Fixed: this customer is in a submitted access request, reviewed as it was submitted."
+                    )
+
+
+class EvidenceForm(USWDSMixin, forms.Form):
+    kind = forms.ChoiceField(label="Kind of document", choices=BLANK + list(EvidenceDocument.Kind.choices))
+    title = _text(200, help_text="For example “Model card v2” or “Red-team report, March”.")
+    file = forms.FileField(
+        label="Document",
+        help_text="PDF or plain text, at most 20 MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.txt,application/pdf,text/plain"}),
+    )
+
+
+class CustomerImportForm(USWDSMixin, forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8 CSV in the template's columns, at most 5 MB (10,000 customers).",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+
+class InviteForm(USWDSMixin, forms.Form):
+    full_name = _text(200, label="Full name")
+    email = forms.EmailField(label="E-mail address", max_length=254)
+    role = forms.ChoiceField(choices=BLANK + VENDOR_ROLE_CHOICES)
+
+
+class RoleForm(USWDSMixin, forms.Form):
+    role = forms.ChoiceField(choices=VENDOR_ROLE_CHOICES)
+    reason = _text(500, label="Reason", required=False, help_text=REASON_HELP)
+
+
+class DeactivateForm(USWDSMixin, forms.Form):
+    reason = _text(500, label="Reason", required=False, help_text=REASON_HELP)
+
+
+class VendorProfileForm(USWDSMixin, forms.Form):
+    legal_name = _text(200)
+    registration_ids = _text(
+        500,
+        label="Registration ids",
+        required=False,
+        help_text=Vendor._meta.get_field("registration_ids").help_text,
+    )
+    primary_contact_name = _text(200, label="Primary contact's name", required=False)
+    primary_contact_email = forms.EmailField(label="Primary contact's e-mail address", required=False)
+    primary_contact_phone = _text(40, label="Primary contact's phone", required=False)
+    reason = _text(500, label="Reason for the change", required=False, help_text=REASON_HELP)
+
+    def __init__(self, *args, instance=None, **kwargs):
+        if instance is not None and "initial" not in kwargs:
+            kwargs["initial"] = {f: getattr(instance, f) for f in self.base_fields if f != "reason"}
+        super().__init__(*args, **kwargs)
