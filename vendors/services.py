@@ -5,7 +5,6 @@ history with the actor and a reason, and grants object permissions on what it cr
 ``view`` to the vendor's ``members_group`` and ``change`` to its ``editors_group``.
 """
 
-from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
@@ -280,8 +279,6 @@ def invite_member(*, vendor, email, full_name, role, actor, reason=""):
             "vendor": vendor.legal_name,
             "inviter": actor.full_name or actor.email,
             "role": Role(role).label,
-            "set_password_link": link,
-            "base_url": settings.PORTAL_BASE_URL,
         },
         link=link,
         key=f"user:{member.pk}:{timezone.now().timestamp():.0f}",
