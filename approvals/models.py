@@ -118,6 +118,9 @@ class AccessRequest(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     closed_reason = models.TextField(blank=True, help_text="Why it was withdrawn or returned.")
+    version = models.PositiveIntegerField(
+        default=0, help_text="Raised by every change, so that a form filled in on a stale page is refused."
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -333,6 +336,7 @@ class InformationRequest(models.Model):
         OPEN = "open", "Awaiting the vendor's answer"
         ANSWERED = "answered", "Answered"
         LAPSED = "lapsed", "Unanswered by the deadline"
+        CLOSED = "closed", "Closed with the request"
 
     access_request = models.ForeignKey(
         AccessRequest, on_delete=models.PROTECT, related_name="information_requests"

@@ -1,0 +1,23 @@
+"""Keep agency officials in their agency's officials group whenever a user is saved.
+
+Users are created and changed by the accounts services and the user admin, which know
+nothing of agencies; the group is what lets a referred agency's officials read a case.
+"""
+
+from django.db.models.signals import post_save
+
+
+def _sync_official_groups(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    from approvals.services import sync_official_groups
+
+    sync_official_groups(instance)
+
+
+def connect():
+    from django.contrib.auth import get_user_model
+
+    post_save.connect(
+        _sync_official_groups, sender=get_user_model(), dispatch_uid="approvals_sync_official_groups"
+    )
