@@ -174,6 +174,8 @@ def normalise_name(name):
     """Case, accents, punctuation, spacing and common legal suffixes do not make a new customer."""
     text = unicodedata.normalize("NFKD", name or "")
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    # "L.L.C." is "llc" and "O'Neil" is "oneil": dots and apostrophes join, other punctuation separates.
+    text = re.sub(r"[.'\u2019]", "", text)
     text = re.sub(r"[^\w\s]", " ", text)
     words = text.split()
     suffixes = {

@@ -82,6 +82,7 @@ class FrontierModelFactory(_SharedWithVendor):
     capability_summary = "Strong code generation and reasoning."
     cyber_evaluation_summary = "Red-teamed for offensive cyber uplift; moderate uplift found."
     release_phase = FrontierModel.ReleasePhase.REGISTERED
+    created_by = factory.LazyFunction(system_user)
 
 
 class PartnerCustomerFactory(_SharedWithVendor):
@@ -97,6 +98,7 @@ class PartnerCustomerFactory(_SharedWithVendor):
     security_contact_name = "Kim Security"
     security_contact_email = factory.Sequence(lambda n: f"security{n}@customer.example")
     attestation = True
+    created_by = factory.LazyFunction(system_user)
 
 
 class EvidenceDocumentFactory(_SharedWithVendor):
