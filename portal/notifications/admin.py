@@ -6,6 +6,7 @@ Auditors read it too; nobody edits a row by hand. Retrying goes through
 
 from django.contrib import admin, messages
 from django.db.models import Count, Q
+from django.utils.html import format_html
 
 from portal.admin_site import admin_site
 from portal.errors import PortalError
@@ -22,7 +23,6 @@ class NotificationAdmin(admin.ModelAdmin):
         "object_label",
         "status",
         "attempts",
-        "sent_at",
         "short_error",
     ]
     list_filter = ["status", "event"]
@@ -61,7 +61,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.display(description="last error")
     def short_error(self, obj):
-        return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
+        return (obj.last_error[:60] + "…") if len(obj.last_error) > 60 else obj.last_error
 
     def _may_read(self, request):
         user = request.user
@@ -97,8 +97,11 @@ class NotificationAdmin(admin.ModelAdmin):
         if counts["failed"] and "status__exact" not in request.GET:
             self.message_user(
                 request,
-                f"{counts['failed']} notification(s) failed. "
-                "Filter by status “Failed” to see them and retry.",
+                format_html(
+                    '{} notification(s) failed. <a href="?status__exact=failed">Show the failed ones</a> '
+                    "to read their errors and retry them.",
+                    counts["failed"],
+                ),
                 messages.WARNING,
             )
         return super().changelist_view(request, extra_context=extra_context)

@@ -96,7 +96,8 @@ def notify(
     Templates: ``notifications/email/<event>.txt`` and ``.html`` (any app's
     ``templates/notifications/email/``), falling back to ``generic.txt``/``generic.html``.
     They extend ``notifications/email/base.txt``/``base.html`` and are given ``context``
-    plus ``recipient``, ``subject``, ``link`` and ``url`` (both the absolute address),
+    plus ``recipient``, ``subject`` (with the tracking number), ``title`` (without it),
+    ``link`` and ``url`` (both the absolute address),
     ``path`` (the link as given), ``object_label``, ``tracking_number``, ``portal_name``
     and ``base_url``; the generic layout also shows ``summary`` and ``action_label``.
 
@@ -109,6 +110,7 @@ def notify(
     context = dict(context or {})
     tracking_number = tracking_number or str(context.get("tracking_number") or "")
     label = tracking_number or object_label
+    title = " ".join(subject.split())
     if label and label not in subject:
         subject = f"[{label}] {subject}"
     subject = " ".join(subject.split())[:250]
@@ -127,6 +129,7 @@ def notify(
                 **context,
                 "recipient": recipient,
                 "subject": subject,
+                "title": title,
                 "path": link,
                 "link": absolute_url(link),
                 "url": absolute_url(link),
