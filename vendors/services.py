@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.html import format_html
 from django.utils.http import urlsafe_base64_encode
-from guardian.shortcuts import assign_perm
 
 from portal.accounts import services as account_services
 from portal.accounts.models import VENDOR_ROLES, Organisation, Role, User
@@ -128,17 +127,34 @@ def share_with_vendor(obj, vendor):
 
 
 def _share_many_with_vendor(objs, vendor):
-    """``share_with_vendor`` for many rows at once (a CSV import), a few queries per action."""
+    """``share_with_vendor`` for many new rows at once (a CSV import): the same grants, written
+    with one bulk insert per permission instead of a few queries per row."""
     if not objs:
         return
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+    from guardian.utils import get_group_obj_perms_model
+
     model = type(objs[0])
-    for action, group in (
-        ("view", vendor.members_group),
-        ("view", vendor.editors_group),
-        ("change", vendor.editors_group),
-    ):
-        for start in range(0, len(objs), 500):
-            assign_perm(codename(model, action), group, objs[start : start + 500])
+    table = get_group_obj_perms_model(model)
+    content_type = ContentType.objects.get_for_model(model)
+    permissions = {
+        p.codename: p
+        for p in Permission.objects.filter(
+            content_type=content_type,
+            codename__in=[codename(model, a).split(".")[1] for a in ("view", "change")],
+        )
+    }
+    rows = [
+        table(permission=permissions[codename(model, action).split(".")[1]], group=group, content_object=obj)
+        for action, group in (
+            ("view", vendor.members_group),
+            ("view", vendor.editors_group),
+            ("change", vendor.editors_group),
+        )
+        for obj in objs
+    ]
+    table.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
 
 
 def share_with_group(obj, group):
@@ -535,6 +551,8 @@ def clean_customer_fields(data):
         if not cleaned[field]:
             problems.append((field, f"Enter the {label}."))
     for field, limit in limits.items():
+        if field in {"country", "sector"}:
+            continue
         if limit and len(cleaned[field]) > limit:
             problems.append(
                 (field, f"The {field.replace('_', ' ')} is too long: at most {limit} characters.")
@@ -544,9 +562,10 @@ def clean_customer_fields(data):
     if cleaned["legal_name"] and not normalise_name(cleaned["legal_name"]):
         problems.append(("legal_name", "The legal name needs at least one letter or digit."))
     if cleaned["country"]:
-        cleaned["country"] = cleaned["country"].upper()
+        typed = cleaned["country"]
+        cleaned["country"] = typed.upper()
         if cleaned["country"] not in COUNTRY_NAMES:
-            problems.append(("country", f"“{cleaned['country'][:40]}” is not an ISO 3166-1 country."))
+            problems.append(("country", f"“{typed[:40]}” is not an ISO 3166-1 country."))
     if cleaned["sector"] and cleaned["sector"] not in Sector.values:
         problems.append(("sector", f"“{cleaned['sector'][:40]}” is not one of the sectors."))
     if cleaned["security_contact_email"]:

@@ -2,9 +2,9 @@
 
 Evidence files are PDF or plain text only. The type is decided from the content, never from
 the name or the browser's claimed type: a PDF starts with ``%PDF-``; text is valid UTF-8
-without NUL bytes. Files are stored with Django's default storage under ``MEDIA_ROOT``, which
-no URL serves; they leave only through :func:`document_response`, called by views that have
-already checked permission with ``get_visible_or_404``.
+without NUL or other binary control bytes. Files are stored with Django's default storage
+under ``MEDIA_ROOT``, which no URL serves; they leave only through :func:`document_response`,
+called by views that have already checked permission with ``get_visible_or_404``.
 """
 
 import codecs
@@ -19,6 +19,8 @@ MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 PDF = "application/pdf"
 TEXT = "text/plain"
 _TEXT_SNIFF_BYTES = 1024 * 1024
+# Control characters that never appear in a text document (tab, newlines and form feed do).
+_BINARY_BYTES = bytes(set(range(32)) - {9, 10, 12, 13})
 
 
 def _megabytes(size):
@@ -52,7 +54,7 @@ def validate_document(uploaded_file, *, field="file"):
         if len(head) < _TEXT_SNIFF_BYTES:
             head += chunk[: _TEXT_SNIFF_BYTES - len(head)]
         if text_ok:
-            if b"\x00" in chunk:
+            if len(chunk.translate(None, _BINARY_BYTES)) != len(chunk):
                 text_ok = False
             else:
                 try:
