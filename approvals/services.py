@@ -1204,7 +1204,11 @@ def snapshot_sha256(snapshot):
 
 
 def decision_snapshot(access_request, conditions=()):
-    """What was reviewed, as plain JSON: the request, its customer, its model and the positions."""
+    """What was reviewed, as plain JSON: the request, its customer, its model and the positions.
+
+    Only strings, integers, booleans and null, so that the stored snapshot hashes the same
+    after a round trip through the database.
+    """
     model = access_request.frontier_model
     customer = access_request.partner_customer
     vendor = access_request.vendor
@@ -1255,7 +1259,8 @@ def decision_snapshot(access_request, conditions=()):
             "name": model.name,
             "version": model.version,
             "description": model.description,
-            "training_compute_flop": model.training_compute_flop,
+            # as text: a JSON float does not survive every database's JSON type unchanged
+            "training_compute_flop": repr(float(model.training_compute_flop)),
             "capability_summary": model.capability_summary,
             "cyber_evaluation_summary": model.cyber_evaluation_summary,
             "release_phase": model.release_phase,

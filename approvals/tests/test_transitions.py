@@ -1,0 +1,319 @@
+"""Every transition from every state, and every role for every transition.
+
+A request is built in each lifecycle state through the services; each verb is then tried
+from each state (allowed only where the lifecycle allows it) and by each role (allowed
+only for the roles DESIGN.md gives it). A refusal is a ``PortalError`` and leaves the
+request exactly as it was.
+"""
+
+from datetime import timedelta
+
+import pytest
+
+from approvals import services
+from approvals.models import AccessRequest, Position
+from approvals.tests.factories import (
+    all_concur,
+    document,
+    draft,
+    new_customer,
+    referral,
+    refresh,
+    sign,
+    submitted,
+)
+from portal.errors import PortalError
+
+pytestmark = pytest.mark.django_db
+
+
+def _in_review(world, c):
+    access_request = submitted(world, partner_customer=c)
+    services.assign_officials(
+        referral=referral(access_request, "DOC"),
+        actor=world["doc_approver"],
+        officials=[world["doc_reviewer"]],
+    )
+    return access_request
+
+
+def _info_requested(world, c):
+    access_request = _in_review(world, c)
+    services.issue_information_request(
+        access_request=access_request, actor=world["doc_reviewer"], question="Q?"
+    )
+    return access_request
+
+
+def _drafted(world, c):
+    access_request = _in_review(world, c)
+    services.draft_position(
+        referral=referral(access_request, "DOC"), actor=world["doc_approver2"], stance="concur"
+    )
+    return access_request
+
+
+def _ready(world, c):
+    return all_concur(world, submitted(world, partner_customer=c))
+
+
+def _objected(world, c):
+    access_request = submitted(world, partner_customer=c)
+    sign(world, access_request, "DOC")
+    sign(world, access_request, "ONCD", "non_concur", rationale="Untested controls.")
+    sign(world, access_request, "OSTP")
+    return access_request
+
+
+def _escalated(world, c):
+    access_request = _objected(world, c)
+    services.escalate_request(
+        access_request=access_request, actor=world["doc_approver"], reason="ONCD objects."
+    )
+    return access_request
+
+
+def _intent_issued(world, c):
+    access_request = _escalated(world, c)
+    services.resolve_escalation(
+        access_request=refresh(access_request),
+        actor=world["doc_approver"],
+        outcome="intent_to_deny",
+        rationale="No.",
+    )
+    return access_request
+
+
+def _intent_responded(world, c):
+    access_request = _intent_issued(world, c)
+    services.respond_to_intent_to_deny(
+        access_request=access_request, actor=world["officer"], response="Please."
+    )
+    return access_request
+
+
+def _approved(world, c):
+    access_request = _ready(world, c)
+    services.record_decision(access_request=access_request, actor=world["doc_approver"])
+    return access_request
+
+
+def _denied(world, c):
+    access_request = _intent_responded(world, c)
+    services.finalise_denial(access_request=access_request, actor=world["doc_approver"])
+    return access_request
+
+
+def _withdrawn(world, c):
+    access_request = submitted(world, partner_customer=c)
+    services.withdraw_request(access_request=access_request, actor=world["officer"], reason="Not needed")
+    return access_request
+
+
+def _returned(world, c):
+    access_request = _info_requested(world, c)
+    deadline = access_request.information_requests.get().deadline
+    services.return_lapsed_requests(today=deadline + timedelta(days=1))
+    return access_request
+
+
+STATES = {
+    "draft": lambda world, c: draft(world, partner_customer=c),
+    "submitted": lambda world, c: submitted(world, partner_customer=c),
+    "in_review": _in_review,
+    "info_requested": _info_requested,
+    "drafted": _drafted,
+    "ready": _ready,
+    "objected": _objected,
+    "escalated": _escalated,
+    "intent_issued": _intent_issued,
+    "intent_responded": _intent_responded,
+    "approved": _approved,
+    "denied": _denied,
+    "withdrawn": _withdrawn,
+    "returned": _returned,
+}
+UNDER_REVIEW = {"submitted", "in_review", "info_requested", "drafted", "ready", "objected"}
+OPEN = UNDER_REVIEW | {"escalated", "intent_issued", "intent_responded"}
+UNDECIDED_REFERRALS = {"submitted", "in_review", "info_requested", "drafted"}
+
+
+def _question(access_request):
+    return access_request.information_requests.order_by("-pk").first()
+
+
+# verb: (function(world, access_request, actor), states it is allowed from, roles allowed)
+VERBS = {
+    "update_draft": (
+        lambda w, r, a: services.update_draft(access_request=r, actor=a, scope="Changed scope"),
+        {"draft"},
+        {"officer", "vendor_admin"},
+    ),
+    "attach_document": (
+        lambda w, r, a: services.attach_request_document(access_request=r, actor=a, uploaded_file=document()),
+        {"draft"},
+        {"officer", "vendor_admin"},
+    ),
+    "submit": (
+        lambda w, r, a: services.submit_request(access_request=r, actor=a),
+        {"draft"},
+        {"officer", "vendor_admin"},
+    ),
+    "withdraw": (
+        lambda w, r, a: services.withdraw_request(access_request=r, actor=a, reason="Changed plans"),
+        OPEN,
+        {"officer", "vendor_admin"},
+    ),
+    "assign": (
+        lambda w, r, a: services.assign_officials(
+            referral=referral(r, "DOC"), actor=a, officials=[w["doc_reviewer2"]]
+        ),
+        UNDECIDED_REFERRALS,
+        {"doc_approver", "doc_admin"},
+    ),
+    "draft_position": (
+        lambda w, r, a: services.draft_position(referral=referral(r, "DOC"), actor=a, stance="concur"),
+        UNDECIDED_REFERRALS,
+        {"doc_approver"},
+    ),
+    "sign_position": (
+        lambda w, r, a: services.sign_position(referral=referral(r, "DOC"), actor=a),
+        {"drafted"},
+        {"doc_approver"},
+    ),
+    "ask_vendor": (
+        lambda w, r, a: services.issue_information_request(access_request=r, actor=a, question="Why?"),
+        UNDER_REVIEW,
+        {"doc_reviewer", "doc_approver", "oncd_approver"},
+    ),
+    "answer": (
+        lambda w, r, a: services.answer_information_request(
+            information_request=_question(r), actor=a, answer="A."
+        ),
+        {"info_requested"},
+        {"officer", "vendor_admin"},
+    ),
+    "add_note": (
+        lambda w, r, a: services.add_internal_note(access_request=r, actor=a, body="Note."),
+        set(STATES) - {"draft"},
+        {"doc_reviewer", "doc_approver", "doc_admin", "oncd_approver"},
+    ),
+    "decide": (
+        lambda w, r, a: services.record_decision(access_request=r, actor=a),
+        {"ready"},
+        {"doc_approver"},
+    ),
+    "escalate": (
+        lambda w, r, a: services.escalate_request(access_request=r, actor=a, reason="Objection."),
+        {"objected"},
+        {"doc_approver"},
+    ),
+    "resolve": (
+        lambda w, r, a: services.resolve_escalation(
+            access_request=r, actor=a, outcome="approve", rationale="OK."
+        ),
+        {"escalated", "intent_issued", "intent_responded"},
+        {"doc_approver"},
+    ),
+    "respond_to_intent": (
+        lambda w, r, a: services.respond_to_intent_to_deny(access_request=r, actor=a, response="We object."),
+        {"intent_issued"},
+        {"officer", "vendor_admin"},
+    ),
+    "finalise_denial": (
+        lambda w, r, a: services.finalise_denial(access_request=r, actor=a),
+        {"intent_responded"},
+        {"doc_approver"},
+    ),
+}
+# States in which a verb has nothing to act on at all (no question to answer, no referral yet).
+NOT_APPLICABLE = {
+    "answer": {s for s in STATES if s not in {"info_requested", "returned"}},
+    "assign": {"draft"},
+    "draft_position": {"draft"},
+    "sign_position": {"draft"},
+}
+ROLES = [
+    "officer",
+    "vendor_admin",
+    "viewer",
+    "other_officer",
+    "doc_reviewer",
+    "doc_approver",
+    "doc_admin",
+    "oncd_approver",
+    "cisa_approver",
+    "auditor",
+    "portal_admin",
+]
+
+
+def _snapshot(access_request):
+    access_request = refresh(access_request)
+    return (
+        access_request.status,
+        access_request.version,
+        sorted(access_request.referrals.values_list("agency__code", "status", "due_date")),
+        sorted(access_request.information_requests.values_list("pk", "status")),
+        access_request.internal_notes.count(),
+        sorted(access_request.referrals.values_list("agency__code", "assigned_officials")),
+        sorted(
+            Position.objects.filter(referral__access_request=access_request).values_list(
+                "referral__agency__code", "drafted_at", "signed_at"
+            )
+        ),
+        access_request.documents.count(),
+    )
+
+
+def _try(world, verb, state, role):
+    function, allowed_states, allowed_roles = VERBS[verb]
+    access_request = refresh(STATES[state](world, new_customer(world)))
+    before = _snapshot(access_request)
+    allowed = state in allowed_states and role in allowed_roles
+    if allowed:
+        function(world, access_request, world[role])
+        assert _snapshot(access_request) != before, f"{verb} from {state} by {role} changed nothing"
+    else:
+        with pytest.raises(PortalError):
+            function(world, access_request, world[role])
+        assert _snapshot(access_request) == before, f"refused {verb} from {state} by {role} left a change"
+
+
+def _canonical_role(verb):
+    return sorted(VERBS[verb][2])[0] if verb != "ask_vendor" else "doc_reviewer"
+
+
+@pytest.mark.parametrize(
+    ("verb", "state"),
+    [(verb, state) for verb in VERBS for state in STATES if state not in NOT_APPLICABLE.get(verb, ())],
+)
+def test_every_verb_from_every_state(world, verb, state):
+    _try(world, verb, state, _canonical_role(verb))
+
+
+@pytest.mark.parametrize(("verb", "role"), [(verb, role) for verb in VERBS for role in ROLES])
+def test_every_verb_by_every_role(world, verb, role):
+    state = sorted(VERBS[verb][1], key=list(STATES).index)[0]
+    _try(world, verb, state, role)
+
+
+def test_the_states_are_what_their_names_say(world):
+    expected = {
+        "draft": AccessRequest.Status.DRAFT,
+        "submitted": AccessRequest.Status.SUBMITTED,
+        "in_review": AccessRequest.Status.IN_REVIEW,
+        "info_requested": AccessRequest.Status.INFO_REQUESTED,
+        "drafted": AccessRequest.Status.IN_REVIEW,
+        "ready": AccessRequest.Status.IN_REVIEW,
+        "objected": AccessRequest.Status.IN_REVIEW,
+        "escalated": AccessRequest.Status.ESCALATED,
+        "intent_issued": AccessRequest.Status.ESCALATED,
+        "intent_responded": AccessRequest.Status.ESCALATED,
+        "approved": AccessRequest.Status.APPROVED,
+        "denied": AccessRequest.Status.DENIED,
+        "withdrawn": AccessRequest.Status.WITHDRAWN,
+        "returned": AccessRequest.Status.RETURNED,
+    }
+    for state, status in expected.items():
+        assert refresh(STATES[state](world, new_customer(world))).status == status, state
