@@ -53,8 +53,10 @@ def _text(max_length, label=None, required=True, help_text="", rows=None):
 REASON_HELP = "Shown in the record's history. Optional."
 
 
-class FlopField(forms.CharField):
+class FlopField(forms.Field):
     """Training compute written the way people write it: ``3.2e26`` or ``3.2 × 10^26``."""
+
+    widget = forms.TextInput(attrs={"maxlength": 60, "inputmode": "decimal", "spellcheck": "false"})
 
     def prepare_value(self, value):
         if isinstance(value, int | float):
@@ -62,9 +64,13 @@ class FlopField(forms.CharField):
         return value
 
     def to_python(self, value):
-        value = super().to_python(value)
-        if value in self.empty_values:
+        if isinstance(value, int | float):  # a disabled field gives back its initial value
+            return float(value)
+        value = (value or "").strip()
+        if not value:
             return None
+        if len(value) > 60:
+            raise forms.ValidationError("Write the compute in at most 60 characters, for example 3.2e26.")
         try:
             return parse_flop(value)
         except ValueError as exc:
@@ -76,7 +82,6 @@ class FrontierModelForm(USWDSMixin, forms.Form):
     version = _text(50, help_text="For example 2.0.")
     training_compute_flop = FlopField(
         label="Training compute (FLOP)",
-        max_length=60,
         help_text="Total training compute, for example 3.2e26 or 3.2 × 10^26.",
     )
     description = _text(10000, required=False, rows=4)
