@@ -200,19 +200,34 @@ def enqueue(notification_ids):
 
     Runs after the causing transaction committed (``on_commit``), so a broker that is down,
     or a mail server that refuses in the in-process (eager) mode, must not turn a committed
-    decision into an error page. Returns how many were queued.
+    decision into an error page. One connection serves the whole batch, and a broker that
+    does not answer is given up at the first refusal instead of after Celery's retries, so
+    that the request does not hang either. Returns how many were queued.
     """
     from portal.notifications.tasks import send_notification
 
+    ids = list(notification_ids)
+    if not ids:
+        return 0
+    app = send_notification.app
+    if app.conf.task_always_eager:
+        return _publish(send_notification, ids)
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=0)
+            return _publish(send_notification, ids, connection=connection)
+    except Exception as exc:  # noqa: BLE001 - kombu raises its own and socket errors alike
+        logger.warning("Broker unreachable; %s notification(s) left for the outbox sweep: %s", len(ids), exc)
+        return 0
+
+
+def _publish(task, ids, **options):
     queued = 0
-    for pk in notification_ids:
+    for pk in ids:
         try:
-            send_notification.apply_async((pk,), retry=False)
-        except (OSError, ConnectionError) as exc:
-            logger.warning("Broker unreachable; notification %s left for the outbox sweep: %s", pk, exc)
-            break
-        except Exception as exc:  # kombu's OperationalError and any error of an in-process task
-            if _is_broker_error(exc):
+            task.apply_async((pk,), retry=False, **options)
+        except Exception as exc:  # kombu's OperationalError, or any error of an in-process task
+            if isinstance(exc, (OSError, ConnectionError)) or _is_broker_error(exc):
                 logger.warning("Broker unreachable; notification %s left for the outbox sweep: %s", pk, exc)
                 break
             logger.exception("Notification %s could not be sent now; left for the outbox sweep", pk)
