@@ -399,9 +399,19 @@ def _check_duration(value):
 
 @transaction.atomic
 def create_draft_request(
-    *, actor, frontier_model, partner_customer, use_case="", scope="", requested_duration_days=None
+    *,
+    actor,
+    frontier_model,
+    partner_customer,
+    use_case="",
+    scope="",
+    requested_duration_days=None,
+    documents=(),
 ):
-    """Start a draft access request for one customer and one model in limited preview."""
+    """Start a draft access request for one customer and one model in limited preview.
+
+    ``documents`` are ``(uploaded_file, title)`` pairs attached in the same transaction.
+    """
     frontier_model = FrontierModel.objects.select_related("vendor").get(pk=frontier_model.pk)
     vendor = frontier_model.vendor
     if actor.organisation_id != vendor.organisation_id:
@@ -422,6 +432,8 @@ def create_draft_request(
     _save(access_request, actor=actor, reason=f"Draft started by {_person(actor)}.")
     permissions.grant("view", vendor.members_group, access_request)
     permissions.grant(["view", "change"], vendor.editors_group, access_request)
+    for uploaded_file, title in documents:
+        _store_document(access_request=access_request, actor=actor, uploaded_file=uploaded_file, title=title)
     return access_request
 
 
@@ -1719,3 +1731,30 @@ def _notify_officials_outside(access_request, recipients, event, subject, key, a
             key=key,
             object_label=str(access_request),
         )
+
+
+@transaction.atomic
+def _expire_grant(grant_pk, *, actor, today):
+    grant = Grant.objects.select_for_update().get(pk=grant_pk)
+    if grant.status != Grant.Status.ACTIVE or grant.valid_to >= today:
+        return False
+    grant.status = Grant.Status.EXPIRED
+    grant.status_changed_at = timezone.now()
+    grant.status_reason = f"Expired: valid until {_date(grant.valid_to)}."
+    _save(
+        grant,
+        actor=actor,
+        reason=grant.status_reason,
+        update_fields=["status", "status_changed_at", "status_reason"],
+    )
+    return True
+
+
+def expire_lapsed_grants(*, today=None):
+    """Scheduled daily: an active grant whose last valid day has passed becomes expired."""
+    from portal.accounts.services import system_user
+
+    today = today or timezone.localdate()
+    actor = system_user()
+    lapsed = Grant.objects.filter(status=Grant.Status.ACTIVE, valid_to__lt=today).values_list("pk", flat=True)
+    return sum(1 for pk in list(lapsed) if _expire_grant(pk, actor=actor, today=today))

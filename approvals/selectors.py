@@ -1,0 +1,360 @@
+"""Reads of the review process shared by the vendor pages, the admin and the dashboards.
+
+Every list goes through ``portal.permissions.visible_to``; what a vendor may read of a case
+(never a draft position, an internal note or an agency's unsigned work) is decided here.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404
+from django.utils import timezone
+
+from approvals.models import (
+    AccessRequest,
+    Agency,
+    Condition,
+    Decision,
+    Escalation,
+    Grant,
+    InformationRequest,
+    IntentToDeny,
+    InternalNote,
+    Position,
+    Referral,
+    RequestDocument,
+)
+from approvals.services import agency_of
+from portal import permissions
+from portal.accounts.models import Role
+
+TRACKING_PREFIX = "FAR-"
+
+
+def requests_visible_to(user):
+    """The access requests ``user`` may read: the one list filter for requests."""
+    queryset = AccessRequest.objects.select_related("vendor", "frontier_model", "partner_customer")
+    return permissions.visible_to(user, queryset, "view")
+
+
+def vendor_requests(user, *, status="", search=""):
+    """The vendor's request list, filtered by status and a search over number, customer and model."""
+    queryset = requests_visible_to(user)
+    if status:
+        queryset = queryset.filter(status=status)
+    search = (search or "").strip()
+    if search:
+        queryset = queryset.filter(
+            Q(tracking_number__icontains=search)
+            | Q(partner_customer__legal_name__icontains=search)
+            | Q(frontier_model__name__icontains=search)
+            | Q(frontier_model__version__icontains=search)
+        )
+    return queryset.order_by("-submitted_at", "-created_at", "-pk")
+
+
+def status_counts(user):
+    """``{status: count}`` of the requests ``user`` may read."""
+    rows = requests_visible_to(user).order_by().values("status").annotate(n=Count("pk"))
+    return {row["status"]: row["n"] for row in rows}
+
+
+def request_by_reference(user, ref, action="view"):
+    """One request by tracking number (``FAR-2026-000123``) or, for a draft, by id; else 404."""
+    queryset = requests_visible_to(user)
+    ref = (ref or "").strip()
+    if ref.upper().startswith(TRACKING_PREFIX):
+        return permissions.get_visible_or_404(user, queryset, action, tracking_number=ref.upper())
+    if ref.isdigit():
+        return permissions.get_visible_or_404(user, queryset, action, pk=int(ref))
+    raise Http404("No such request.")
+
+
+def reference(access_request):
+    """How a request is addressed in URLs: its tracking number, or its id while a draft."""
+    return access_request.tracking_number or str(access_request.pk)
+
+
+@dataclass(frozen=True)
+class Clearance:
+    grant: Grant
+    conditions: list
+
+
+def is_customer_cleared(*, frontier_model, partner_customer, at=None):
+    """Is ``partner_customer`` cleared for ``frontier_model`` at ``at`` (default now)?
+
+    Answered from grants alone: the active grant whose validity covers the day, with its
+    conditions, or ``None``.
+    """
+    at = at or timezone.now()
+    day = timezone.localdate(at) if isinstance(at, datetime) else at
+    grant = (
+        Grant.objects.filter(
+            frontier_model=frontier_model,
+            partner_customer=partner_customer,
+            status=Grant.Status.ACTIVE,
+            valid_from__lte=day,
+            valid_to__gte=day,
+        )
+        .prefetch_related(Prefetch("conditions", queryset=Condition.objects.select_related("agency")))
+        .order_by("-valid_to")
+        .first()
+    )
+    if grant is None:
+        return None
+    return Clearance(grant=grant, conditions=list(grant.conditions.all()))
+
+
+def referral_queue(user, *, assigned_to_me=False):
+    """The referrals ``user``'s agency still has to answer, most urgent clock first."""
+    agency = agency_of(user)
+    if agency is None:
+        return Referral.objects.none()
+    queryset = permissions.visible_to(
+        user,
+        Referral.objects.filter(
+            agency=agency,
+            status__in=(Referral.Status.OPEN, Referral.Status.DRAFTED),
+            access_request__status__in=(
+                AccessRequest.Status.SUBMITTED,
+                AccessRequest.Status.IN_REVIEW,
+                AccessRequest.Status.INFO_REQUESTED,
+            ),
+        )
+        .select_related(
+            "agency",
+            "access_request__vendor",
+            "access_request__partner_customer",
+            "access_request__frontier_model",
+        )
+        .prefetch_related("assigned_officials"),
+    )
+    if assigned_to_me:
+        queryset = queryset.filter(assigned_officials=user)
+    return queryset.order_by("clock_stopped_at", "due_date", "pk")
+
+
+# ---------------------------------------------------------------------------------------------
+# One case, as the vendor sees it
+
+
+VENDOR_REFERRAL_WORDS = {
+    Referral.Status.OPEN: "Reviewing",
+    Referral.Status.DRAFTED: "Reviewing",
+    Referral.Status.SIGNED: "Review complete",
+    Referral.Status.CLOSED: "Closed",
+}
+
+PLAIN_STATUS = {
+    AccessRequest.Status.DRAFT: "This is a draft. Nobody outside your team can see it until you submit it.",
+    AccessRequest.Status.SUBMITTED: (
+        "Submitted. The agencies named below have received it and will start their review."
+    ),
+    AccessRequest.Status.IN_REVIEW: "The agencies are reviewing it, each on its own clock.",
+    AccessRequest.Status.INFO_REQUESTED: (
+        "An agency has asked you a question. The review clocks are stopped until you answer."
+    ),
+    AccessRequest.Status.ESCALATED: "The agencies did not all agree. The lead agency is resolving the case.",
+    AccessRequest.Status.APPROVED: "Approved. The customer is cleared under the conditions below.",
+    AccessRequest.Status.DENIED: "Denied. The decision letter gives the reasons.",
+    AccessRequest.Status.WITHDRAWN: "You withdrew this request. It will not be decided.",
+    AccessRequest.Status.RETURNED: "Returned without action. You may file a new request.",
+}
+
+
+@dataclass
+class ReferralProgress:
+    agency_code: str
+    agency_name: str
+    required: bool
+    words: str
+    due_date: object
+    days_remaining: int
+    clock_stopped: bool
+    active: bool
+
+
+def vendor_referral_progress(access_request):
+    """Each agency's progress as the vendor may see it: no position, no official, no note."""
+    progress = []
+    for referral in access_request.referrals.select_related("agency").order_by(
+        "-agency__is_lead", "agency__code"
+    ):
+        active = referral.status in (Referral.Status.OPEN, Referral.Status.DRAFTED)
+        progress.append(
+            ReferralProgress(
+                agency_code=referral.agency.code,
+                agency_name=referral.agency.name,
+                required=referral.required,
+                words=VENDOR_REFERRAL_WORDS[referral.status],
+                due_date=referral.due_date,
+                days_remaining=referral.days_remaining(),
+                clock_stopped=referral.clock_stopped,
+                active=active and access_request.status in AccessRequest.OPEN_STATUSES,
+            )
+        )
+    return progress
+
+
+@dataclass
+class TimelineEntry:
+    when: datetime
+    who: str
+    what: str
+
+
+def _actor_label(user, vendor):
+    if user is None:
+        return "Portal"
+    if user.organisation_id == vendor.organisation_id:
+        return user.full_name or user.email
+    agency = agency_of(user)
+    if agency is not None:
+        return agency.code
+    if user.role == Role.SYSTEM:
+        return "Portal"
+    return "Portal administration"
+
+
+def vendor_timeline(access_request):
+    """What has happened to the request, oldest first, as the vendor may read it.
+
+    Built from the request's own history only, whose reasons the services write for the
+    vendor to read; nothing from positions, assignments or internal notes. Agency officials
+    are named by their agency, not by name.
+    """
+    vendor = access_request.vendor
+    entries = []
+    records = access_request.history.select_related("history_user").order_by("history_date", "history_id")
+    for record in records:
+        reason = record.history_change_reason
+        if record.history_type == "+" and not reason:
+            reason = "Draft started."
+        if reason:
+            entries.append(
+                TimelineEntry(record.history_date, _actor_label(record.history_user, vendor), reason)
+            )
+    return entries
+
+
+def vendor_case(access_request):
+    """Everything the vendor's request page shows, in a few queries."""
+    questions = list(
+        access_request.information_requests.select_related("agency").prefetch_related(
+            Prefetch("documents", queryset=RequestDocument.objects.order_by("pk"))
+        )
+    )
+    decision = Decision.objects.filter(access_request=access_request).first()
+    grant = Grant.objects.filter(access_request=access_request).first()
+    conditions = (
+        list(decision.conditions.select_related("agency").order_by("agency__code", "pk")) if decision else []
+    )
+    return {
+        "plain_status": PLAIN_STATUS[access_request.status],
+        "documents": list(access_request.documents.filter(information_request__isnull=True).order_by("pk")),
+        "progress": vendor_referral_progress(access_request),
+        "open_questions": [q for q in questions if q.status == InformationRequest.Status.OPEN],
+        "past_questions": [q for q in questions if q.status != InformationRequest.Status.OPEN],
+        "intent_to_deny": IntentToDeny.objects.filter(access_request=access_request).first(),
+        "decision": decision,
+        "grant": grant,
+        "conditions": conditions,
+        "timeline": vendor_timeline(access_request),
+    }
+
+
+def waiting_on_vendor(user):
+    """Open questions and intents to deny awaiting an answer from ``user``'s vendor."""
+    visible = requests_visible_to(user)
+    questions = (
+        InformationRequest.objects.filter(status=InformationRequest.Status.OPEN, access_request__in=visible)
+        .select_related("agency", "access_request")
+        .order_by("deadline")
+    )
+    intents = (
+        IntentToDeny.objects.filter(
+            status=IntentToDeny.Status.AWAITING_RESPONSE,
+            access_request__in=visible,
+            access_request__status=AccessRequest.Status.ESCALATED,
+        )
+        .select_related("access_request")
+        .order_by("respond_by")
+    )
+    return list(questions), list(intents)
+
+
+# ---------------------------------------------------------------------------------------------
+# One case, as an agency sees it
+
+
+def positions_visible_to(user, access_request):
+    """Own agency's position in any state; other agencies' once signed; auditors everything."""
+    queryset = (
+        Position.objects.filter(referral__access_request=access_request)
+        .select_related("referral__agency", "drafted_by", "signed_by")
+        .prefetch_related("conditions")
+        .order_by("referral__agency__code")
+    )
+    if getattr(user, "sees_everything", False):
+        return list(queryset)
+    agency = agency_of(user)
+    if agency is None:
+        return [p for p in queryset if p.is_signed]
+    return [p for p in queryset if p.is_signed or p.referral.agency_id == agency.pk]
+
+
+def notes_visible_to(user, access_request):
+    """Internal notes of ``user``'s agency on the case (auditors read every agency's)."""
+    queryset = InternalNote.objects.filter(access_request=access_request).select_related("agency", "author")
+    if getattr(user, "sees_everything", False):
+        return list(queryset)
+    agency = agency_of(user)
+    if agency is None:
+        return []
+    return list(queryset.filter(agency=agency))
+
+
+def agency_case(user, access_request):
+    """Everything the agency case page shows for ``user``."""
+    agency = agency_of(user)
+    referrals = list(
+        access_request.referrals.select_related("agency")
+        .prefetch_related("assigned_officials")
+        .order_by("-agency__is_lead", "agency__code")
+    )
+    positions = {p.referral_id: p for p in positions_visible_to(user, access_request)}
+    for referral in referrals:
+        referral.visible_position = positions.get(referral.pk)
+        referral.is_mine = agency is not None and referral.agency_id == agency.pk
+    questions = list(
+        access_request.information_requests.select_related(
+            "agency", "asked_by", "answered_by"
+        ).prefetch_related("documents")
+    )
+    decision = Decision.objects.filter(access_request=access_request).select_related("decided_by").first()
+    return {
+        "agency": agency,
+        "my_referral": next((r for r in referrals if r.is_mine), None),
+        "referrals": referrals,
+        "questions": questions,
+        "documents": list(access_request.documents.filter(information_request__isnull=True)),
+        "notes": notes_visible_to(user, access_request),
+        "decision": decision,
+        "decision_conditions": list(decision.conditions.select_related("agency")) if decision else [],
+        "grant": Grant.objects.filter(access_request=access_request).first(),
+        "escalation": Escalation.objects.filter(access_request=access_request)
+        .select_related("raised_by")
+        .first(),
+        "intent_to_deny": IntentToDeny.objects.filter(access_request=access_request).first(),
+        "signed_conditions": list(
+            Condition.objects.filter(
+                access_request=access_request, position__signed_at__isnull=False
+            ).select_related("agency")
+        ),
+    }
+
+
+def lead_agency():
+    return Agency.objects.filter(is_lead=True).first()
