@@ -18,10 +18,10 @@ from portal.notifications.models import Notification
 class NotificationAdmin(admin.ModelAdmin):
     list_display = [
         "created_at",
+        "status",
         "event",
         "recipient",
         "object_label",
-        "status",
         "attempts",
         "short_error",
     ]

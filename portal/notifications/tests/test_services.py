@@ -250,3 +250,12 @@ def test_always_immediate_events_include_the_required_ones():
     }
     assert required <= ALWAYS_IMMEDIATE_EVENTS
     assert DIGEST_EVENT not in ALWAYS_IMMEDIATE_EVENTS
+
+
+def test_the_html_heading_is_the_subject_without_the_bracketed_reference(officer):
+    (row,) = _notify([officer], context={})
+    assert ">Your access request was received</h1>" in row.html_body
+    assert "Reference: <strong" in row.html_body
+    # without a summary the body does not repeat the subject; the text falls back to it
+    assert row.html_body.count("Your access request was received") == 2  # <title> and <h1>
+    assert "[FAR-2026-000123] Your access request was received" in row.body
