@@ -373,7 +373,7 @@ def _record_failure(notification, token, exc):
 # The sweep
 
 
-def sweep_outbox(*, now=None, pending_after=None, lease=None, batch=None):
+def sweep_outbox(*, now=None, pending_after=None, lease=None, batch=None, everything=False):
     """Re-queue what was never picked up, reclaim what a dead worker held, fail what keeps failing.
 
     * ``sending`` rows claimed more than ``lease`` seconds ago (their worker died) go back
@@ -381,7 +381,8 @@ def sweep_outbox(*, now=None, pending_after=None, lease=None, batch=None):
     * ``pending`` rows that have used every attempt become ``failed``;
     * ``pending`` rows due more than ``pending_after`` seconds ago (the broker was down at
       commit, or a retry message was lost) are queued again, at most ``batch`` per run;
-      their ``available_at`` moves to now so that the next run does not queue them twice.
+      their ``available_at`` moves to now so that the next run does not queue them twice
+      (``everything=True``: every pending row, even one waiting for its backoff).
 
     Returns counts of what it did.
     """
@@ -420,13 +421,10 @@ def sweep_outbox(*, now=None, pending_after=None, lease=None, batch=None):
             status=Notification.Status.PENDING, attempts__gte=limit
         ).update(status=Notification.Status.FAILED)
 
-    due = list(
-        Notification.objects.filter(
-            status=Notification.Status.PENDING, available_at__lte=now - timedelta(seconds=pending_after)
-        )
-        .order_by("available_at", "pk")
-        .values_list("pk", flat=True)[:batch]
-    )
+    due = Notification.objects.filter(status=Notification.Status.PENDING)
+    if not everything:
+        due = due.filter(available_at__lte=now - timedelta(seconds=pending_after))
+    due = list(due.order_by("available_at", "pk").values_list("pk", flat=True)[:batch])
     if due:
         with transaction.atomic():
             Notification.objects.filter(pk__in=due, status=Notification.Status.PENDING).update(

@@ -14,9 +14,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--now", action="store_true", help="Queue every pending notification, however recent."
+            "--now",
+            action="store_true",
+            help="Queue every pending notification now, however recent, even one waiting to retry.",
         )
 
     def handle(self, *args, now=False, **options):
-        counts = services.sweep_outbox(pending_after=0 if now else None)
+        counts = services.sweep_outbox(everything=now)
         self.stdout.write(", ".join(f"{key}: {value}" for key, value in counts.items()))
