@@ -1,0 +1,23 @@
+"""Scheduled jobs of the review process (Celery beat). Each calls one service."""
+
+from celery import shared_task
+
+from approvals import services
+
+
+@shared_task(name="approvals.return_lapsed_requests")
+def return_lapsed_requests():
+    """Return requests whose information request went unanswered past its deadline."""
+    return services.return_lapsed_requests()
+
+
+@shared_task(name="approvals.send_clock_reminders")
+def send_clock_reminders():
+    """Referrals due within 5 days or overdue; grants expiring in 30 and 7 days."""
+    return services.send_clock_reminders()
+
+
+@shared_task(name="approvals.expire_lapsed_grants")
+def expire_lapsed_grants():
+    """Grants whose last valid day has passed become expired."""
+    return services.expire_lapsed_grants()
