@@ -29,20 +29,27 @@ from vendors.uploads import document_response
 PAGE_SIZE = 25
 
 
-def vendor_member_required(view):
-    """Signed-in vendor members only; agency officials and others get 404, not 403."""
+def vendor_member_required(view=None, *, vendor_required=True):
+    """Signed-in vendor members only; agency officials and others get 404, not 403.
 
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_vendor_member:
-            raise Http404("No such page.")
-        request.vendor = selectors.vendor_for(request.user)
-        if request.vendor is None:
-            raise Http404("No such page.")
-        return view(request, *args, **kwargs)
+    Sets ``request.vendor``. A member whose organisation is not registered as a vendor yet gets
+    404 everywhere except where ``vendor_required=False`` (the dashboard, which says so).
+    """
 
-    return wrapper
+    def decorate(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_vendor_member:
+                raise Http404("No such page.")
+            request.vendor = selectors.vendor_for(request.user)
+            if request.vendor is None and vendor_required:
+                raise Http404("No such page.")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
 
 
 def _editor_or_404(request):
@@ -87,8 +94,12 @@ def _panels(request):
     return rendered
 
 
-@vendor_member_required
+@vendor_member_required(vendor_required=False)
 def dashboard(request):
+    if request.vendor is None:
+        return render(
+            request, "vendors/dashboard_unregistered.html", {"organisation": request.user.organisation}
+        )
     summary = selectors.registry_summary(request.user, request.vendor)
     return render(
         request,

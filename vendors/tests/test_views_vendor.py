@@ -595,3 +595,13 @@ def test_dashboard_renders_panels_from_settings(client, world, settings, tmp_pat
     client.force_login(world.viewer)
     page = client.get(reverse("vendors:dashboard")).content.decode()
     assert f'<section id="test-panel">Panel for {world.viewer.email}</section>' in page
+
+
+def test_a_member_of_an_unregistered_vendor_organisation_sees_why_and_nothing_else(client):
+    from portal.tests.factories import vendor_user
+
+    client.force_login(vendor_user(Role.VENDOR_ADMIN))
+    response = client.get(reverse("vendors:dashboard"))
+    assert response.status_code == 200
+    assert "Not registered as a vendor yet" in response.content.decode()
+    assert client.get(reverse("vendors:model_list")).status_code == 404
