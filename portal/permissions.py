@@ -70,6 +70,27 @@ def grant(actions, user_or_group, obj):
         assign_perm(codename(type(obj), action), user_or_group, obj)
 
 
+def grant_many(actions, group, objects):
+    """Give ``group`` each of ``actions`` on every one of ``objects`` in one bulk insert per
+    action (a CSV import of thousands of rows must not cost thousands of queries)."""
+    objects = list(objects)
+    if not objects:
+        return
+    from guardian.utils import get_group_obj_perms_model
+
+    model = type(objects[0])
+    permission_model = get_group_obj_perms_model(model)
+    from django.contrib.auth.models import Permission
+
+    for action in [actions] if isinstance(actions, str) else actions:
+        app_label, name = codename(model, action).split(".")
+        permission = Permission.objects.get(content_type__app_label=app_label, codename=name)
+        permission_model.objects.bulk_create(
+            [permission_model(group=group, permission=permission, content_object=obj) for obj in objects],
+            ignore_conflicts=True,
+        )
+
+
 def revoke(actions, user_or_group, obj):
     for action in [actions] if isinstance(actions, str) else actions:
         remove_perm(codename(type(obj), action), user_or_group, obj)

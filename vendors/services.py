@@ -20,7 +20,7 @@ from portal.accounts.models import VENDOR_ROLES, Organisation, Role, User
 from portal.audit.history import save_with_history, stamp
 from portal.errors import PortalError
 from portal.notifications.services import notify
-from portal.permissions import codename, grant, has_object_permission
+from portal.permissions import grant, grant_many, has_object_permission
 from vendors.choices import COUNTRY_NAMES
 from vendors.models import (
     EvidenceDocument,
@@ -129,32 +129,8 @@ def share_with_vendor(obj, vendor):
 def _share_many_with_vendor(objs, vendor):
     """``share_with_vendor`` for many new rows at once (a CSV import): the same grants, written
     with one bulk insert per permission instead of a few queries per row."""
-    if not objs:
-        return
-    from django.contrib.auth.models import Permission
-    from django.contrib.contenttypes.models import ContentType
-    from guardian.utils import get_group_obj_perms_model
-
-    model = type(objs[0])
-    table = get_group_obj_perms_model(model)
-    content_type = ContentType.objects.get_for_model(model)
-    permissions = {
-        p.codename: p
-        for p in Permission.objects.filter(
-            content_type=content_type,
-            codename__in=[codename(model, a).split(".")[1] for a in ("view", "change")],
-        )
-    }
-    rows = [
-        table(permission=permissions[codename(model, action).split(".")[1]], group=group, content_object=obj)
-        for action, group in (
-            ("view", vendor.members_group),
-            ("view", vendor.editors_group),
-            ("change", vendor.editors_group),
-        )
-        for obj in objs
-    ]
-    table.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    grant_many("view", vendor.members_group, objs)
+    grant_many(["view", "change"], vendor.editors_group, objs)
 
 
 def share_with_group(obj, group):

@@ -7,6 +7,10 @@ commands have no request, so the explicit stamp is what makes their history comp
 """
 
 
+# Bookkeeping fields that change with every edit and would only add noise to a diff.
+NOT_SHOWN_IN_DIFFS = ["updated_at"]
+
+
 def stamp(instance, *, actor, reason):
     """Mark ``instance`` so that its next history row names ``actor`` and ``reason``."""
     if not reason:
@@ -37,7 +41,7 @@ def history_rows(instance, *, limit=None):
     for newer, older in zip(records, [*records[1:], None], strict=False):
         changes = []
         if older is not None:
-            delta = newer.diff_against(older)
+            delta = newer.diff_against(older, excluded_fields=NOT_SHOWN_IN_DIFFS)
             for change in delta.changes:
                 field = instance._meta.get_field(change.field)
                 changes.append((field.verbose_name, change.old, change.new))

@@ -93,3 +93,14 @@ def test_agency_official_without_grants_sees_nothing(world):
 def test_permissions_use_the_direct_foreign_key_table(world):
     user, mine, _ = world
     assert mine.organisationuserobjectpermission_set.filter(user=user).exists()
+
+
+def test_grant_many_gives_a_group_the_permission_on_every_object():
+    member = vendor_user()
+    group = Group.objects.create(name="bulk")
+    member.groups.add(group)
+    organisations = [OrganisationFactory() for _ in range(3)]
+    permissions.grant_many(["view", "change"], group, organisations)
+    permissions.grant_many("view", group, organisations)  # again: no duplicate rows, no error
+    assert set(permissions.visible_to(member, Organisation.objects.all())) == set(organisations)
+    assert permissions.visible_to(member, Organisation.objects.all(), "change").count() == 3
