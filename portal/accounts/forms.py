@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, PasswordResetForm
+from django.urls import reverse
 
 from portal.accounts import throttle
 from portal.accounts.models import SignInEvent, User
@@ -48,11 +49,26 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 
 class PortalPasswordResetForm(PasswordResetForm):
+    """Sends the reset link through the notification outbox. The link is built on
+    ``PORTAL_BASE_URL``, never on the request's Host header (no reset-link poisoning)."""
+
     email = forms.EmailField(
         label="E-mail address",
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "class": "usa-input"}),
     )
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
+        from portal.notifications.services import notify
+
+        user, uid, token = context["user"], context["uid"], context["token"]
+        notify(
+            event="password_reset",
+            recipients=[user],
+            subject="Set a new password",
+            link=reverse("accounts:password_reset_confirm", kwargs={"uidb64": uid, "token": token}),
+            key=f"{uid}:{token}",
+        )
 
 
 class AdminUserCreationForm(BaseUserCreationForm):

@@ -31,9 +31,6 @@ def home(request):
 
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset_form.html"
-    email_template_name = "accounts/email/password_reset.txt"
-    html_email_template_name = "accounts/email/password_reset.html"
-    subject_template_name = "accounts/email/password_reset_subject.txt"
     form_class = PortalPasswordResetForm
     success_url = reverse_lazy("accounts:password_reset_done")
 

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from portal.admin_site import admin_site
 from portal.errors import PortalError
 from portal.notifications import services
-from portal.notifications.models import Notification
+from portal.notifications.models import ONE_TIME_LINK_EVENTS, WITHHELD_BODY, Notification
 
 
 @admin.register(Notification, site=admin_site)
@@ -32,7 +32,7 @@ class NotificationAdmin(admin.ModelAdmin):
     ordering = ["-created_at", "-id"]
     actions = ["retry_selected"]
     fieldsets = [
-        (None, {"fields": ["recipient", "event", "subject", "object_label", "link"]}),
+        (None, {"fields": ["recipient", "event", "subject", "object_label", "message_link"]}),
         (
             "Delivery",
             {
@@ -53,11 +53,21 @@ class NotificationAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Message", {"fields": ["body"]}),
+        ("Message", {"fields": ["message_body"]}),
     ]
 
     def get_readonly_fields(self, request, obj=None):
         return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
+
+    @admin.display(description="link")
+    def message_link(self, obj):
+        return WITHHELD_BODY if obj.event in ONE_TIME_LINK_EVENTS and obj.link else obj.link
+
+    @admin.display(description="body")
+    def message_body(self, obj):
+        if obj.event in ONE_TIME_LINK_EVENTS:
+            return WITHHELD_BODY
+        return obj.body
 
     @admin.display(description="last error")
     def short_error(self, obj):

@@ -46,6 +46,8 @@ from portal.errors import PortalError
 from portal.notifications.models import (
     ALWAYS_IMMEDIATE_EVENTS,
     DIGEST_EVENT,
+    ONE_TIME_LINK_EVENTS,
+    WITHHELD_BODY,
     Notification,
     NotificationPreference,
     absolute_url,
@@ -335,6 +337,10 @@ def _mark_sent(notification, token):
         if not marked:
             logger.warning(
                 "Notification %s was sent but its claim had been taken back by the sweep", notification.pk
+            )
+        if notification.event in ONE_TIME_LINK_EVENTS:
+            Notification.objects.filter(pk=notification.pk, status=Notification.Status.SENT).update(
+                body=WITHHELD_BODY, html_body="", link="", context={}
             )
         if notification.event == DIGEST_EVENT:
             Notification.objects.filter(digest=notification, status=Notification.Status.DIGEST).update(

@@ -104,15 +104,16 @@ def test_sign_out_ends_the_session(client):
     assert client.get("/vendor/").status_code == 302
 
 
-def test_password_reset_by_email_sets_a_new_password(client):
+def test_password_reset_by_email_sets_a_new_password(client, django_capture_on_commit_callbacks):
     user = vendor_user()
-    response = client.post("/accounts/password-reset/", {"email": user.email})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/password-reset/", {"email": user.email})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == [user.email]
     assert "set a new password" in message.subject.lower()
-    link = re.search(r"http://testserver(/accounts/reset/\S+/)", message.body).group(1)
+    link = re.search(r"http://localhost:8000(/accounts/reset/\S+/)", message.body).group(1)
     form_page = client.get(link, follow=True)
     assert form_page.status_code == 200
     new_password = "a much longer passphrase 42"
@@ -140,3 +141,26 @@ def test_role_must_fit_the_organisation():
     user.role = Role.AGENCY_APPROVER
     with pytest.raises(ValidationError):
         user.full_clean()
+
+
+def test_reset_link_is_built_on_the_portal_address_not_the_host_header(
+    client, settings, django_capture_on_commit_callbacks
+):
+    settings.PORTAL_BASE_URL = "https://portal.example.gov"
+    user = vendor_user()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/password-reset/", {"email": user.email}, HTTP_HOST="127.0.0.1")
+    assert "https://portal.example.gov/accounts/reset/" in mail.outbox[0].body
+    assert "127.0.0.1" not in mail.outbox[0].body
+
+
+def test_the_one_time_link_is_erased_from_the_outbox_once_sent(client, django_capture_on_commit_callbacks):
+    from portal.notifications.models import WITHHELD_BODY, Notification
+
+    user = vendor_user()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/password-reset/", {"email": user.email})
+    assert "/accounts/reset/" in mail.outbox[0].body
+    row = Notification.objects.get(recipient=user, event="password_reset")
+    assert row.status == Notification.Status.SENT
+    assert (row.body, row.html_body, row.link) == (WITHHELD_BODY, "", "")
