@@ -10,6 +10,7 @@ production safeguards and refuses to start without a secret key.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -232,12 +233,24 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.send_digests",
         "schedule": 60 * 60,
     },
+    "approvals-return-lapsed-requests": {
+        "task": "approvals.return_lapsed_requests",
+        "schedule": crontab(minute=5),
+    },
+    "approvals-expire-lapsed-grants": {
+        "task": "approvals.expire_lapsed_grants",
+        "schedule": crontab(minute=10),
+    },
+    "approvals-send-clock-reminders": {
+        "task": "approvals.send_clock_reminders",
+        "schedule": crontab(hour=6, minute=0),
+    },
 }
 
 # Panels on the vendor dashboard, contributed by apps that the registry may not import
 # (dotted paths to callables taking the request and returning a dict with "template" and
 # "context", or None to show nothing).
-VENDOR_DASHBOARD_PANELS = env.list("VENDOR_DASHBOARD_PANELS", default=[])
+VENDOR_DASHBOARD_PANELS = env.list("VENDOR_DASHBOARD_PANELS", default=["approvals.dashboard.requests_panel"])
 
 # Notifications (portal/notifications): retries, outbox sweep and the daily digest.
 # A failed send is retried after BASE × 2^(attempt-1) seconds (capped at MAX) until
