@@ -26,6 +26,8 @@ CHANGELISTS = [
     "/admin/approvals/referral/",
     "/admin/approvals/informationrequest/",
     "/admin/approvals/grant/",
+    "/admin/approvals/agency/",
+    "/admin/approvals/routingrule/",
 ]
 
 
