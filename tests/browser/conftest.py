@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_service
+from conftest import IN_CI, require_service
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -41,13 +41,22 @@ def chromium():
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
+    """A failing test leaves a picture of every page it had open: ``FAILED-<test>[-<who>].png``."""
     outcome = yield
     report = outcome.get_result()
     if report.when == "call" and report.failed:
-        page = item.funcargs.get("page")
-        if page is not None:
+        pages = [("", item.funcargs.get("page")), *getattr(item, "_browser_pages", [])]
+        for label, page in pages:
+            if page is None or page.is_closed():
+                continue
             ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"FAILED-{item.name}.png"), full_page=True)
+            path = ARTIFACTS / f"FAILED-{item.name}{'-' + label if label else ''}.png"
+            try:
+                page.screenshot(path=str(path), full_page=True)
+            except Exception as exc:  # noqa: BLE001 - a broken page must not hide the real failure
+                report.sections.append(("screenshot", f"no screenshot of {label or 'page'}: {exc}"))
+            else:
+                report.sections.append(("screenshot", f"{label or 'page'} at {page.url}: {path}"))
 
 
 @pytest.fixture
@@ -90,6 +99,149 @@ def assert_accessible(page, name=None):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"A11Y-{name or 'page'}.png"), full_page=True)
     details = [
-        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]}" for v in serious
+        f"{v['id']} ({v['impact']}): {v['help']}"
+        + "".join(
+            f"\n    {n['target']}: {n['html'][:160]}\n      {n['failureSummary']}" for n in v["nodes"][:3]
+        )
+        for v in serious
     ]
     assert not serious, f"accessibility violations on {page.url}:\n" + "\n".join(details)
+
+
+# --- people in their own browsers ------------------------------------------------------------
+
+
+@pytest.fixture
+def open_page(request, chromium, live_server, browser_context_args):
+    """``open_page("officer")``: a new page in a browser context of its own (its own cookies),
+    for each person of a journey. A failing test leaves a screenshot of every one of them."""
+    contexts = []
+    request.node._browser_pages = []
+
+    def open_page(label):
+        context = chromium.new_context(base_url=live_server.url, **browser_context_args)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        request.node._browser_pages.append((label, page))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+# --- mail: a local SMTP server, and a real Celery worker when PostgreSQL and Redis are there ---
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def real_stack_available():
+    """PostgreSQL under the tests and a Redis to queue on: then mail goes through a real worker."""
+    from django.conf import settings
+
+    from conftest import port_open
+
+    on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    return on_postgres and port_open(TEST_REDIS_URL, 6379)
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    from tests.browser.mail import Mailbox
+
+    try:
+        import aiosmtpd  # noqa: F401
+    except ImportError:  # pragma: no cover - aiosmtpd is in requirements-dev.txt
+        require_service("aiosmtpd", False, "pip install -r requirements-dev.txt")
+    mailbox = Mailbox().start()
+    yield mailbox
+    mailbox.stop()
+
+
+@pytest.fixture(scope="session")
+def notification_worker(django_db_setup, django_db_blocker, live_server, smtp_server, tmp_path_factory):
+    """One ``celery worker --pool=solo`` for the session, on the test database and Redis, sending
+    through ``smtp_server``. It consumes a queue of its own, so that nothing else is disturbed."""
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    from conftest import WorkerProcess, database_url_for_subprocess
+
+    tmp = tmp_path_factory.mktemp("worker")
+    queue = f"browser-{uuid.uuid4().hex[:12]}"
+    log_path = tmp / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_subprocess(),
+        "REDIS_URL": TEST_REDIS_URL,
+        "CELERY_BROKER_URL": TEST_REDIS_URL,
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}",
+        "PORTAL_BASE_URL": live_server.url,
+        "PORTAL_VAR_DIR": str(tmp / "var"),
+        "NOTIFICATIONS_RETRY_BACKOFF_BASE": "0.5",
+        "NOTIFICATIONS_RETRY_BACKOFF_MAX": "2",
+    }
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                *("-m", "celery", "-A", "portal", "worker", "--pool=solo", "-Q", queue),
+                *("--loglevel=INFO", "--without-mingle", "--without-gossip", "--without-heartbeat"),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    worker = WorkerProcess(broker_url=TEST_REDIS_URL, queue=queue, process=process, log_path=log_path)
+    deadline = time.monotonic() + 60
+    while "ready." not in worker.log():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the Celery worker did not start:\n{worker.log()}")
+        time.sleep(0.2)
+    yield worker
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture
+def mailbox(request, settings, live_server, smtp_server):
+    """Mail as the people of a journey receive it, from a local SMTP server.
+
+    With PostgreSQL and Redis (``DATABASE_URL``, ``TEST_REDIS_URL``) notifications go the way they
+    go in production: the outbox row commits, the task is queued on Redis after the commit, and a
+    real Celery worker sends it over SMTP. Without them the tasks run in-process after the commit
+    and still send over SMTP to the same server; ``mailbox.mode`` says which. Under CI=true a
+    missing PostgreSQL or Redis fails the test instead.
+    """
+    from portal.notifications.tests.faults import publishing_to
+
+    settings.PORTAL_BASE_URL = live_server.url
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = smtp_server.port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    smtp_server.clear()
+    if real_stack_available():
+        worker = request.getfixturevalue("notification_worker")
+        smtp_server.mode = "celery worker on Redis"
+        with publishing_to(worker.broker_url, worker.queue):
+            yield smtp_server
+        return
+    # Under CI=true this fails: CI must send through the real worker.
+    require_service(
+        "PostgreSQL and Redis for the journeys' Celery worker",
+        not IN_CI,
+        f"set DATABASE_URL=postgres://… and TEST_REDIS_URL (tried {TEST_REDIS_URL})",
+    )
+    smtp_server.mode = "in-process"
+    yield smtp_server
