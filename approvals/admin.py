@@ -8,6 +8,7 @@ open small forms that call one service each. Auditors get no buttons and no form
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -457,7 +458,7 @@ class ReferralAdmin(_OpensTheCase, PortalModelAdmin):
     list_filter = ["status", "agency", "required"]
     list_select_related = ["access_request", "agency"]
     search_fields = ["access_request__tracking_number", "access_request__partner_customer__legal_name"]
-    ordering = ["clock_stopped_at", "due_date"]
+    ordering = [F("clock_stopped_at").asc(nulls_first=True), "due_date"]
     list_per_page = 50
     show_full_result_count = False
 

@@ -7,7 +7,7 @@ Every list goes through ``portal.permissions.visible_to``; what a vendor may rea
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -133,7 +133,8 @@ def referral_queue(user, *, assigned_to_me=False):
     )
     if assigned_to_me:
         queryset = queryset.filter(assigned_officials=user)
-    return queryset.order_by("clock_stopped_at", "due_date", "pk")
+    # running clocks first (a stopped clock cannot run out), then the nearest due date
+    return queryset.order_by(F("clock_stopped_at").asc(nulls_first=True), "due_date", "pk")
 
 
 # ---------------------------------------------------------------------------------------------
