@@ -6,7 +6,6 @@ Inside a web request the middleware also knows the user, but Celery tasks and ma
 commands have no request, so the explicit stamp is what makes their history complete.
 """
 
-
 # Bookkeeping fields that change with every edit and would only add noise to a diff.
 NOT_SHOWN_IN_DIFFS = ["updated_at"]
 
