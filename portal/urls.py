@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin_site.urls),
     path("notifications/", include("portal.notifications.urls")),
     path("vendor/requests/", include("approvals.urls_vendor")),
+    path("vendor/", include("approvals.urls_enforcement")),
     path("vendor/", include("vendors.urls")),
     path("", include("portal.accounts.root_urls")),
 ]
