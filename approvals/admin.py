@@ -601,3 +601,6 @@ class RoutingRuleAdmin(_ReferenceData):
             reason="Routing rule changed in the admin; it applies to requests submitted from now on.",
         )
         obj.save()
+
+
+from approvals import admin_enforcement  # noqa: E402,F401

@@ -1126,7 +1126,8 @@ def answer_information_request(*, information_request, actor, answer, documents=
         reason = f"{information_request.agency.code}'s question answered; other questions are still open."
         _save_request(access_request, actor=actor, reason=reason, update_fields=[])
     else:
-        _resume_clocks(access_request, actor=actor, today=timezone.localdate(now))
+        if not access_request.on_hold:  # a hold keeps the clocks stopped until it is lifted
+            _resume_clocks(access_request, actor=actor, today=timezone.localdate(now))
         access_request.status = AccessRequest.Status.IN_REVIEW
         _save_request(
             access_request,
@@ -1292,10 +1293,31 @@ def decision_snapshot(access_request, conditions=()):
     }
 
 
+def _require_within_preview_cap(access_request, today):
+    """A model cleared for limited preview with a cap clears at most that many partner customers."""
+    model = FrontierModel.objects.select_for_update().get(pk=access_request.frontier_model_id)
+    if not model.preview_customer_cap:
+        return
+    cleared = set(
+        Grant.objects.filter(
+            frontier_model=model, status=Grant.Status.ACTIVE, valid_to__gte=today
+        ).values_list("partner_customer_id", flat=True)
+    )
+    if access_request.partner_customer_id in cleared or len(cleared) < model.preview_customer_cap:
+        return
+    raise PortalError(
+        f"{model} is cleared for limited preview for at most {model.preview_customer_cap} partner customers, "
+        f"and {len(cleared)} already hold an active grant: {access_request} cannot be approved until one "
+        "of those grants ends."
+    )
+
+
 def _decide(access_request, *, actor, outcome, rationale, conditions=()):
     """Record the decision with its snapshot, hash and letter; an approval also creates the grant."""
     now = timezone.now()
     today = timezone.localdate(now)
+    if outcome == Decision.Outcome.APPROVED:
+        _require_within_preview_cap(access_request, today)
     conditions = sorted(conditions, key=lambda c: (c.agency.code, c.pk))
     snapshot = decision_snapshot(access_request, conditions)
     grant = None
@@ -1414,6 +1436,11 @@ def _non_concurring(access_request):
 
 
 def _require_no_decision(access_request):
+    if access_request.on_hold:
+        raise PortalError(
+            f"{access_request} is on hold while {access_request.frontier_model} is suspended: it cannot be "
+            "decided until the suspension is lifted."
+        )
     decision = Decision.objects.filter(access_request=access_request).select_related("decided_by").first()
     if decision is not None:
         raise PortalError(

@@ -1,0 +1,273 @@
+"""Reads for release phases and enforcement, shared by the admin, the vendor pages and the panels.
+
+Lists go through ``portal.permissions.visible_to``. The *impact* reads (what a suspension,
+a lift or a designation would affect) count every row the action would touch, because that
+is what the confirmation page must show; only lead-agency approvers, who are referred on
+every request and so see every grant, ever get those pages.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Prefetch, Q
+
+from approvals import enforcement
+from approvals.models import (
+    AccessRequest,
+    Agency,
+    EnforcementAction,
+    Grant,
+    IncidentReport,
+    PrereleaseReview,
+    Referral,
+    ReviewFinding,
+)
+from approvals.services import vendor_compliance_team
+from portal import permissions
+from vendors.models import FrontierModel, Vendor
+
+LISTED_CUSTOMERS = 100
+
+
+@dataclass
+class Impact:
+    """What an action will touch, shown on its confirmation page before it is taken."""
+
+    grant_count: int = 0
+    grants: list = field(default_factory=list)  # the first LISTED_CUSTOMERS grants, by customer name
+    lapsing: list = field(default_factory=list)  # (lift) grants whose term ended meanwhile: they expire
+    ended_since: int = 0  # (lift) grants the suspension took that were revoked or expired since
+    requests: list = field(default_factory=list)
+    referrals: list = field(default_factory=list)  # (designation) [(access_request, [agency codes])]
+    agencies: list = field(default_factory=list)
+    vendor_recipients: int = 0
+    phase_after: str = ""
+    suspension: object = None
+
+    @property
+    def more_grants(self):
+        return max(0, self.grant_count - len(self.grants))
+
+
+def _grants_by_customer(queryset):
+    return list(
+        queryset.select_related("partner_customer", "access_request").order_by(
+            "partner_customer__legal_name", "pk"
+        )[:LISTED_CUSTOMERS]
+    )
+
+
+def _agencies_concerned(frontier_model=None, vendor=None):
+    referrals = Referral.objects.all()
+    if frontier_model is not None:
+        referrals = referrals.filter(access_request__frontier_model=frontier_model)
+    if vendor is not None:
+        referrals = referrals.filter(access_request__vendor=vendor)
+    return list(
+        Agency.objects.filter(Q(is_lead=True) | Q(pk__in=referrals.values("agency_id")))
+        .order_by("-is_lead", "code")
+        .values_list("code", flat=True)
+    )
+
+
+def suspension_impact(frontier_model):
+    """Every active grant of the model and every open request for it: what a suspension takes."""
+    grants = Grant.objects.filter(frontier_model=frontier_model, status=Grant.Status.ACTIVE)
+    requests = (
+        AccessRequest.objects.filter(
+            frontier_model=frontier_model, status__in=AccessRequest.OPEN_STATUSES, on_hold=False
+        )
+        .select_related("partner_customer")
+        .order_by("tracking_number")
+    )
+    return Impact(
+        grant_count=grants.count(),
+        grants=_grants_by_customer(grants),
+        requests=list(requests),
+        agencies=_agencies_concerned(frontier_model=frontier_model),
+        vendor_recipients=len(vendor_compliance_team(frontier_model.vendor)),
+        phase_after=FrontierModel.ReleasePhase.SUSPENDED.label,
+    )
+
+
+def lift_impact(frontier_model):
+    """The grants a lift restores (and those that expire instead), the requests it resumes."""
+    from django.utils import timezone
+
+    suspension = enforcement._suspension_in_force(frontier_model)
+    if suspension is None:
+        return Impact(agencies=_agencies_concerned(frontier_model=frontier_model))
+    today = timezone.localdate()
+    taken = Grant.objects.filter(suspended_by=suspension)
+    still = taken.filter(status=Grant.Status.SUSPENDED)
+    restored = still.filter(valid_to__gte=today)
+    phase = FrontierModel.ReleasePhase(suspension.phase_before or FrontierModel.ReleasePhase.LIMITED_PREVIEW)
+    return Impact(
+        grant_count=restored.count(),
+        grants=_grants_by_customer(restored),
+        lapsing=_grants_by_customer(still.filter(valid_to__lt=today)),
+        ended_since=taken.exclude(status=Grant.Status.SUSPENDED).count(),
+        requests=list(
+            AccessRequest.objects.filter(held_by=suspension, on_hold=True)
+            .select_related("partner_customer")
+            .order_by("tracking_number")
+        ),
+        agencies=_agencies_concerned(frontier_model=frontier_model),
+        vendor_recipients=len(vendor_compliance_team(frontier_model.vendor)),
+        phase_after=phase.label,
+        suspension=suspension,
+    )
+
+
+def designation_impact(vendor):
+    """The vendor's open requests and the referrals a designation would add to each."""
+    requests = list(
+        AccessRequest.objects.filter(vendor=vendor, status__in=AccessRequest.OPEN_STATUSES)
+        .select_related("partner_customer", "frontier_model", "vendor")
+        .order_by("tracking_number")
+    )
+    by_request = {}
+    for access_request, agency, _, _ in enforcement.designation_referrals(requests):
+        by_request.setdefault(access_request, []).append(agency.code)
+    return Impact(
+        requests=requests,
+        referrals=list(by_request.items()),
+        agencies=_agencies_concerned(vendor=vendor),
+        vendor_recipients=len(vendor_compliance_team(vendor)),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Lists
+
+
+def actions_visible_to(user):
+    queryset = EnforcementAction.objects.select_related(
+        "vendor", "frontier_model", "grant__access_request", "grant__partner_customer", "taken_by"
+    )
+    return permissions.visible_to(user, queryset)
+
+
+def incidents_visible_to(user):
+    queryset = IncidentReport.objects.select_related("vendor", "frontier_model", "reported_by")
+    return permissions.visible_to(user, queryset).order_by("-reported_at", "-pk")
+
+
+def reviews_visible_to(user):
+    queryset = PrereleaseReview.objects.select_related(
+        "vendor", "frontier_model", "submitted_by", "decided_by"
+    )
+    return permissions.visible_to(user, queryset)
+
+
+def grants_visible_to(user):
+    queryset = Grant.objects.select_related("access_request", "frontier_model", "partner_customer", "vendor")
+    return permissions.visible_to(user, queryset)
+
+
+def models_under_oversight(user):
+    """The frontier models an official may read, with their vendors."""
+    return permissions.visible_to(user, FrontierModel.objects.select_related("vendor")).order_by(
+        "vendor__legal_name", "name", "version"
+    )
+
+
+def vendors_under_oversight(user):
+    """The vendors an official knows through the models they may read."""
+    if getattr(user, "sees_everything", False):
+        return Vendor.objects.order_by("legal_name")
+    models = permissions.visible_to(user, FrontierModel.objects.all())
+    return Vendor.objects.filter(pk__in=models.values("vendor_id")).order_by("legal_name")
+
+
+def active_grant_counts(user, frontier_models):
+    """``{model id: {status: count}}`` over the grants ``user`` may read, in one query."""
+    rows = (
+        grants_visible_to(user)
+        .filter(frontier_model__in=[m.pk for m in frontier_models])
+        .order_by()
+        .values("frontier_model_id", "status")
+        .annotate(n=Count("pk"))
+    )
+    counts = {}
+    for row in rows:
+        counts.setdefault(row["frontier_model_id"], {})[row["status"]] = row["n"]
+    return counts
+
+
+def designations_awaiting_answer(user):
+    """Designations in force on ``user``'s vendor that it has not answered yet."""
+    return list(
+        actions_visible_to(user)
+        .filter(
+            kind=EnforcementAction.Kind.DESIGNATE_VENDOR,
+            status=EnforcementAction.Status.IN_FORCE,
+            responded_at__isnull=True,
+        )
+        .order_by("respond_by")
+    )
+
+
+def incidents_to_complete(user):
+    return list(incidents_visible_to(user).filter(status=IncidentReport.Status.INITIAL).order_by("due_on"))
+
+
+# ---------------------------------------------------------------------------------------------
+# One model
+
+
+GRANTS_SHOWN = 50
+
+
+def model_oversight(user, frontier_model, *, grant_status=""):
+    """Everything the agency's model page shows: reviews and findings, grants with the incidents
+    beside them, enforcement actions and open requests."""
+    grants = grants_visible_to(user).filter(frontier_model=frontier_model)
+    counts = dict(grants.order_by().values_list("status").annotate(n=Count("pk")))
+    shown = grants.filter(status=grant_status) if grant_status else grants
+    reviews = list(
+        reviews_visible_to(user)
+        .filter(frontier_model=frontier_model)
+        .prefetch_related(
+            Prefetch("findings", queryset=ReviewFinding.objects.select_related("agency", "recorded_by")),
+            "evidence",
+        )
+    )
+    return {
+        "grant_counts": [(value, label, counts.get(value, 0)) for value, label in Grant.Status.choices],
+        "grant_total": sum(counts.values()),
+        "grants": list(shown.order_by("status", "partner_customer__legal_name", "pk")[:GRANTS_SHOWN]),
+        "grant_status": grant_status,
+        "incidents": list(
+            incidents_visible_to(user)
+            .filter(frontier_model=frontier_model)
+            .prefetch_related("affected_customers")
+        ),
+        "reviews": reviews,
+        "open_review": next((r for r in reviews if r.is_open), None),
+        "actions": list(actions_visible_to(user).filter(frontier_model=frontier_model).order_by("-taken_at")),
+        "open_requests": list(
+            permissions.visible_to(
+                user,
+                AccessRequest.objects.filter(
+                    frontier_model=frontier_model, status__in=AccessRequest.OPEN_STATUSES
+                )
+                .select_related("partner_customer")
+                .order_by("tracking_number"),
+            )
+        ),
+        "suspension": enforcement._suspension_in_force(frontier_model),
+    }
+
+
+def vendor_model_panel(user, frontier_model):
+    """The model page's enforcement part as the vendor may read it: no findings, nothing internal."""
+    grants = grants_visible_to(user).filter(frontier_model=frontier_model)
+    counts = dict(grants.order_by().values_list("status").annotate(n=Count("pk")))
+    return {
+        "reviews": list(reviews_visible_to(user).filter(frontier_model=frontier_model)),
+        "actions": list(actions_visible_to(user).filter(frontier_model=frontier_model).order_by("-taken_at")),
+        "incidents": list(incidents_visible_to(user).filter(frontier_model=frontier_model)),
+        "grant_counts": [(value, label, counts.get(value, 0)) for value, label in Grant.Status.choices],
+        "grant_total": sum(counts.values()),
+        "grants": list(grants.order_by("status", "partner_customer__legal_name", "pk")[:10]),
+    }
