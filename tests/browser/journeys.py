@@ -141,3 +141,40 @@ def file_input(page, label):
     input's accessible name with its drop-zone instructions, so ``get_by_label`` cannot find it."""
     for_id = page.locator("label", has_text=label).first.get_attribute("for")
     return page.locator(f"[id='{for_id}']")
+
+
+def follow_link(page, user, url):
+    """Open ``url`` from a mail; a browser that is not signed in goes through the sign-in page
+    and comes back to the address of the link."""
+    path = urlsplit(url).path
+    page.goto(url)
+    if urlsplit(page.url).path == "/accounts/login/":
+        page.get_by_label("E-mail address").fill(user.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**{path}")
+    return page
+
+
+def focused(page):
+    """What has the keyboard focus: its name attribute, or its text for a button or link."""
+    return page.evaluate(
+        "() => { const e = document.activeElement;"
+        " return e ? (e.getAttribute('name') || e.textContent.trim()) : null; }"
+    )
+
+
+def tab_to(page, name, *, limit=60):
+    """Press Tab from where the focus is until ``name`` has it, as a keyboard user does."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if focused(page) == name:
+            return
+    raise AssertionError(f"{name!r} never got the focus in {limit} presses of Tab")
+
+
+def tab(page, expected):
+    """One press of Tab, which must move the focus to ``expected`` (the tab order is the order
+    of the form)."""
+    page.keyboard.press("Tab")
+    assert focused(page) == expected, f"Tab went to {focused(page)!r}, not {expected!r}"
