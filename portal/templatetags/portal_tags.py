@@ -28,7 +28,9 @@ def days_phrase(days):
 def clock(days, stopped=False):
     """A referral's or deadline's clock in words, marked up for both sides."""
     if stopped:
-        return format_html('<span class="portal-clock portal-clock--{}">{}</span>', "stopped", "clock stopped")
+        return format_html(
+            '<span class="portal-clock portal-clock--{}">{}</span>', "stopped", "clock stopped"
+        )
     css = "overdue" if days is not None and days < 0 else ("soon" if days is not None and days <= 5 else "ok")
     return format_html('<span class="portal-clock portal-clock--{}">{}</span>', css, days_phrase(days))
 

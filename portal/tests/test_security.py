@@ -75,3 +75,18 @@ def test_pages_carry_a_strict_content_security_policy(client):
     assert "frame-ancestors 'none'" in policy
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_sign_in_still_works_when_the_cache_is_down(client, settings):
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    del caches.settings
+    user = vendor_user()
+    assert attempt(client, user.email, "wrong").status_code == 200
+    assert attempt(client, user.email, PASSWORD).status_code == 302
