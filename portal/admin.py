@@ -1,5 +1,7 @@
 """Admin conventions shared by every app: scoped querysets, auditors read-only, history shown."""
 
+from django.contrib.admin.utils import unquote
+from django.http import Http404, HttpResponseNotAllowed
 from simple_history.admin import SimpleHistoryAdmin
 
 from portal import permissions
@@ -10,9 +12,16 @@ class PortalModelAdmin(SimpleHistoryAdmin):
 
     Domain changes happen through services (buttons that open forms), so the stock add,
     change and delete permissions stay with portal administrators for reference data only.
+    Bulk actions (which call services) are offered to agency officials only: an auditor's
+    lists have no action menu. Every record's history page shows field diffs and reasons;
+    another organisation's record answers 404 there too, and a historical version is only
+    ever read, never saved back (reverting would bypass the services).
     """
 
     editable_by_portal_admin = False
+    list_per_page = 50
+    show_full_result_count = False
+    history_list_per_page = 50
 
     def get_queryset(self, request):
         return permissions.visible_to(request.user, super().get_queryset(request))
@@ -38,3 +47,32 @@ class PortalModelAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_actions(self, request):
+        if not request.user.is_agency_official:
+            return {}
+        return super().get_actions(request)
+
+    # -- history ---------------------------------------------------------------------------
+
+    def _visible_or_404(self, request, object_id):
+        pk_name = self.model._meta.pk.attname
+        try:
+            return self.get_queryset(request).get(**{pk_name: unquote(object_id)})
+        except (self.model.DoesNotExist, ValueError, TypeError):
+            raise Http404("No such record.") from None
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._visible_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context=extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET"])
+        if not str(version_id).isdigit():
+            raise Http404("No such version.")
+        self._visible_or_404(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context=extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        return True

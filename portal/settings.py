@@ -264,3 +264,11 @@ NOTIFICATIONS_SWEEP_PENDING_AFTER = env.int("NOTIFICATIONS_SWEEP_PENDING_AFTER",
 NOTIFICATIONS_SENDING_LEASE = env.int("NOTIFICATIONS_SENDING_LEASE", default=900)
 NOTIFICATIONS_SWEEP_BATCH = env.int("NOTIFICATIONS_SWEEP_BATCH", default=500)
 NOTIFICATIONS_DIGEST_HOUR = env.int("NOTIFICATIONS_DIGEST_HOUR", default=7)
+
+# Panels on the agency dashboard (the admin's home page), contributed by the apps that
+# portal/ may not import: dotted paths to callables taking the request and returning a dict
+# with "template" and "context", or None to show nothing.
+ADMIN_DASHBOARD_PANELS = env.list(
+    "ADMIN_DASHBOARD_PANELS",
+    default=["approvals.admin_dashboard.queues_panel", "approvals.admin_dashboard.oversight_panel"],
+)

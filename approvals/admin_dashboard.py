@@ -1,0 +1,28 @@
+"""The review process's panels on the agency dashboard (listed in ``ADMIN_DASHBOARD_PANELS``).
+
+Each panel is a callable taking the request and returning ``{"template", "context"}``, or
+``None`` when it has nothing for the signed-in person. The admin site in ``portal/`` renders
+them without knowing this app (dependencies point approvals → portal).
+"""
+
+from approvals import selectors
+from portal.accounts.models import AGENCY_ROLES
+
+
+def queues_panel(request):
+    """An agency official's queues: mine, unassigned, urgent, to sign, to decide; the clock chart."""
+    user = request.user
+    if user.role not in AGENCY_ROLES or selectors.agency_of(user) is None:
+        return None
+    return {"template": "admin/approvals/dashboard_queues.html", "context": selectors.agency_dashboard(user)}
+
+
+def oversight_panel(request):
+    """Auditors and portal administrators: requests by status, every agency's clocks, outcomes."""
+    user = request.user
+    if not user.sees_everything:
+        return None
+    return {
+        "template": "admin/approvals/dashboard_oversight.html",
+        "context": selectors.oversight_dashboard(user),
+    }

@@ -1,0 +1,211 @@
+"""The audit export: every recorded change in a date range, across every model with history,
+limited to what the person exporting may see.
+
+Auditors and portal administrators get everything. An agency official gets the history of
+the records their agency may see: by default the rows they hold ``view`` on through the
+permissions helper; an app narrows or widens that for a model with ``register_scope`` (for
+example, an agency reads only its own positions and notes, never another agency's drafts).
+Anybody else gets nothing. Each row carries who acted, why, and the fields that changed.
+"""
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.utils import timezone
+
+from portal import permissions
+from portal.audit.history import NOT_SHOWN_IN_DIFFS
+
+MAX_DAYS = 366
+ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+
+# "app_label.model_name" → callable(user) returning a queryset of the records ``user`` may see.
+_SCOPES = {}
+
+
+def register_scope(label, scope):
+    """Say which records of ``label`` (``"approvals.position"``) an agency official may audit."""
+    _SCOPES[label.lower()] = scope
+
+
+def history_models():
+    """Every model that keeps history (not the many-to-many tables), in a stable order."""
+    from simple_history.models import registered_models
+
+    models = {m for m in registered_models.values() if hasattr(m._meta, "simple_history_manager_attribute")}
+    return sorted(models, key=lambda m: m._meta.label_lower)
+
+
+def may_export(user):
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and (user.sees_everything or user.is_agency_official)
+    )
+
+
+def visible_records(user, model):
+    """The records of ``model`` whose history ``user`` may read; ``None`` means every record."""
+    if not may_export(user):
+        return model._default_manager.none()
+    if user.sees_everything:
+        return None
+    scope = _SCOPES.get(model._meta.label_lower)
+    if scope is not None:
+        return scope(user)
+    return permissions.visible_to(user, model._default_manager.all())
+
+
+@dataclass
+class AuditRow:
+    history_id: int
+    at: str
+    model: str
+    record: str
+    object_id: str
+    action: str
+    user: str
+    reason: str
+    changes: list = field(default_factory=list)
+
+    def changes_text(self):
+        return "; ".join(f"{c['field']}: {c['old']} → {c['new']}" for c in self.changes)
+
+
+def _value(model_field, record):
+    if record is None:
+        return ""
+    value = model_field.value_from_object(record)
+    return "" if value is None else model_field.value_to_string(record)
+
+
+def _rows_for_model(user, model, start, end):
+    history_model = model.history.model
+    pk_name = model._meta.pk.attname
+    records = history_model.objects.filter(history_date__gte=start, history_date__lt=end)
+    visible = visible_records(user, model)
+    if visible is not None:
+        records = records.filter(**{f"{pk_name}__in": visible.values("pk")})
+    records = list(records.select_related("history_user").order_by(pk_name, "history_date", "history_id"))
+    if not records:
+        return []
+    # the record each object had just before the range, to diff the first change in it
+    before = {}
+    earlier = history_model.objects.filter(
+        history_date__lt=start, **{f"{pk_name}__in": {getattr(r, pk_name) for r in records}}
+    ).order_by(pk_name, "-history_date", "-history_id")
+    for record in earlier:
+        before.setdefault(getattr(record, pk_name), record)
+    fields = [f for f in history_model.tracked_fields if f.name not in NOT_SHOWN_IN_DIFFS]
+    rows = []
+    previous_pk, previous = None, None
+    for record in records:
+        pk = getattr(record, pk_name)
+        if pk != previous_pk:
+            previous_pk, previous = pk, before.get(pk)
+        changes = []
+        if record.history_type == "~" and previous is not None:
+            for model_field in fields:
+                old, new = _value(model_field, previous), _value(model_field, record)
+                if old != new:
+                    changes.append({"field": str(model_field.verbose_name), "old": old, "new": new})
+        user_label = record.history_user.email if record.history_user_id else "System"
+        rows.append(
+            AuditRow(
+                history_id=record.history_id,
+                at=timezone.localtime(record.history_date).isoformat(),
+                model=model._meta.label_lower,
+                record=str(model._meta.verbose_name),
+                object_id=str(pk),
+                action=ACTIONS.get(record.history_type, record.history_type),
+                user=user_label,
+                reason=record.history_change_reason or "",
+                changes=changes,
+            )
+        )
+        previous = record
+    return rows
+
+
+def audit_rows(user, *, start, end):
+    """Every change from ``start`` to ``end`` (dates, both included) that ``user`` may see,
+    oldest first."""
+    if not may_export(user):
+        return []
+    tz = timezone.get_current_timezone()
+    since = timezone.make_aware(datetime.combine(start, time.min), tz)
+    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz)
+    rows = []
+    for model in history_models():
+        rows.extend(_rows_for_model(user, model, since, until))
+    rows.sort(key=lambda r: (r.at, r.model, r.history_id))
+    return rows
+
+
+COLUMNS = ["at", "model", "record", "object_id", "action", "user", "reason", "changes", "history_id"]
+
+
+def as_csv(rows):
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for row in rows:
+        data = asdict(row)
+        data["changes"] = row.changes_text()
+        writer.writerow([_safe_cell(data[c]) for c in COLUMNS])
+    return out.getvalue()
+
+
+def _safe_cell(value):
+    """Neutralise spreadsheet formulas in text a user typed (CSV injection)."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def as_json(rows, *, start, end):
+    return json.dumps(
+        {
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "count": len(rows),
+            "changes": [asdict(r) for r in rows],
+        },
+        indent=1,
+        ensure_ascii=False,
+    )
+
+
+class AuditRangeForm(forms.Form):
+    FORMATS = [("csv", "CSV (spreadsheet)"), ("json", "JSON")]
+
+    start = forms.DateField(label="From", help_text="First day included, as YYYY-MM-DD.")
+    end = forms.DateField(
+        label="To", help_text=f"Last day included; at most {MAX_DAYS} days after the first."
+    )
+    format = forms.ChoiceField(choices=FORMATS, initial="csv", widget=forms.RadioSelect)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                self.add_error("end", "The last day comes before the first: swap them.")
+            elif (end - start).days >= MAX_DAYS:
+                self.add_error("end", f"Export at most {MAX_DAYS} days at a time.")
+        return data
+
+
+def _accounts_scopes():
+    from portal.accounts.models import Organisation, User
+
+    # the directory of organisations is read by every official; people by their own organisation
+    register_scope("accounts.organisation", lambda user: Organisation.objects.all())
+    register_scope("accounts.user", lambda user: User.objects.filter(organisation_id=user.organisation_id))
+
+
+_accounts_scopes()
