@@ -178,3 +178,21 @@ def tab(page, expected):
     of the form)."""
     page.keyboard.press("Tab")
     assert focused(page) == expected, f"Tab went to {focused(page)!r}, not {expected!r}"
+
+
+def assert_admin_errors_next_to_fields(page, names):
+    """The agency forms (admin): exactly ``names`` are marked invalid, each with its message in the
+    field's row. Not checked here, and reported: the admin forms of the review
+    (``approvals/templates/admin/approvals/action.html``, ``position.html``) neither announce the
+    errors (no ``role=alert``) nor point the field to them (``aria-describedby``)."""
+    errors = field_errors(page)
+    assert set(errors) == set(names), f"fields marked invalid: {sorted(errors)}, expected {sorted(names)}"
+    for name, error in errors.items():
+        assert error["message"], f"{name}: no error message in the field's row"
+    return errors
+
+
+def submit(page, button, *, within=None):
+    """Press the form's button and wait for the answer page (for a submission that stays put)."""
+    with page.expect_navigation():
+        (within or page).get_by_role("button", name=button).click()

@@ -20,6 +20,7 @@ from tests.browser.journeys import (
     file_input,
     look,
     signed_in,
+    submit,
 )
 from vendors.choices import Sector
 from vendors.tests.factories import VendorFactory, member_of
@@ -78,7 +79,7 @@ def test_journey_1_invite_set_password_register_a_model_import_fifty_customers(
     look(page, "team", addresses)
     page.get_by_role("link", name="Invite a colleague").click()
     look(page, "team-invite", addresses)
-    page.get_by_role("button", name="Send the invitation").click()
+    submit(page, "Send the invitation")
     assert_errors_next_to_fields(page, ["full_name", "email", "role"])
     look(page, "team-invite-errors", addresses)
     page.get_by_label("Full name").fill("Oscar Officer")

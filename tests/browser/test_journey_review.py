@@ -8,14 +8,18 @@ the local SMTP server. The ORM only builds the starting world (``tests/browser/w
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
+from approvals import services
 from tests.browser.journeys import (
     AddressBook,
     another_vendor_gets_404_everywhere,
+    assert_admin_errors_next_to_fields,
     assert_errors_next_to_fields,
     follow_link,
     look,
     signed_in,
+    submit,
     tab,
     tab_to,
 )
@@ -177,6 +181,118 @@ def test_journey_2_file_question_answer_three_signatures_approval_with_condition
     # each member of the compliance team got the decision exactly once
     for person in (world.officer, world.admin):
         assert len([m for m in mailbox.to(person.email) if "Decision on" in m.subject]) == 1
+
+    # journey 5: Basalt's compliance admin tries every address of this journey: 404 each time
+    another_vendor_gets_404_everywhere(open_page, world.outsider, addresses)
+
+
+def test_journey_3_non_concurrence_escalation_intent_to_deny_vendor_response_denial(
+    open_page, live_server, mailbox
+):
+    # given: a submitted request on which DOC and OSTP have already concurred
+    world = review_world()
+    access_request = services.submit_request(
+        access_request=services.create_draft_request(
+            actor=world.officer,
+            frontier_model=world.frontier_model,
+            partner_customer=world.partner_customer,
+            use_case="Autonomous patching of the customer's grid-control workstations.",
+            scope="All 40 control centres; model output applied without human review.",
+            requested_duration_days=365,
+            documents=[(SimpleUploadedFile("end-use.txt", END_USE, content_type="text/plain"), "End use")],
+        ),
+        actor=world.officer,
+    )
+    tracking = access_request.tracking_number
+    for code in ("DOC", "OSTP"):
+        referral = access_request.referrals.get(agency__code=code)
+        approver = world.approvers[code]
+        services.draft_position(
+            referral=referral, actor=approver, stance="concur", rationale="", conditions=()
+        )
+        services.sign_position(referral=referral, actor=approver)
+    addresses = AddressBook(live_server.url)
+
+    # ONCD's approver does not concur: the rationale is required, and said so next to the field
+    notice = mailbox.wait_for(to=world.approvers["ONCD"].email, subject=f"New referral for ONCD: {tracking}")
+    oncd = follow_link(open_page("oncd-approver"), world.approvers["ONCD"], notice.link("/admin/"))
+    look(oncd, "agency-case-oncd", addresses)
+    oncd.get_by_role("link", name="Draft the position").click()
+    oncd.get_by_label("Do not concur", exact=True).check()
+    submit(oncd, f"ONCD's position on {tracking}")
+    assert_admin_errors_next_to_fields(oncd, ["rationale"])
+    look(oncd, "agency-position-errors", addresses)
+    oncd.get_by_label("Rationale").fill(
+        "Unreviewed autonomous changes to grid-control systems are an unacceptable risk."
+    )
+    oncd.get_by_role("button", name=f"ONCD's position on {tracking}").click()
+    oncd.wait_for_url("**/change/")
+    oncd.get_by_role("link", name="Sign the position").click()
+    oncd.get_by_role("button", name="Sign the position").click()
+    oncd.wait_for_url("**/change/")
+    assert "ONCD: Do not concur — signed by Sam Ortiz" in oncd.locator("#content-main").inner_text()
+
+    # every required agency has signed: the DOC approver escalates, then issues an intent to deny
+    ready = mailbox.wait_for(to=world.approvers["DOC"].email, subject=f"Ready for decision: {tracking}")
+    doc = follow_link(open_page("doc-approver"), world.approvers["DOC"], ready.link("/admin/"))
+    assert doc.get_by_role("link", name="Record the decision").count() == 0
+    doc.get_by_role("link", name="Escalate").click()
+    look(doc, "agency-escalate", addresses)
+    doc.get_by_label("Reason").fill("ONCD does not concur; the lead agency must resolve the case.")
+    doc.get_by_role("button", name="Escalate the case").click()
+    doc.wait_for_url("**/change/")
+    doc.get_by_role("link", name="Resolve the escalation").click()
+    look(doc, "agency-resolve", addresses)
+    doc.get_by_label("Issue an intent to deny").check()
+    doc.get_by_label("Rationale").fill(
+        "Autonomous changes to grid control without human review, as ONCD found."
+    )
+    doc.get_by_role("button", name="Resolve the escalation").click()
+    doc.wait_for_url("**/change/")
+    assert "Intent to deny issued" in doc.locator(".messagelist").inner_text()
+    look(doc, "agency-case-intent-to-deny", addresses)
+
+    # the officer reads the intent to deny from the mail and responds in the window
+    intent = mailbox.wait_for(to=world.officer.email, subject=f"Intent to deny {tracking}")
+    officer = follow_link(open_page("officer"), world.officer, intent.link("/vendor/requests/"))
+    section = officer.get_by_role("region", name="Intent to deny")
+    assert "as ONCD found" in section.inner_text()
+    look(officer, "request-intent-to-deny", addresses, picture=True)
+    # sent empty, the browser itself stops it and points at the field (this form, unlike the
+    # others, has no ``novalidate``: reported)
+    response_box = officer.get_by_role("textbox", name=re.compile("^Your response"))
+    section.get_by_role("button", name="Send the response").click()
+    assert response_box.evaluate(
+        "e => e === document.activeElement && e.validity.valueMissing && e.validationMessage !== ''"
+    )
+    response_box.fill("We will keep a human approval step on every change; the scope is amended accordingly.")
+    officer.get_by_role("button", name="Send the response").click()
+    officer.wait_for_url(f"**/vendor/requests/{tracking}/")
+    assert (
+        "Your response has been sent to the lead agency" in officer.get_by_role("status").first.inner_text()
+    )
+    look(officer, "request-intent-answered", addresses)
+
+    # the lead reads the response and decides: the denial stands
+    responded = mailbox.wait_for(to=world.approvers["DOC"].email, subject="The vendor responded")
+    follow_link(doc, world.approvers["DOC"], responded.link("/admin/"))
+    assert "We will keep a human approval step" in doc.locator("#content-main").inner_text()
+    doc.get_by_role("link", name="Finalise the denial").click()
+    look(doc, "agency-finalise", addresses)
+    doc.get_by_role("button", name="Finalise the denial").click()
+    doc.wait_for_url("**/change/")
+    assert f"{tracking} denied" in doc.locator(".messagelist").inner_text()
+    look(doc, "agency-case-denied", addresses, picture=True)
+
+    # the officer gets the decision by mail and reads the reasons in the letter
+    decision = mailbox.wait_for(to=world.officer.email, subject=f"Decision on {tracking}: denied")
+    follow_link(officer, world.officer, decision.link("/vendor/requests/"))
+    assert "Denied" in officer.locator("h1").text_content()
+    assert officer.get_by_role("region", name=re.compile("^Grant")).count() == 0
+    look(officer, "request-denied", addresses)
+    officer.get_by_role("link", name="Read the decision letter").click()
+    assert "as ONCD found" in officer.locator("main").inner_text()
+    look(officer, "denial-letter", addresses)
 
     # journey 5: Basalt's compliance admin tries every address of this journey: 404 each time
     another_vendor_gets_404_everywhere(open_page, world.outsider, addresses)
