@@ -43,7 +43,6 @@ from approvals.services import (
     _clean_text,
     _date,
     _person,
-    _save,
     agency_of,
     agency_officials,
     vendor_compliance_team,
@@ -66,6 +65,18 @@ INCIDENT_REPORT_DAYS = {
     IncidentReport.Severity.SERIOUS: 15,
 }
 BULK_BATCH = 1000
+# django-simple-history keeps a change reason in a varchar(100): reasons name the act and who took
+# it; the full legal basis and findings live on the enforcement action or review row they cite.
+REASON_MAX = 100
+
+
+def _why(text):
+    text = " ".join((text or "").split())
+    return text if len(text) <= REASON_MAX else text[: REASON_MAX - 1].rstrip() + "…"
+
+
+def _save(instance, *, actor, reason, update_fields=None):
+    return services._save(instance, actor=actor, reason=_why(reason), update_fields=update_fields)
 
 
 def designation_response_days():
@@ -482,7 +493,7 @@ def clear_for_limited_preview(*, frontier_model, actor, basis, preview_customer_
         Phase.LIMITED_PREVIEW,
         actor=actor,
         cap=cap,
-        reason=f"Cleared for limited preview{cap_text} by {lead.code}: {basis}",
+        reason=f"Cleared for limited preview{cap_text} by {lead.code} (review #{review.pk}): {basis}",
     )
     _notify_clearance(
         review,
@@ -515,7 +526,7 @@ def clear_for_general_availability(*, frontier_model, actor, basis):
         frontier_model,
         Phase.GENERAL_AVAILABILITY,
         actor=actor,
-        reason=f"Cleared for general availability by {lead.code}: {basis}",
+        reason=f"Cleared for general availability by {lead.code} (review #{review.pk}): {basis}",
     )
     _notify_clearance(
         review,
@@ -549,7 +560,7 @@ def decline_clearance(*, frontier_model, actor, basis):
             frontier_model,
             Phase.REGISTERED,
             actor=actor,
-            reason=f"Not cleared by {lead.code}: {basis} The vendor may submit it again with new evidence.",
+            reason=f"Not cleared by {lead.code} (review #{review.pk}): {basis}",
         )
     _notify_clearance(
         review,
@@ -589,7 +600,7 @@ def _stop_clocks(requests, *, actor, now, reason):
             ["clock_stopped_at"],
             batch_size=BULK_BATCH,
             default_user=actor,
-            default_change_reason=reason,
+            default_change_reason=_why(reason),
             default_date=now,
         )
 
@@ -624,7 +635,7 @@ def _resume_clocks(requests, *, actor, now):
             ["due_date", "paused_days", "clock_stopped_at"],
             batch_size=BULK_BATCH,
             default_user=actor,
-            default_change_reason=f"Clock resumed after {_plural(paused, 'day')} stopped: hold lifted.",
+            default_change_reason=_why(f"Clock resumed after {_plural(paused, 'day')} stopped: hold lifted."),
             default_date=now,
         )
 
@@ -639,9 +650,34 @@ def _bump_requests(requests, fields, *, actor, reason, now):
             [*fields, "version"],
             batch_size=BULK_BATCH,
             default_user=actor,
-            default_change_reason=reason,
+            default_change_reason=_why(reason),
             default_date=now,
         )
+
+
+def _set_grants(grants, values, *, actor, now, reason):
+    """Give every grant in ``grants`` the same ``values`` and one history row each (actor, reason).
+
+    In batches of a thousand: one ``UPDATE … WHERE id IN (…)`` and one insert of history rows
+    each. ``bulk_update_with_history`` would write a ``CASE`` branch per row and field, which
+    PostgreSQL evaluates row by row: ten thousand grants took ten seconds that way.
+    """
+    if not grants:
+        return
+    for grant in grants:
+        for field, value in values.items():
+            setattr(grant, field, value)
+    pks = [grant.pk for grant in grants]
+    for start in range(0, len(pks), BULK_BATCH):
+        Grant.objects.filter(pk__in=pks[start : start + BULK_BATCH]).update(**values)
+    Grant.history.bulk_history_create(
+        grants,
+        batch_size=BULK_BATCH,
+        update=True,
+        default_user=actor,
+        default_change_reason=_why(reason),
+        default_date=now,
+    )
 
 
 def _suspension_in_force(frontier_model, *, lock=False):
@@ -702,27 +738,21 @@ def suspend_model(
         frontier_model,
         Phase.SUSPENDED,
         actor=actor,
-        reason=f"Suspended (pulled offline) by {lead.code}: {legal_basis}",
+        reason=f"Suspended (pulled offline) by {lead.code}, action #{action.pk}: {legal_basis}",
     )
-    reason = (
-        f"Suspended: {frontier_model} was pulled offline by {lead.code} on "
-        f"{_date(timezone.localdate(now))}. {legal_basis}"
+    _set_grants(
+        grants,
+        {
+            "status": Grant.Status.SUSPENDED,
+            "status_changed_at": now,
+            "status_reason": f"Suspended: {frontier_model} was pulled offline by {lead.code} on "
+            f"{_date(timezone.localdate(now))}. {legal_basis}",
+            "suspended_by": action,
+        },
+        actor=actor,
+        now=now,
+        reason=f"Suspended with the model by {lead.code}, action #{action.pk}: {legal_basis}",
     )
-    for grant in grants:
-        grant.status = Grant.Status.SUSPENDED
-        grant.status_changed_at = now
-        grant.status_reason = reason
-        grant.suspended_by = action
-    if grants:
-        bulk_update_with_history(
-            grants,
-            Grant,
-            ["status", "status_changed_at", "status_reason", "suspended_by"],
-            batch_size=BULK_BATCH,
-            default_user=actor,
-            default_change_reason=reason,
-            default_date=now,
-        )
     for access_request in open_requests:
         access_request.on_hold = True
         access_request.held_by = action
@@ -827,40 +857,30 @@ def lift_suspension(*, frontier_model, actor, legal_basis, findings, expected_gr
         frontier_model,
         phase_before,
         actor=actor,
-        reason=f"Suspension lifted by {lead.code}: {legal_basis} Back in {phase_before.label.lower()}.",
+        reason=f"Suspension #{suspension.pk} lifted by {lead.code}, action #{lift.pk}: {legal_basis}",
     )
-    date_text = _date(today)
-    for grant, status, reason in [
-        *[
-            (
-                g,
-                Grant.Status.ACTIVE,
-                f"Restored: the suspension of {frontier_model} was lifted on {date_text}.",
-            )
-            for g in restored
-        ],
-        *[
-            (g, Grant.Status.EXPIRED, f"Expired while suspended: valid until {_date(g.valid_to)}.")
-            for g in lapsed
-        ],
-    ]:
-        grant.status = status
-        grant.status_changed_at = now
-        grant.status_reason = reason
-    for batch, reason in [
-        (restored, f"Restored: the suspension of {frontier_model} was lifted by {lead.code}."),
-        (lapsed, "Expired while suspended: its term ended before the suspension was lifted."),
-    ]:
-        if batch:
-            bulk_update_with_history(
-                batch,
-                Grant,
-                ["status", "status_changed_at", "status_reason"],
-                batch_size=BULK_BATCH,
-                default_user=actor,
-                default_change_reason=reason,
-                default_date=now,
-            )
+    _set_grants(
+        restored,
+        {
+            "status": Grant.Status.ACTIVE,
+            "status_changed_at": now,
+            "status_reason": f"Restored: the suspension of {frontier_model} was lifted on {_date(today)}.",
+        },
+        actor=actor,
+        now=now,
+        reason=f"Restored: the suspension of {frontier_model} was lifted by {lead.code}, action #{lift.pk}.",
+    )
+    _set_grants(
+        lapsed,
+        {
+            "status": Grant.Status.EXPIRED,
+            "status_changed_at": now,
+            "status_reason": "Expired while suspended: its term ended before the suspension was lifted.",
+        },
+        actor=actor,
+        now=now,
+        reason="Expired while suspended: its term ended before the suspension was lifted.",
+    )
     for access_request in held:
         access_request.on_hold = False
     _bump_requests(
@@ -947,7 +967,7 @@ def revoke_grant(*, grant, actor, legal_basis, findings):
     _save(
         grant,
         actor=actor,
-        reason=grant.status_reason,
+        reason=f"Revoked by {lead.code}, action #{action.pk}: {legal_basis}",
         update_fields=["status", "status_changed_at", "status_reason"],
     )
     _share_action(action)
@@ -1025,14 +1045,14 @@ def _add_referral(access_request, agency, *, required, routing_reason, actor, no
             clock_stopped_at=now if stopped else None,
         ),
         actor=actor,
-        reason=f"Referred: {why} Rule: {routing_reason}",
+        reason=f"Referred by routing ({routing_reason}): {why}",
     )
     permissions.grant("view", agency.officials_group, referral)
     services._share_case(access_request, agency)
     for question in access_request.information_requests.all():
         permissions.grant("view", agency.officials_group, question)
     services._save_request(
-        access_request, actor=actor, reason=f"Referred also to {agency.code}: {why}", update_fields=[]
+        access_request, actor=actor, reason=_why(f"Referred also to {agency.code}: {why}"), update_fields=[]
     )
     services._notify_officials(
         access_request,
@@ -1094,7 +1114,7 @@ def designate_supply_chain_risk(*, vendor, actor, legal_basis, findings, expecte
     save_with_history(
         vendor,
         actor=actor,
-        reason=f"Designated a supply-chain risk by {lead.code}: {legal_basis}",
+        reason=_why(f"Designated a supply-chain risk by {lead.code}, action #{action.pk}: {legal_basis}"),
         update_fields=["status", "designated_at", "designated_by", "designation_legal_basis"],
     )
     for access_request, agency, required, routing_reason in additions:
@@ -1223,7 +1243,7 @@ def rescind_designation(*, vendor, actor, legal_basis, findings):
     save_with_history(
         vendor,
         actor=actor,
-        reason=f"Designation as a supply-chain risk rescinded by {lead.code}: {legal_basis}",
+        reason=_why(f"Designation rescinded by {lead.code}, action #{action.pk}: {legal_basis}"),
         update_fields=["status", "designated_at", "designated_by", "designation_legal_basis"],
     )
     _share_action(action)
@@ -1452,8 +1472,10 @@ def request_grant_renewal(*, grant, actor):
     services._save_request(
         access_request,
         actor=actor,
-        reason=f"Renewal of the grant from {original} ({grant.get_status_display().lower()}, valid until "
-        f"{_date(grant.valid_to)}), pre-filled from it.",
+        reason=_why(
+            f"Renewal of the grant from {original} ({grant.get_status_display().lower()}, valid until "
+            f"{_date(grant.valid_to)}), pre-filled from it."
+        ),
         update_fields=["renewal_of"],
     )
     return access_request

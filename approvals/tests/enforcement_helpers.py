@@ -9,6 +9,7 @@ from approvals.models import AccessRequest, Decision, Grant
 from approvals.tests.factories import all_concur, new_customer, submitted
 from portal.accounts.services import system_user
 from vendors.models import PartnerCustomer
+from vendors.services import share_with_group
 
 BASIS = {
     "legal_basis": "Executive Order 14999, section 4(b): mandate to pull a model offline.",
@@ -31,6 +32,7 @@ def bulk_grants(world, count, *, frontier_model=None, valid_days=365):
     frontier_model = frontier_model or world.frontier_model
     vendor = frontier_model.vendor
     actor = system_user()
+    share_with_group(frontier_model, world.agency("DOC").officials_group)  # as a referral would
     now = timezone.now()
     today = timezone.localdate(now)
     start = PartnerCustomer.objects.count()

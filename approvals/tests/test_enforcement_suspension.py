@@ -149,10 +149,12 @@ def test_suspension_writes_history_with_the_actor_and_the_basis_for_every_change
         record = grant.history.order_by("-history_id").first()
         assert record.status == Grant.Status.SUSPENDED
         assert record.history_user == world["doc_approver"]
-        assert BASIS["legal_basis"] in record.history_change_reason
+        assert f"by DOC, action #{action.pk}" in record.history_change_reason
+        assert BASIS["legal_basis"] in record.status_reason  # the full basis, on the grant itself
     model_record = world.frontier_model.history.order_by("-history_id").first()
     assert model_record.release_phase == Phase.SUSPENDED
-    assert BASIS["legal_basis"] in model_record.history_change_reason
+    assert f"by DOC, action #{action.pk}: Executive Order 14999" in model_record.history_change_reason
+    assert all(len(r.history_change_reason) <= 100 for r in Grant.history.all())  # a varchar(100)
     assert model_record.history_user == world["doc_approver"]
     request_record = open_request.history.order_by("-history_id").first()
     assert request_record.on_hold is True

@@ -1,0 +1,83 @@
+"""Benchmark: pull a model with 10,000 active grants offline, then lift the suspension.
+
+Not a test (timings do not belong in assertions). Run it against the database to measure,
+for example PostgreSQL::
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_d \\
+        .venv/bin/python approvals/tests/bench_suspension.py [--grants 10000] [--runs 3]
+
+It creates a throwaway test database (``test_<name>``), builds the agencies, a vendor and the
+grants in bulk, then times ``suspend_model`` and ``lift_suspension`` (each one transaction,
+notifications and history included), and drops the database.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--grants", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext, setup_test_environment, teardown_test_environment
+
+    setup_test_environment()
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        from approvals.models import Grant
+        from approvals.tests.enforcement_helpers import bulk_grants, lift, suspend
+        from approvals.tests.factories import build_world
+
+        world = build_world()
+        started = time.perf_counter()
+        bulk_grants(world, args.grants)
+        print(
+            f"{connection.vendor}: {args.grants:,} active grants set up in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+        suspend_times, lift_times = [], []
+        for run in range(1, args.runs + 1):
+            reset_queries()
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                action = suspend(world, expected_grants=args.grants)
+                suspend_times.append(time.perf_counter() - started)
+            suspend_queries = len(queries)
+            assert (
+                Grant.objects.filter(suspended_by=action, status=Grant.Status.SUSPENDED).count()
+                == args.grants
+            )
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                lift(world, expected_grants=args.grants)
+                lift_times.append(time.perf_counter() - started)
+            assert Grant.objects.filter(status=Grant.Status.ACTIVE).count() == args.grants
+            print(
+                f"run {run}: suspend {suspend_times[-1]:.2f} s ({suspend_queries} queries), "
+                f"lift {lift_times[-1]:.2f} s ({len(queries)} queries)"
+            )
+        print(
+            f"median over {args.runs} runs: suspend {statistics.median(suspend_times):.2f} s, "
+            f"lift {statistics.median(lift_times):.2f} s for {args.grants:,} grants"
+        )
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        teardown_test_environment()
+
+
+if __name__ == "__main__":
+    main()
