@@ -178,6 +178,16 @@ def test_journey_2_file_question_answer_three_signatures_approval_with_condition
     assert tracking in letter
     assert "Usage logs kept for one year" in letter
     look(officer, "decision-letter", addresses, picture=True)
+    # the decision is in the officer's notifications too; opening it marks it read
+    officer.get_by_role("link", name=re.compile("^Notifications")).click()
+    decided = officer.get_by_role("listitem").filter(has_text=f"Decision on {tracking}: approved")
+    assert "New" in decided.text_content()
+    look(officer, "notifications", addresses)
+    decided.get_by_role("button", name=re.compile("^Open")).click()
+    officer.wait_for_url(f"**/vendor/requests/{tracking}/")
+    officer.get_by_role("link", name=re.compile("^Notifications")).click()
+    decided = officer.get_by_role("listitem").filter(has_text=f"Decision on {tracking}: approved")
+    assert "New" not in decided.text_content()
     # each member of the compliance team got the decision exactly once
     for person in (world.officer, world.admin):
         assert len([m for m in mailbox.to(person.email) if "Decision on" in m.subject]) == 1
