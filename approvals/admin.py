@@ -46,7 +46,7 @@ from approvals.models import (
 )
 from portal import permissions
 from portal.accounts.models import AGENCY_ROLES, Role, User
-from portal.admin import PortalModelAdmin
+from portal.admin import PortalModelAdmin, values_filter
 from portal.admin_site import admin_site
 from portal.audit.export import register_scope
 from portal.audit.history import history_rows, stamp
@@ -205,32 +205,6 @@ class ReferredToFilter(admin.SimpleListFilter):
         return queryset.filter(
             Exists(Referral.objects.filter(access_request=OuterRef("pk"), agency__code=self.value()))
         )
-
-
-def values_filter(path, title, parameter_name=None):
-    """A filter on ``path`` offering the values present in the rows the official may see."""
-
-    class ValuesFilter(admin.SimpleListFilter):
-        def lookups(self, request, model_admin):
-            field = _field_at(model_admin.model, path)
-            labels = dict(field.flatchoices) if field.choices else {}
-            values = model_admin.get_queryset(request).order_by(path).values_list(path, flat=True).distinct()
-            return [(v, labels.get(v, v)) for v in values if v not in (None, "")]
-
-        def queryset(self, request, queryset):
-            return queryset.filter(**{path: self.value()}) if self.value() else queryset
-
-    ValuesFilter.title = title
-    ValuesFilter.parameter_name = parameter_name or path
-    ValuesFilter.__name__ = f"{path.title().replace('__', '')}Filter"
-    return ValuesFilter
-
-
-def _field_at(model, path):
-    *relations, name = path.split("__")
-    for relation in relations:
-        model = model._meta.get_field(relation).related_model
-    return model._meta.get_field(name)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -480,8 +480,8 @@ def agency_dashboard(user, *, today=None):
     """Everything on an agency official's home page, each list short and most urgent first."""
     today = today or timezone.localdate()
     agency = agency_of(user)
-    queue = referral_queue(user)
-    mine = referral_queue(user, assigned_to_me=True)
+    queue = referral_queue(user).select_related("position__drafted_by")
+    mine = referral_queue(user, assigned_to_me=True).select_related("position__drafted_by")
     unassigned = queue.filter(assigned_officials__isnull=True)
     urgent = queue.filter(
         clock_bucket_filter("overdue", today=today) | clock_bucket_filter("soon", today=today)

@@ -1,5 +1,6 @@
 """Admin conventions shared by every app: scoped querysets, auditors read-only, history shown."""
 
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.http import Http404, HttpResponseNotAllowed
 from simple_history.admin import SimpleHistoryAdmin
@@ -76,3 +77,29 @@ class PortalModelAdmin(SimpleHistoryAdmin):
 
     def revert_disabled(self, request, obj=None):
         return True
+
+
+def values_filter(path, title, parameter_name=None):
+    """A filter on ``path`` offering the values present in the rows the official may see."""
+
+    class ValuesFilter(admin.SimpleListFilter):
+        def lookups(self, request, model_admin):
+            field = _field_at(model_admin.model, path)
+            labels = dict(field.flatchoices) if field.choices else {}
+            values = model_admin.get_queryset(request).order_by(path).values_list(path, flat=True).distinct()
+            return [(v, labels.get(v, v)) for v in values if v not in (None, "")]
+
+        def queryset(self, request, queryset):
+            return queryset.filter(**{path: self.value()}) if self.value() else queryset
+
+    ValuesFilter.title = title
+    ValuesFilter.parameter_name = parameter_name or path
+    ValuesFilter.__name__ = f"{path.title().replace('__', '')}Filter"
+    return ValuesFilter
+
+
+def _field_at(model, path):
+    *relations, name = path.split("__")
+    for relation in relations:
+        model = model._meta.get_field(relation).related_model
+    return model._meta.get_field(name)

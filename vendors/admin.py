@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from portal.admin import PortalModelAdmin
+from portal.admin import PortalModelAdmin, values_filter
 from portal.admin_site import admin_site
 from portal.permissions import get_visible_or_404
 from vendors.models import EvidenceDocument, FrontierModel, PartnerCustomer, Vendor, format_flop
@@ -51,6 +51,7 @@ class EvidenceInline(admin.TabularInline):
 class VendorAdmin(PortalModelAdmin):
     list_display = ["legal_name", "organisation", "status", "primary_contact_email", "created_at"]
     list_filter = ["status"]
+    ordering = ["-status", "legal_name"]  # designated supply-chain risks first
     list_select_related = ["organisation"]
     search_fields = ["legal_name", "registration_ids", "primary_contact_name", "primary_contact_email"]
     fields = [
@@ -72,7 +73,8 @@ class VendorAdmin(PortalModelAdmin):
 @admin.register(FrontierModel, site=admin_site)
 class FrontierModelAdmin(PortalModelAdmin):
     list_display = ["__str__", "vendor", "compute", "frontier", "release_phase", "updated_at"]
-    list_filter = ["release_phase", "designated_frontier", "vendor"]
+    list_filter = ["release_phase", "designated_frontier", ("vendor", admin.RelatedOnlyFieldListFilter)]
+    ordering = ["vendor__legal_name", "name", "version"]
     list_select_related = ["vendor"]
     search_fields = ["name", "version", "description", "vendor__legal_name"]
     fields = [
@@ -110,7 +112,13 @@ class FrontierModelAdmin(PortalModelAdmin):
 @admin.register(PartnerCustomer, site=admin_site)
 class PartnerCustomerAdmin(PortalModelAdmin):
     list_display = ["legal_name", "vendor", "country", "sector", "attestation", "identity_frozen_at"]
-    list_filter = ["sector", "country", "attestation", "vendor"]
+    list_filter = [
+        values_filter("sector", "sector"),
+        values_filter("country", "country"),
+        "attestation",
+        ("vendor", admin.RelatedOnlyFieldListFilter),
+    ]
+    ordering = ["legal_name", "pk"]
     list_select_related = ["vendor"]
     search_fields = ["legal_name", "registration_id", "security_contact_email", "vendor__legal_name"]
     fields = [
@@ -137,7 +145,7 @@ class PartnerCustomerAdmin(PortalModelAdmin):
 @admin.register(EvidenceDocument, site=admin_site)
 class EvidenceDocumentAdmin(PortalModelAdmin):
     list_display = ["title", "kind", "vendor", "attached_to", "content_type", "size_bytes", "uploaded_at"]
-    list_filter = ["kind", "content_type", "vendor"]
+    list_filter = ["kind", "content_type", ("vendor", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["vendor", "frontier_model", "partner_customer", "uploaded_by"]
     search_fields = ["title", "original_filename", "sha256", "vendor__legal_name"]
     fields = [

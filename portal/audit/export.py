@@ -187,7 +187,10 @@ class AuditRangeForm(forms.Form):
     end = forms.DateField(
         label="To", help_text=f"Last day included; at most {MAX_DAYS} days after the first."
     )
-    format = forms.ChoiceField(choices=FORMATS, initial="csv", widget=forms.RadioSelect)
+    format = forms.ChoiceField(choices=FORMATS, initial="csv", required=False, label="File")
+
+    def clean_format(self):
+        return self.cleaned_data.get("format") or "csv"
 
     def clean(self):
         data = super().clean()
