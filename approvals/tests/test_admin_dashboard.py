@@ -170,13 +170,15 @@ def test_auditor_overview_counts_everything_and_offers_no_button(client, world):
     all_concur(world, submitted(world, partner_customer=new_customer(world)))
     client.force_login(world["auditor"])
     page = text(client.get(DASHBOARD))
-    assert "Overview on" in page and "read-only" in page
+    assert "Overview on" in page
+    assert "read-only" in page
     assert re.search(r"\(\d+ in all\)", page)
     assert re.search(r"<strong>2</strong>submitted", page)
     for forbidden in ('class="button"', "addlink", "changelink", 'name="action"'):
         assert forbidden not in page
     # the only form on the page is signing out
-    assert page.count("<form") == 1 and 'id="logout-form"' in page
+    assert page.count("<form") == 1
+    assert 'id="logout-form"' in page
 
 
 def _grow(world, count):
