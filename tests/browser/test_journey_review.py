@@ -188,6 +188,8 @@ def test_journey_2_file_question_answer_three_signatures_approval_with_condition
     officer.get_by_role("link", name=re.compile("^Notifications")).click()
     decided = officer.get_by_role("listitem").filter(has_text=f"Decision on {tracking}: approved")
     assert "New" not in decided.text_content()
+    officer.get_by_role("link", name="Dashboard", exact=True).click()
+    look(officer, "vendor-dashboard-requests", addresses, picture=True)
     # each member of the compliance team got the decision exactly once
     for person in (world.officer, world.admin):
         assert len([m for m in mailbox.to(person.email) if "Decision on" in m.subject]) == 1
