@@ -59,6 +59,12 @@ def pytest_runtest_makereport(item, call):
                 report.sections.append(("screenshot", f"{label or 'page'} at {page.url}: {path}"))
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Files uploaded in a journey go to the test's own folder, not the project's ``var/``."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def browser_context_args():
     return {"viewport": {"width": 1280, "height": 900}}
@@ -86,8 +92,9 @@ def sign_in(page, email, password):
     page.get_by_role("button", name="Sign in").click()
 
 
-def assert_accessible(page, name=None):
-    """axe-core on the current page: no serious or critical WCAG 2.1 A/AA violations."""
+def accessibility_violations(page, name=None):
+    """axe-core on the current page: its serious and critical WCAG 2.1 A/AA violations, described
+    (with a screenshot ``A11Y-<name>.png`` when there are any)."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(
@@ -98,14 +105,19 @@ def assert_accessible(page, name=None):
     if serious:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"A11Y-{name or 'page'}.png"), full_page=True)
-    details = [
+    return [
         f"{v['id']} ({v['impact']}): {v['help']}"
         + "".join(
             f"\n    {n['target']}: {n['html'][:160]}\n      {n['failureSummary']}" for n in v["nodes"][:3]
         )
         for v in serious
     ]
-    assert not serious, f"accessibility violations on {page.url}:\n" + "\n".join(details)
+
+
+def assert_accessible(page, name=None):
+    """axe-core on the current page: no serious or critical WCAG 2.1 A/AA violations."""
+    details = accessibility_violations(page, name)
+    assert not details, f"accessibility violations on {page.url}:\n" + "\n".join(details)
 
 
 # --- people in their own browsers ------------------------------------------------------------
