@@ -132,7 +132,7 @@ def _require_lead_approver(actor, doing, obj=None, *, vendor=None):
     if obj is not None and not permissions.has_object_permission(actor, obj, "view"):
         raise PortalError(f"You may not {doing} on this record.")
     if vendor is not None and not vendor_visible_to(actor, vendor):
-        raise PortalError(f"You may not {doing} for this vendor.")
+        raise PortalError(f"You may not {doing}: none of this vendor's models is known to your agency.")
     return agency_of(actor)
 
 

@@ -94,6 +94,16 @@ def _panels(request):
     return rendered
 
 
+def _model_panels(request, frontier_model):
+    """Panels other apps add to a model's page (``VENDOR_MODEL_PANELS``): ``f(request, model)``."""
+    rendered = []
+    for path in getattr(settings, "VENDOR_MODEL_PANELS", []):
+        panel = import_string(path)(request, frontier_model)
+        if panel:
+            rendered.append(render_to_string(panel["template"], panel.get("context", {}), request=request))
+    return rendered
+
+
 @vendor_member_required(vendor_required=False)
 def dashboard(request):
     if request.vendor is None:
@@ -155,6 +165,7 @@ def model_detail(request, pk):
             "frontier_model": frontier_model,
             "evidence": selectors.evidence_for(request.user, frontier_model),
             "rows": history_rows(frontier_model),
+            "panels": _model_panels(request, frontier_model),
             "can_change": can_change
             and frontier_model.release_phase
             not in {FrontierModel.ReleasePhase.WITHDRAWN, FrontierModel.ReleasePhase.SUSPENDED},

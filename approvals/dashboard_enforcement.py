@@ -1,0 +1,74 @@
+"""Enforcement's panels on the vendor's pages.
+
+``designation_panel`` goes in ``VENDOR_DASHBOARD_PANELS``: a designation awaiting the vendor's
+answer (with the form to answer it), incident reports still to complete, models pulled offline.
+``model_panel`` goes in ``VENDOR_MODEL_PANELS``: on a model's page, its pre-release reviews,
+the enforcement actions taken on it, its grants and its incidents.
+"""
+
+from django.utils import timezone
+
+from approvals import enforcement
+from approvals import enforcement_selectors as selectors
+from approvals.forms_enforcement import DesignationResponseForm
+from approvals.models import EnforcementAction, PrereleaseReview
+from vendors.models import FrontierModel
+
+Phase = FrontierModel.ReleasePhase
+
+
+def designation_panel(request):
+    """Notices needing the vendor's answer; nothing at all when there are none."""
+    user = request.user
+    if not user.is_authenticated or not user.is_vendor_member:
+        return None
+    designations = selectors.designations_awaiting_answer(user)
+    incidents = selectors.incidents_to_complete(user)
+    suspensions = list(
+        selectors.actions_visible_to(user).filter(
+            kind=EnforcementAction.Kind.SUSPEND_MODEL, status=EnforcementAction.Status.IN_FORCE
+        )
+    )
+    if not (designations or incidents or suspensions):
+        return None
+    vendor = getattr(request, "vendor", None)
+    can_act = vendor is not None and enforcement.may_report(user, vendor)
+    today = timezone.localdate()
+    return {
+        "template": "approvals/enforcement/dashboard_panel.html",
+        "context": {
+            "designations": designations,
+            "incidents": incidents,
+            "suspensions": suspensions,
+            "can_act": can_act,
+            "form": DesignationResponseForm()
+            if can_act and any(d.respond_by >= today for d in designations)
+            else None,
+        },
+    }
+
+
+def model_panel(request, frontier_model):
+    """The model's reviews, enforcement actions, grants and incidents, as its vendor may read them."""
+    user = request.user
+    if not user.is_authenticated or not user.is_vendor_member:
+        return None
+    data = selectors.vendor_model_panel(user, frontier_model)
+    can_act = enforcement.may_report(user, frontier_model.vendor)
+    open_review = any(r.status == PrereleaseReview.Status.IN_REVIEW for r in data["reviews"])
+    can_submit = (
+        can_act
+        and not open_review
+        and frontier_model.is_frontier
+        and frontier_model.release_phase in (Phase.REGISTERED, Phase.LIMITED_PREVIEW)
+    )
+    return {
+        "template": "approvals/enforcement/model_panel.html",
+        "context": {
+            **data,
+            "frontier_model": frontier_model,
+            "can_act": can_act,
+            "can_submit": can_submit,
+            "can_report": can_act and frontier_model.release_phase != Phase.REGISTERED,
+        },
+    }

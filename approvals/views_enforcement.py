@@ -1,0 +1,343 @@
+"""The vendor's pages for release phases and enforcement, under ``/vendor/``.
+
+Submitting a model for pre-release review, reporting and completing incidents, answering a
+designation, the vendor's grants (with renewal) and the enforcement actions that concern it.
+Views parse, call one service and render its result or its refusal; a record of another
+vendor answers 404, and every page that changes something answers 404 to viewers.
+"""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from approvals import enforcement
+from approvals import enforcement_selectors as selectors
+from approvals.forms_enforcement import (
+    CompleteIncidentForm,
+    DesignationResponseForm,
+    IncidentForm,
+    PrereleaseSubmitForm,
+)
+from approvals.models import EnforcementAction, Grant, IncidentReport
+from approvals.selectors import reference
+from portal.audit.history import history_rows
+from portal.errors import PortalError
+from portal.permissions import get_visible_or_404, visible_to
+from vendors.models import FrontierModel, PartnerCustomer
+from vendors.views import vendor_member_required
+
+PAGE_SIZE = 25
+
+
+def _may_act(request):
+    return enforcement.may_report(request.user, request.vendor)
+
+
+def _actor_or_404(request):
+    if not _may_act(request):
+        raise Http404("No such page.")
+
+
+def _model(request, pk, action="view"):
+    return get_visible_or_404(
+        request.user,
+        FrontierModel.objects.filter(vendor=request.vendor).select_related("vendor"),
+        action,
+        pk=pk,
+    )
+
+
+def _model_url(frontier_model):
+    return reverse("vendors:model_detail", args=[frontier_model.pk])
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _querystring(request):
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+# ---------------------------------------------------------------------------------------------
+# Pre-release review
+
+
+@vendor_member_required
+@require_http_methods(["GET", "POST"])
+def review_submit(request, pk):
+    _actor_or_404(request)
+    frontier_model = _model(request, pk, "change")
+    form = PrereleaseSubmitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            review = enforcement.submit_for_prerelease_review(
+                frontier_model=frontier_model, actor=request.user, summary=form.cleaned_data["summary"]
+            )
+        except PortalError as error:
+            error.add_to_form(form)
+        else:
+            goal = "general availability" if review.for_general_availability else "release"
+            messages.success(
+                request,
+                f"{frontier_model} is submitted for pre-release review ({goal}). The agencies have it.",
+            )
+            return redirect(_model_url(frontier_model))
+    return render(
+        request,
+        "approvals/enforcement/review_submit.html",
+        {
+            "frontier_model": frontier_model,
+            "form": form,
+            "evidence": list(frontier_model.evidence_documents.order_by("pk")),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Incidents
+
+
+def _affected_choices(request, frontier_model):
+    """Customers the vendor may name as affected: those with a grant for the model."""
+    return (
+        visible_to(request.user, PartnerCustomer.objects.filter(vendor=request.vendor))
+        .filter(grants__frontier_model=frontier_model)
+        .distinct()
+        .order_by("legal_name")
+    )
+
+
+@vendor_member_required
+@require_http_methods(["GET", "POST"])
+def incident_new(request, pk):
+    _actor_or_404(request)
+    frontier_model = _model(request, pk)
+    form = IncidentForm(request.POST or None, customers=_affected_choices(request, frontier_model))
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = enforcement.report_incident(
+                frontier_model=frontier_model, actor=request.user, **form.cleaned_data
+            )
+        except PortalError as error:
+            error.add_to_form(form)
+        else:
+            messages.success(
+                request,
+                f"{incident.reference} is reported; the agencies have been told."
+                + ("" if incident.is_complete else f" Complete the report by {incident.due_on:%B %-d, %Y}."),
+            )
+            return redirect("enforcement:incident_detail", pk=incident.pk)
+    return render(
+        request, "approvals/enforcement/incident_form.html", {"frontier_model": frontier_model, "form": form}
+    )
+
+
+@vendor_member_required
+def incident_list(request):
+    status = request.GET.get("status", "")
+    queryset = selectors.incidents_visible_to(request.user).filter(vendor=request.vendor)
+    if status in IncidentReport.Status.values:
+        queryset = queryset.filter(status=status)
+    return render(
+        request,
+        "approvals/enforcement/incident_list.html",
+        {
+            "page": _page(request, queryset),
+            "status": status,
+            "statuses": IncidentReport.Status.choices,
+            "querystring": _querystring(request),
+        },
+    )
+
+
+def _incident(request, pk, action="view"):
+    return get_visible_or_404(
+        request.user,
+        selectors.incidents_visible_to(request.user)
+        .filter(vendor=request.vendor)
+        .select_related("completed_by"),
+        action,
+        pk=pk,
+    )
+
+
+@vendor_member_required
+def incident_detail(request, pk):
+    incident = _incident(request, pk)
+    return render(
+        request,
+        "approvals/enforcement/incident_detail.html",
+        {
+            "incident": incident,
+            "customers": list(incident.affected_customers.order_by("legal_name")),
+            "rows": history_rows(incident),
+            "can_complete": _may_act(request) and not incident.is_complete,
+        },
+    )
+
+
+@vendor_member_required
+@require_http_methods(["GET", "POST"])
+def incident_complete(request, pk):
+    _actor_or_404(request)
+    incident = _incident(request, pk, "change")
+    if incident.is_complete:
+        messages.info(request, f"{incident.reference} is already complete.")
+        return redirect("enforcement:incident_detail", pk=incident.pk)
+    form = CompleteIncidentForm(
+        request.POST or None,
+        customers=_affected_choices(request, incident.frontier_model),
+        initial={
+            "affected_customers": list(incident.affected_customers.all()),
+            "other_affected": incident.other_affected,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            enforcement.complete_incident_report(incident=incident, actor=request.user, **form.cleaned_data)
+        except PortalError as error:
+            error.add_to_form(form)
+        else:
+            messages.success(request, f"{incident.reference} is complete; the agencies have been told.")
+            return redirect("enforcement:incident_detail", pk=incident.pk)
+    return render(
+        request, "approvals/enforcement/incident_complete.html", {"incident": incident, "form": form}
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Designation
+
+
+@vendor_member_required
+@require_http_methods(["GET", "POST"])
+def designation(request):
+    designations = list(
+        selectors.actions_visible_to(request.user)
+        .filter(
+            vendor=request.vendor,
+            kind__in=[EnforcementAction.Kind.DESIGNATE_VENDOR, EnforcementAction.Kind.RESCIND_DESIGNATION],
+        )
+        .select_related("responded_by")
+        .order_by("-taken_at", "-pk")
+    )
+    current = next(
+        (
+            d
+            for d in designations
+            if d.kind == EnforcementAction.Kind.DESIGNATE_VENDOR
+            and d.status == EnforcementAction.Status.IN_FORCE
+        ),
+        None,
+    )
+    may_answer = bool(
+        current is not None
+        and current.responded_at is None
+        and current.respond_by >= timezone.localdate()
+        and _may_act(request)
+    )
+    form = DesignationResponseForm(request.POST or None) if may_answer else None
+    if request.method == "POST":
+        if form is None:
+            raise Http404("Nothing to answer.")
+        if form.is_valid():
+            try:
+                enforcement.respond_to_designation(
+                    action=current, actor=request.user, response=form.cleaned_data["response"]
+                )
+            except PortalError as error:
+                error.add_to_form(form)
+            else:
+                messages.success(request, "Your answer is recorded and the lead agency has been told.")
+                return redirect("enforcement:designation")
+    return render(
+        request,
+        "approvals/enforcement/designation.html",
+        {"vendor": request.vendor, "current": current, "designations": designations, "form": form},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Grants and the actions that concern them
+
+
+@vendor_member_required
+def grant_list(request):
+    filters = {"status": request.GET.get("status", ""), "model": request.GET.get("model", "")}
+    queryset = selectors.grants_visible_to(request.user).filter(vendor=request.vendor)
+    if filters["status"] in Grant.Status.values:
+        queryset = queryset.filter(status=filters["status"])
+    else:
+        filters["status"] = ""
+    if filters["model"].isdigit():
+        queryset = queryset.filter(frontier_model_id=int(filters["model"]))
+    else:
+        filters["model"] = ""
+    queryset = queryset.select_related("suspended_by").order_by("status", "valid_to", "pk")
+    return render(
+        request,
+        "approvals/enforcement/grant_list.html",
+        {
+            "page": _page(request, queryset),
+            "filters": filters,
+            "statuses": Grant.Status.choices,
+            "models": list(visible_to(request.user, FrontierModel.objects.filter(vendor=request.vendor))),
+            "querystring": _querystring(request),
+            "can_act": _may_act(request),
+        },
+    )
+
+
+@vendor_member_required
+@require_http_methods(["GET", "POST"])
+def grant_renew(request, pk):
+    _actor_or_404(request)
+    grant = get_visible_or_404(
+        request.user, selectors.grants_visible_to(request.user).filter(vendor=request.vendor), pk=pk
+    )
+    error = None
+    if request.method == "POST":
+        try:
+            access_request = enforcement.request_grant_renewal(grant=grant, actor=request.user)
+        except PortalError as refusal:
+            error = refusal
+        else:
+            messages.success(
+                request,
+                "The renewal is drafted from the grant's request. Check it, attach a current end-use "
+                "statement and submit it.",
+            )
+            return redirect("approvals:detail", ref=reference(access_request))
+    return render(request, "approvals/enforcement/grant_renew.html", {"grant": grant, "error": error})
+
+
+@vendor_member_required
+def action_detail(request, pk):
+    action = get_visible_or_404(
+        request.user, selectors.actions_visible_to(request.user).filter(vendor=request.vendor), pk=pk
+    )
+    grants = selectors.grants_visible_to(request.user).filter(suspended_by=action)
+    if action.grant_id:
+        grants = selectors.grants_visible_to(request.user).filter(pk=action.grant_id)
+    return render(
+        request,
+        "approvals/enforcement/action_detail.html",
+        {
+            "action": action,
+            "grant_total": grants.count(),
+            "grants": list(grants.order_by("partner_customer__legal_name", "pk")[:50]),
+            "held": list(
+                visible_to(
+                    request.user,
+                    action.held_requests.select_related("partner_customer").order_by("tracking_number"),
+                )
+            ),
+        },
+    )
