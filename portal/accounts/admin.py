@@ -63,6 +63,16 @@ class UserAdmin(PortalModelAdmin, DjangoUserAdmin):
             return False
         return obj is None or user.sees_everything or obj.organisation_id == user.organisation_id
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            # readers get neither the password hash summary nor its "Reset password" button
+            fieldsets = [
+                (name, {**options, "fields": [f for f in options["fields"] if f != "password"]})
+                for name, options in fieldsets
+            ]
+        return fieldsets
+
     def save_model(self, request, obj, form, change):
         obj.is_staff = obj.role in STAFF_ROLES
         stamp(obj, actor=request.user, reason="Account changed in the admin by a portal administrator.")

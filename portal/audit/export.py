@@ -109,7 +109,9 @@ def _rows_for_model(user, model, start, end):
         if pk != previous_pk:
             previous_pk, previous = pk, before.get(pk)
         changes = []
-        if record.history_type == "~" and previous is not None:
+        if record.history_type == "+":
+            previous = None  # a creation lists every value it was created with
+        if record.history_type != "-":
             for model_field in fields:
                 old, new = _value(model_field, previous), _value(model_field, record)
                 if old != new:
