@@ -13,7 +13,7 @@ from guardian.admin import GuardedModelAdminMixin
 
 from approvals import services
 from approvals.models import AccessRequest
-from approvals.tests.factories import all_concur, new_customer, referral, refresh, sign, submitted
+from approvals.tests.factories import new_customer, referral, refresh, sign, submitted
 from portal.accounts.models import User
 from portal.admin_site import admin_site
 
