@@ -1,0 +1,60 @@
+"""``seed_enforcement`` (called by ``seed_demo`` after the review's demo) adds the enforcement world once."""
+
+import pytest
+from django.core.management import call_command
+
+from approvals.demo_enforcement import seed_enforcement
+from approvals.models import (
+    AccessRequest,
+    EnforcementAction,
+    Grant,
+    IncidentReport,
+    PrereleaseReview,
+    Referral,
+)
+from vendors.models import FrontierModel, Vendor
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot():
+    return (
+        sorted(EnforcementAction.objects.values_list("kind", "status")),
+        sorted(IncidentReport.objects.values_list("severity", "status")),
+        AccessRequest.objects.count(),
+        Grant.objects.count(),
+    )
+
+
+def test_seed_enforcement_builds_the_enforcement_world_once():
+    call_command("seed_demo", verbosity=0)
+    seed_enforcement({})
+    first = snapshot()
+    call_command("seed_demo", verbosity=0)
+    seed_enforcement({})
+    assert snapshot() == first
+
+    # a suspended model with suspended grants and a request on hold
+    granite = FrontierModel.objects.get(name="Basalt Granite")
+    assert granite.release_phase == FrontierModel.ReleasePhase.SUSPENDED
+    assert Grant.objects.filter(frontier_model=granite, status=Grant.Status.SUSPENDED).count() == 2
+    assert AccessRequest.objects.filter(frontier_model=granite, on_hold=True).count() == 1
+    # a designated vendor whose answer is pending, its open request referred to DOD
+    basalt = Vendor.objects.get(organisation__name="Basalt AI")
+    assert basalt.is_supply_chain_risk
+    designation = EnforcementAction.objects.get(kind="designate_vendor")
+    assert designation.awaits_response
+    assert Referral.objects.filter(access_request__vendor=basalt, agency__code="DOD").count() == 1
+    # incidents of every severity, an initial one among them
+    assert set(IncidentReport.objects.values_list("severity", flat=True)) == set(
+        IncidentReport.Severity.values
+    )
+    assert IncidentReport.objects.filter(status="initial").exists()
+    # an expired grant and its renewal in progress
+    renewal = AccessRequest.objects.get(renewal_of__isnull=False)
+    assert renewal.renewal_of.status == Grant.Status.EXPIRED
+    assert renewal.status == AccessRequest.Status.DRAFT
+    # a model under pre-release review with findings; Aurora Atlas 2.0 with three active grants
+    assert PrereleaseReview.objects.get(status="in_review").findings.count() == 2
+    atlas = FrontierModel.objects.get(name="Aurora Atlas", version="2.0")
+    assert Grant.objects.filter(frontier_model=atlas, status=Grant.Status.ACTIVE).count() == 3
