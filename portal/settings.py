@@ -165,6 +165,9 @@ else:
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
+if not CELERY_BROKER_URL:
+    # In-process: nothing is ever published, but Celery still wants a transport to name.
+    CELERY_BROKER_URL = "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -216,7 +219,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # In-process tasks would otherwise log a line for every e-mail they send.
+        "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
+        "kombu.connection": {"level": "ERROR" if CELERY_TASK_ALWAYS_EAGER else "WARNING"},
+    },
 }
 
 # Clock jobs run by Celery beat (synced into django-celery-beat's tables at start-up).
@@ -250,7 +258,12 @@ CELERY_BEAT_SCHEDULE = {
 # Panels on the vendor dashboard, contributed by apps that the registry may not import
 # (dotted paths to callables taking the request and returning a dict with "template" and
 # "context", or None to show nothing).
-VENDOR_DASHBOARD_PANELS = env.list("VENDOR_DASHBOARD_PANELS", default=["approvals.dashboard.requests_panel"])
+VENDOR_DASHBOARD_PANELS = env.list(
+    "VENDOR_DASHBOARD_PANELS",
+    default=["approvals.dashboard_enforcement.designation_panel", "approvals.dashboard.requests_panel"],
+)
+# Panels on a frontier model's page: callables taking the request and the model.
+VENDOR_MODEL_PANELS = env.list("VENDOR_MODEL_PANELS", default=["approvals.dashboard_enforcement.model_panel"])
 
 # Notifications (portal/notifications): retries, outbox sweep and the daily digest.
 # A failed send is retried after BASE × 2^(attempt-1) seconds (capped at MAX) until

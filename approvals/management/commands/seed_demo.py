@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from approvals import demo as approvals_demo
+from approvals import demo_enforcement
 from portal.accounts import demo as accounts_demo
 from vendors import demo as vendors_demo
 
@@ -16,6 +17,7 @@ class Command(BaseCommand):
             organisations = accounts_demo.seed_accounts()
             vendors_demo.seed_vendors(organisations)
             approvals_demo.seed_approvals(organisations)
+            demo_enforcement.seed_enforcement(organisations)
         self.stdout.write(self.style.SUCCESS("Demo world ready. Every demo password is 'portal-demo':"))
         for email, _, _, _, who in accounts_demo.PEOPLE:
             self.stdout.write(f"  {email:<30} {who}")
