@@ -8,6 +8,8 @@ exactly DOC, ONCD and OSTP); Basalt AI with its compliance admin, the outsider o
 
 from dataclasses import dataclass
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from approvals import services
 from approvals.tests.factories import official
 from portal.accounts.models import Organisation, Role
@@ -81,3 +83,30 @@ def review_world():
             for code, (_, name) in AGENCIES.items()
         },
     )
+
+
+def approved_request(world, partner_customer):
+    """An access request filed, signed by every agency and approved, through the services: the
+    starting world of journey 4 holds grants."""
+    access_request = services.submit_request(
+        access_request=services.create_draft_request(
+            actor=world.officer,
+            frontier_model=world.frontier_model,
+            partner_customer=partner_customer,
+            use_case="Triage of intrusion alerts in the security operations centre.",
+            scope="200 analyst seats; U.S. region only.",
+            requested_duration_days=365,
+            documents=[
+                (SimpleUploadedFile("end-use.txt", b"End-use statement.\n", content_type="text/plain"), "")
+            ],
+        ),
+        actor=world.officer,
+    )
+    for referral in access_request.referrals.select_related("agency"):
+        approver = world.approvers[referral.agency.code]
+        services.draft_position(
+            referral=referral, actor=approver, stance="concur", rationale="", conditions=()
+        )
+        services.sign_position(referral=referral, actor=approver)
+    services.record_decision(access_request=access_request, actor=world.approvers["DOC"])
+    return access_request
