@@ -176,7 +176,7 @@ class EnforcementActionAdmin(PortalModelAdmin):
         counts = selectors.active_grant_counts(request.user, models)
         for frontier_model in models:
             frontier_model.grant_counts = counts.get(frontier_model.pk, {})
-        return self._render(request, "models.html", "Frontier models", models=models)
+        return self._render(request, "models.html", "Models under oversight", models=models)
 
     def model_view(self, request, pk):
         frontier_model = self._model(request, pk)

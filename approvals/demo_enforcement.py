@@ -5,9 +5,9 @@ Called by ``seed_demo`` after ``seed_approvals``. It adds:
 - Aurora Atlas 3.0 under pre-release review, with findings of DOC and ONCD;
 - two more approved partner customers for Aurora Atlas 2.0 (three active grants: the one to pull
   offline in the walk-through);
-- Basalt AI designated a supply-chain risk ten days ago, its answer still due, its open request
-  referred to DOD; then Basalt Granite 1.0 pulled offline after leaked weights: its two grants
-  suspended, that request on hold;
+- Basalt AI designated a supply-chain risk (today, as the demo vendors are registered today), its
+  answer still due, its open request referred to DOD; then Basalt Granite 1.0 pulled offline
+  after leaked weights: its two grants suspended, that request on hold;
 - incidents of each severity: an initial critical-infrastructure report due tomorrow, a complete
   leaked-weights report, a complete lesser one;
 - the expired Brightline grant with its renewal drafted.
@@ -243,16 +243,16 @@ class _Demo(_DemoRequests):
                 )
             with _travel(11):
                 self.sign(open_request, "ONCD")
-        with _travel(10):
-            enforcement.designate_supply_chain_risk(
-                vendor=basalt,
-                actor=self.approver,
-                legal_basis="Executive Order on Securing the Frontier AI Supply Chain, section 3(c); "
-                "15 CFR part 7 (securing the information and communications technology supply chain).",
-                findings="Basalt AI's training cluster is operated by a subcontractor under the control of a "
-                "foreign adversary; model weights and customer prompts transit its network without "
-                "end-to-end encryption. Basalt did not disclose the subcontractor in its registration.",
-            )
+        # today: the vendor and its models were registered today in the demo world
+        enforcement.designate_supply_chain_risk(
+            vendor=basalt,
+            actor=self.approver,
+            legal_basis="Executive Order on Securing the Frontier AI Supply Chain, section 3(c); "
+            "15 CFR part 7 (securing the information and communications technology supply chain).",
+            findings="Basalt AI's training cluster is operated by a subcontractor under the control of a "
+            "foreign adversary; model weights and customer prompts transit its network without "
+            "end-to-end encryption. Basalt did not disclose the subcontractor in its registration.",
+        )
         with _travel(6):
             incident = enforcement.report_incident(
                 frontier_model=self.granite,
@@ -269,12 +269,11 @@ class _Demo(_DemoRequests):
                 root_cause="A subcontractor's storage bucket was left publicly readable for 36 hours.",
                 remediation="Bucket closed, keys rotated, subcontractor access revoked, takedowns sent.",
             )
-        with _travel(3):
-            enforcement.suspend_model(
-                frontier_model=self.granite,
-                actor=self.approver,
-                legal_basis="Executive Order on Safe, Secure, and Trustworthy Frontier AI, section 4.2(b): "
-                "mandate to suspend preview access after a loss of control of model weights.",
-                findings="Granite 1.0's weights leaked (incident report of the vendor); until the vendor "
-                "shows that access controls are restored, no partner customer may use the model.",
-            )
+        enforcement.suspend_model(
+            frontier_model=self.granite,
+            actor=self.approver,
+            legal_basis="Executive Order on Safe, Secure, and Trustworthy Frontier AI, section 4.2(b): "
+            "mandate to suspend preview access after a loss of control of model weights.",
+            findings="Granite 1.0's weights leaked (incident report of the vendor); until the vendor "
+            "shows that access controls are restored, no partner customer may use the model.",
+        )

@@ -267,7 +267,9 @@ def vendor_model_panel(user, frontier_model):
         "reviews": list(reviews_visible_to(user).filter(frontier_model=frontier_model)),
         "actions": list(actions_visible_to(user).filter(frontier_model=frontier_model).order_by("-taken_at")),
         "incidents": list(incidents_visible_to(user).filter(frontier_model=frontier_model)),
-        "grant_counts": [(value, label, counts.get(value, 0)) for value, label in Grant.Status.choices],
+        "grant_summary": [
+            (value, label, counts[value]) for value, label in Grant.Status.choices if counts.get(value)
+        ],
         "grant_total": sum(counts.values()),
         "grants": list(grants.order_by("status", "partner_customer__legal_name", "pk")[:10]),
     }
