@@ -23,4 +23,6 @@ customer-import-preview
 request-approved 1280x1350
 decision-letter
 agency-case-approved 1280x1600
+agency-dashboard 1280x1100
+agency-suspend
 LIST

@@ -49,7 +49,7 @@ def test_journey_4_model_pulled_offline_every_grant_suspended_then_restored(open
     # the DOC approver opens a case of the model and asks to pull the model offline
     doc = signed_in(open_page, world.approvers["DOC"], "doc-approver", lands_on="/admin/")
     look(doc, "agency-dashboard", addresses, picture=True)
-    doc.goto(f"/admin/approvals/accessrequest/{requests[0].pk}/change/")
+    doc.get_by_role("link", name=requests[0].tracking_number).click()  # from "Recent decisions"
     doc.get_by_role("link", name=re.compile("pull it offline")).click()
     # … and sees beforehand exactly what it will do: both grants, by customer
     impact = doc.get_by_role("region", name=re.compile("What this will do"))
