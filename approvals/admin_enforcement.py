@@ -355,7 +355,7 @@ class EnforcementActionAdmin(PortalModelAdmin):
             request,
             template="rescind.html",
             title=f"Rescind the designation of {vendor}",
-            form=DesignateForm(request.POST or None),
+            form=BasisForm(request.POST or None),
             call=call,
             back=back,
             vendor=vendor,

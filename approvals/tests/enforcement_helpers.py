@@ -7,6 +7,7 @@ from django.utils import timezone
 from approvals import enforcement, services
 from approvals.models import AccessRequest, Decision, Grant
 from approvals.tests.factories import all_concur, new_customer, submitted
+from portal import permissions
 from portal.accounts.services import system_user
 from vendors.models import PartnerCustomer
 from vendors.services import share_with_group
@@ -26,7 +27,7 @@ def approved(world, *, partner_customer=None, frontier_model=None):
     return Grant.objects.get(access_request=access_request)
 
 
-def bulk_grants(world, count, *, frontier_model=None, valid_days=365):
+def bulk_grants(world, count, *, frontier_model=None, valid_days=365, share=False):
     """``count`` active grants for the model, written in bulk (customers, requests, decisions,
     grants and their history): setting up ten thousand through the services would take minutes."""
     frontier_model = frontier_model or world.frontier_model
@@ -104,9 +105,16 @@ def bulk_grants(world, count, *, frontier_model=None, valid_days=365):
     ]
     from simple_history.utils import bulk_create_with_history
 
-    return bulk_create_with_history(
+    grants = bulk_create_with_history(
         grants, Grant, batch_size=1000, default_user=actor, default_change_reason="Created in bulk by a test."
     )
+    if share:  # as the decision shares them: the vendor's members and the lead agency read them
+        grants = list(Grant.objects.filter(pk__in=[g.pk for g in grants]))
+        permissions.grant_many("view", vendor.members_group, grants)
+        permissions.grant_many("view", world.agency("DOC").officials_group, grants)
+        permissions.grant_many("view", world.agency("DOC").officials_group, requests)
+        permissions.grant_many("view", vendor.members_group, requests)
+    return grants
 
 
 def suspend(world, frontier_model=None, **kwargs):

@@ -1,0 +1,282 @@
+"""The agency side of enforcement: who sees which page and button, confirmation pages that call the
+services, and what each page costs in queries at two sizes."""
+
+import re
+
+import pytest
+
+from approvals import enforcement
+from approvals.models import EnforcementAction, Grant
+from approvals.tests.enforcement_helpers import BASIS, approved, bulk_grants, suspend
+from approvals.tests.factories import new_customer, refresh, submitted
+from vendors.models import FrontierModel
+from vendors.tests.factories import EvidenceDocumentFactory, FrontierModelFactory
+
+pytestmark = pytest.mark.django_db
+BASE = "/admin/approvals/enforcementaction/"
+Phase = FrontierModel.ReleasePhase
+
+
+def text(response):
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def model_page(frontier_model):
+    return f"{BASE}models/{frontier_model.pk}/"
+
+
+def get(client, user, url):
+    client.force_login(user)
+    return client.get(url, follow=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Who sees what
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("doc_approver", 200),
+        ("doc_reviewer", 200),
+        ("oncd_approver", 200),  # referred on the model's request
+        ("cisa_approver", 404),  # never referred: the model is not theirs to read
+        ("auditor", 200),
+        ("portal_admin", 200),
+        ("officer", 404),
+    ],
+)
+def test_model_page_role_matrix(client, world, who, expected):
+    approved(world)
+    assert get(client, world[who], model_page(world.frontier_model)).status_code == expected
+
+
+def test_anonymous_is_sent_to_sign_in(client, world):
+    approved(world)
+    for url in (model_page(world.frontier_model), f"{model_page(world.frontier_model)}suspend/", BASE):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert "login" in response["Location"]
+
+
+ACTION_PAGES = ["suspend/", "lift/", "clear-preview/", "clear-ga/", "decline/"]
+
+
+@pytest.mark.parametrize("who", ["doc_reviewer", "doc_admin", "oncd_approver", "auditor", "portal_admin"])
+def test_action_pages_answer_404_to_anyone_but_lead_approvers(client, world, who):
+    grant = approved(world)
+    pages = [f"{model_page(world.frontier_model)}{p}" for p in ACTION_PAGES]
+    pages += [f"{BASE}grants/{grant.pk}/revoke/", f"{BASE}vendors/{world.vendor.pk}/designate/"]
+    pages += [f"{BASE}vendors/{world.vendor.pk}/rescind/"]
+    for url in pages:
+        assert get(client, world[who], url).status_code == 404, url
+        client.force_login(world[who])
+        assert client.post(url, BASIS).status_code == 404, url
+    assert refresh(world.frontier_model).release_phase == Phase.LIMITED_PREVIEW
+    assert not EnforcementAction.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["auditor", "portal_admin", "oncd_approver", "doc_reviewer"])
+def test_no_enforcement_buttons_for_those_who_may_not_act(client, world, who):
+    approved(world)
+    page = text(get(client, world[who], model_page(world.frontier_model)))
+    assert "Pull the model offline" not in page
+    assert ">Revoke<" not in page
+
+
+def test_the_lead_approver_gets_the_buttons(client, world):
+    approved(world)
+    page = text(get(client, world["doc_approver"], model_page(world.frontier_model)))
+    assert "Pull the model offline" in page
+    assert ">Revoke<" in page
+
+
+def test_incidents_show_beside_the_grants(client, world):
+    grant = approved(world)
+    incident = enforcement.report_incident(
+        frontier_model=world.frontier_model,
+        actor=world["officer"],
+        category="leaked_weights",
+        severity="security_breach",
+        description="Weights found online.",
+        detected_on=grant.valid_from,
+        affected_customers=[grant.partner_customer],
+    )
+    page = text(get(client, world["oncd_approver"], model_page(world.frontier_model)))
+    assert incident.reference in page
+    assert grant.partner_customer.legal_name in page
+    response = get(client, world["oncd_approver"], f"/admin/approvals/incidentreport/{incident.pk}/change/")
+    assert response.status_code == 200
+    assert "Weights found online." in text(response)
+    assert get(
+        client, world["other_officer"], f"/admin/approvals/incidentreport/{incident.pk}/change/"
+    ).status_code
+    assert get(client, world["auditor"], "/admin/approvals/incidentreport/").status_code == 200
+
+
+# ---------------------------------------------------------------------------------------------
+# Confirmation pages call the services
+
+
+def test_the_suspension_page_says_what_it_will_affect_then_suspends(client, world):
+    grants = [approved(world) for _ in range(2)]
+    waiting = submitted(world, partner_customer=new_customer(world))
+    client.force_login(world["doc_approver"])
+    page = text(client.get(f"{model_page(world.frontier_model)}suspend/"))
+    assert "<strong>2 active grants</strong> become suspended" in page
+    assert "<strong>1 open request</strong> is put on hold" in page
+    for grant in grants:
+        assert grant.partner_customer.legal_name in page
+    assert waiting.tracking_number in page
+    assert 'name="expected_grants" value="2"' in page
+    response = client.post(
+        f"{model_page(world.frontier_model)}suspend/", {**BASIS, "expected_grants": 2, "expected_requests": 1}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == model_page(world.frontier_model)
+    assert refresh(world.frontier_model).release_phase == Phase.SUSPENDED
+    assert all(refresh(g).status == Grant.Status.SUSPENDED for g in grants)
+
+
+def test_a_suspension_confirmed_on_stale_figures_is_refused_and_shows_the_new_ones(client, world):
+    approved(world)
+    client.force_login(world["doc_approver"])
+    url = f"{model_page(world.frontier_model)}suspend/"
+    client.get(url)
+    approved(world)  # a grant is made while the page is open
+    response = client.post(url, {**BASIS, "expected_grants": 1, "expected_requests": 0})
+    assert response.status_code == 200
+    page = text(response)
+    assert "it showed 1, it is now 2" in page
+    assert 'name="expected_grants" value="2"' in page
+    assert refresh(world.frontier_model).release_phase == Phase.LIMITED_PREVIEW
+
+
+def test_a_missing_legal_basis_is_shown_next_to_the_field_with_the_findings_kept(client, world):
+    approved(world)
+    client.force_login(world["doc_approver"])
+    response = client.post(f"{model_page(world.frontier_model)}suspend/", {"findings": "Leak."})
+    page = text(response)
+    assert response.status_code == 200
+    assert "This field is required" in page
+    assert "> Leak.</textarea>" in page
+    assert not EnforcementAction.objects.exists()
+
+
+def test_lift_revoke_designate_and_rescind_through_their_pages(client, world):
+    grant, other = approved(world), approved(world)
+    submitted(world, partner_customer=new_customer(world))
+    suspend(world)
+    client.force_login(world["doc_approver"])
+    page = text(client.get(f"{model_page(world.frontier_model)}lift/"))
+    assert "<strong>2 grants</strong> the suspension took become active again" in page
+    client.post(f"{BASE}grants/{grant.pk}/revoke/", BASIS)
+    assert refresh(grant).status == Grant.Status.REVOKED
+    page = text(client.get(f"{model_page(world.frontier_model)}lift/"))
+    assert "<strong>1 grant</strong> the suspension took becomes active again" in page
+    assert "1 grant the suspension took was revoked or expired since" in page
+    client.post(f"{model_page(world.frontier_model)}lift/", {**BASIS, "expected_grants": 1})
+    assert refresh(other).status == Grant.Status.ACTIVE
+    page = text(client.get(f"{BASE}vendors/{world.vendor.pk}/designate/"))
+    assert "referred to the agencies of the supply-chain-risk routing rule" in page
+    assert "→ DOD" in page
+    client.post(f"{BASE}vendors/{world.vendor.pk}/designate/", {**BASIS, "expected_requests": 1})
+    assert refresh(world.vendor).is_supply_chain_risk
+    client.post(f"{BASE}vendors/{world.vendor.pk}/rescind/", BASIS)
+    assert not refresh(world.vendor).is_supply_chain_risk
+    kinds = list(EnforcementAction.objects.order_by("pk").values_list("kind", flat=True))
+    assert kinds == [
+        "suspend_model",
+        "revoke_grant",
+        "lift_suspension",
+        "designate_vendor",
+        "rescind_designation",
+    ]
+
+
+def test_clearance_and_findings_through_their_pages(client, world):
+    frontier_model = FrontierModelFactory(vendor=world.vendor, training_compute_flop=3e26)
+    EvidenceDocumentFactory(vendor=world.vendor, frontier_model=frontier_model)
+    enforcement.submit_for_prerelease_review(
+        frontier_model=frontier_model, actor=world["officer"], summary="S"
+    )
+    client.force_login(world["oncd_reviewer"])
+    assert "Record a finding" in text(client.get(model_page(frontier_model)))
+    client.post(
+        f"{model_page(frontier_model)}finding/", {"text": "Fine.", "recommendation": "clear_limited_preview"}
+    )
+    client.force_login(world["doc_approver"])
+    page = text(client.get(f"{model_page(frontier_model)}clear-preview/"))
+    assert "ONCD</strong> (clear for limited preview): Fine." in page
+    response = client.post(
+        f"{model_page(frontier_model)}clear-preview/", {"basis": "Ok.", "preview_customer_cap": 4}
+    )
+    assert response.status_code == 302
+    frontier_model = refresh(frontier_model)
+    assert (frontier_model.release_phase, frontier_model.preview_customer_cap) == (Phase.LIMITED_PREVIEW, 4)
+
+
+def test_an_action_page_shows_the_grants_it_took(client, world):
+    grants = [approved(world) for _ in range(2)]
+    action = suspend(world)
+    page = text(get(client, world["auditor"], f"{BASE}{action.pk}/change/"))
+    for grant in grants:
+        assert grant.partner_customer.legal_name in page
+    assert "Lift the suspension" not in page  # the auditor gets no button
+    assert "Lift the suspension" in text(get(client, world["doc_approver"], f"{BASE}{action.pk}/change/"))
+    assert (
+        get(client, world["cisa_approver"], f"{BASE}{action.pk}/change/").status_code == 200
+    )  # all agencies
+
+
+# ---------------------------------------------------------------------------------------------
+# Query counts at two sizes
+
+
+@pytest.mark.parametrize("size", [5, 50])
+def test_model_and_confirmation_pages_cost_the_same_for_5_and_50_grants(
+    client, world, django_assert_max_num_queries, size
+):
+    bulk_grants(world, size, share=True)
+    for _ in range(2):
+        enforcement.report_incident(
+            frontier_model=world.frontier_model,
+            actor=world["officer"],
+            category="other",
+            severity="serious",
+            description="x",
+            detected_on=refresh(world.frontier_model).created_at.date(),
+        )
+    client.force_login(world["doc_approver"])
+    for url, bound in (
+        (model_page(world.frontier_model), 18),
+        (f"{model_page(world.frontier_model)}suspend/", 14),
+    ):
+        client.get(url)
+        with django_assert_max_num_queries(bound):
+            assert client.get(url).status_code == 200
+    suspend(world)
+    url = f"{model_page(world.frontier_model)}lift/"
+    client.get(url)
+    with django_assert_max_num_queries(18):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("size", [5, 50])
+def test_changelists_cost_the_same_for_5_and_50_rows(client, world, django_assert_max_num_queries, size):
+    grants = bulk_grants(world, size, share=True)
+    for grant in grants:
+        enforcement.revoke_grant(grant=grant, actor=world["doc_approver"], **BASIS)
+        enforcement.report_incident(
+            frontier_model=world.frontier_model,
+            actor=world["officer"],
+            category="other",
+            severity="serious",
+            description="x",
+            detected_on=grant.valid_from,
+        )
+    client.force_login(world["doc_approver"])
+    for url in (BASE, f"{BASE}models/", f"{BASE}vendors/", "/admin/approvals/incidentreport/"):
+        client.get(url)
+        with django_assert_max_num_queries(10):
+            assert client.get(url).status_code == 200
