@@ -13,7 +13,7 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models import Case, Exists, F, OuterRef, Subquery, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -727,9 +727,13 @@ class ReferralAdmin(_OpensTheCase, PortalModelAdmin):
         "access_request__frontier_model__name",
         "access_request__vendor__legal_name",
     ]
-    # running clocks first (a stopped clock cannot run out), then the nearest due date
-    ordering = [F("clock_stopped_at").asc(nulls_first=True), "due_date", "pk"]
     actions = ["assign_reviewer", "export_selected"]
+
+    def get_ordering(self, request):
+        # open referrals first, running clocks before stopped ones (a stopped clock cannot run
+        # out), then the nearest due date; answered and closed referrals after them
+        still_open = Case(When(status__in=ACTIVE, then=Value(0)), default=Value(1))
+        return [still_open, F("clock_stopped_at").asc(nulls_first=True), "due_date", "pk"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("assigned_officials")
