@@ -39,6 +39,10 @@ class USWDSMixin:
                 if "usa-input--error" not in widget.attrs.get("class", ""):
                     widget.attrs["class"] = widget.attrs.get("class", "") + " usa-input--error"
                 widget.attrs["aria-invalid"] = "true"
+                # Point at the error as well as the hint, so a screen reader reads both.
+                described = widget.attrs.get("aria-describedby", "").split()
+                if f"id_{name}_error" not in described:
+                    widget.attrs["aria-describedby"] = " ".join([*described, f"id_{name}_error"])
 
 
 def _text(max_length, label=None, required=True, help_text="", rows=None):

@@ -122,17 +122,13 @@ def field_errors(page):
 
 def assert_errors_next_to_fields(page, names):
     """Exactly ``names`` are marked invalid, each with its message beside it, announced
-    (``role=alert``) and referenced by the field's ``aria-describedby``.
-
-    Known gap, reported: the vendor forms (``vendors.forms.USWDSMixin``) set a field's
-    ``aria-describedby`` to its hint alone, so a field with a hint does not reference its
-    error; such a field is accepted when its ``aria-describedby`` is exactly the hint."""
+    (``role=alert``) and referenced by the field's ``aria-describedby``."""
     errors = field_errors(page)
     assert set(errors) == set(names), f"fields marked invalid: {sorted(errors)}, expected {sorted(names)}"
     for name, error in errors.items():
         assert error["message"], f"{name}: no error message in the field's group"
         assert error["role"] == "alert", f"{name}: the error “{error['message']}” is not announced"
-        assert error["described"] or error["hintOnly"], f"{name}: aria-describedby misses the error"
+        assert error["described"], f"{name}: aria-describedby misses the error"
     return errors
 
 

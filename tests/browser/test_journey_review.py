@@ -270,13 +270,11 @@ def test_journey_3_non_concurrence_escalation_intent_to_deny_vendor_response_den
     section = officer.get_by_role("region", name="Intent to deny")
     assert "as ONCD found" in section.inner_text()
     look(officer, "request-intent-to-deny", addresses, picture=True)
-    # sent empty, the browser itself stops it and points at the field (this form, unlike the
-    # others, has no ``novalidate``: reported)
-    response_box = officer.get_by_role("textbox", name=re.compile("^Your response"))
+    # sent empty, the portal says so next to the field, announced and referenced by it
     section.get_by_role("button", name="Send the response").click()
-    assert response_box.evaluate(
-        "e => e === document.activeElement && e.validity.valueMissing && e.validationMessage !== ''"
-    )
+    officer.wait_for_load_state()
+    assert_errors_next_to_fields(officer, ["response"])
+    response_box = officer.get_by_role("textbox", name=re.compile("^Your response"))
     response_box.fill("We will keep a human approval step on every change; the scope is amended accordingly.")
     officer.get_by_role("button", name="Send the response").click()
     officer.wait_for_url(f"**/vendor/requests/{tracking}/")
