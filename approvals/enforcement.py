@@ -248,7 +248,7 @@ def _notify_people(recipients, *, event, subject, key, link, label, context=None
 
 def _lock_model(frontier_model):
     return (
-        FrontierModel.objects.select_for_update(of=("self",))
+        FrontierModel.objects.select_for_update(of=("self",), no_key=True)
         .select_related("vendor")
         .get(pk=frontier_model.pk)
     )
@@ -345,7 +345,7 @@ def submit_for_prerelease_review(*, frontier_model, actor, summary):
 
 def _open_review(frontier_model):
     return (
-        PrereleaseReview.objects.select_for_update()
+        PrereleaseReview.objects.select_for_update(no_key=True)
         .filter(frontier_model=frontier_model, status=PrereleaseReview.Status.IN_REVIEW)
         .first()
     )
@@ -358,7 +358,11 @@ def record_review_finding(*, review, actor, text, recommendation=ReviewFinding.R
         raise PortalError("Only agency reviewers and approvers record findings.")
     if not permissions.has_object_permission(actor, review, "view"):
         raise PortalError("You may not record findings in this review.")
-    review = PrereleaseReview.objects.select_for_update().select_related("frontier_model").get(pk=review.pk)
+    review = (
+        PrereleaseReview.objects.select_for_update(no_key=True)
+        .select_related("frontier_model")
+        .get(pk=review.pk)
+    )
     if not review.is_open:
         raise PortalError(
             f"The review of {review.frontier_model} is closed ({review.get_status_display().lower()}); "
@@ -583,7 +587,7 @@ def _share_action(action):
 
 def _stop_clocks(requests, *, actor, now, reason):
     referrals = list(
-        Referral.objects.select_for_update()
+        Referral.objects.select_for_update(no_key=True)
         .filter(
             access_request__in=[r.pk for r in requests],
             status__in=ACTIVE_REFERRAL_STATUSES,
@@ -615,7 +619,7 @@ def _resume_clocks(requests, *, actor, now):
     )
     today = timezone.localdate(now)
     referrals = list(
-        Referral.objects.select_for_update()
+        Referral.objects.select_for_update(no_key=True)
         .filter(
             access_request__in=[r.pk for r in requests if r.pk not in waiting], clock_stopped_at__isnull=False
         )
@@ -685,7 +689,7 @@ def _suspension_in_force(frontier_model, *, lock=False):
         frontier_model=frontier_model, kind=Kind.SUSPEND_MODEL, status=EnforcementAction.Status.IN_FORCE
     )
     if lock:
-        queryset = queryset.select_for_update()
+        queryset = queryset.select_for_update(no_key=True)
     return queryset.first()
 
 
@@ -702,7 +706,7 @@ def suspend_model(
     lead = _require_lead_approver(actor, "pull a model offline", frontier_model)
     legal_basis, findings = _basis(legal_basis, findings)
     open_requests = list(
-        AccessRequest.objects.select_for_update(of=("self",))
+        AccessRequest.objects.select_for_update(of=("self",), no_key=True)
         .filter(frontier_model=frontier_model, status__in=AccessRequest.OPEN_STATUSES, on_hold=False)
         .order_by("pk")
     )
@@ -710,7 +714,7 @@ def suspend_model(
     if frontier_model.release_phase == Phase.SUSPENDED:
         raise PortalError(f"{frontier_model} is already suspended.")
     grants = list(
-        Grant.objects.select_for_update()
+        Grant.objects.select_for_update(no_key=True)
         .filter(frontier_model=frontier_model, status=Grant.Status.ACTIVE)
         .order_by("pk")
     )
@@ -812,7 +816,7 @@ def lift_suspension(*, frontier_model, actor, legal_basis, findings, expected_gr
     held = []
     if suspension is not None:
         held = list(
-            AccessRequest.objects.select_for_update(of=("self",))
+            AccessRequest.objects.select_for_update(of=("self",), no_key=True)
             .filter(held_by=suspension, on_hold=True)
             .order_by("pk")
         )
@@ -821,7 +825,7 @@ def lift_suspension(*, frontier_model, actor, legal_basis, findings, expected_gr
     if suspension is None or frontier_model.release_phase != Phase.SUSPENDED:
         raise PortalError(f"{frontier_model} is not suspended: there is nothing to lift.")
     grants = list(
-        Grant.objects.select_for_update()
+        Grant.objects.select_for_update(no_key=True)
         .filter(suspended_by=suspension, status=Grant.Status.SUSPENDED)
         .order_by("pk")
     )
@@ -935,7 +939,7 @@ def revoke_grant(*, grant, actor, legal_basis, findings):
     lead = _require_lead_approver(actor, "revoke a grant", grant)
     legal_basis, findings = _basis(legal_basis, findings)
     grant = (
-        Grant.objects.select_for_update(of=("self",))
+        Grant.objects.select_for_update(of=("self",), no_key=True)
         .select_related("access_request", "vendor", "frontier_model", "partner_customer")
         .get(pk=grant.pk)
     )
@@ -1078,12 +1082,12 @@ def designate_supply_chain_risk(*, vendor, actor, legal_basis, findings, expecte
     lead = _require_lead_approver(actor, "designate a vendor", vendor=vendor)
     legal_basis, findings = _basis(legal_basis, findings)
     open_requests = list(
-        AccessRequest.objects.select_for_update(of=("self",))
+        AccessRequest.objects.select_for_update(of=("self",), no_key=True)
         .filter(vendor=vendor, status__in=AccessRequest.OPEN_STATUSES)
         .select_related("vendor", "frontier_model", "partner_customer")
         .order_by("pk")
     )
-    vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
+    vendor = Vendor.objects.select_for_update(no_key=True).get(pk=vendor.pk)
     if vendor.is_supply_chain_risk:
         since = f" since {_date(timezone.localdate(vendor.designated_at))}" if vendor.designated_at else ""
         raise PortalError(f"{vendor} is already designated a supply-chain risk{since}.")
@@ -1163,7 +1167,9 @@ def designate_supply_chain_risk(*, vendor, actor, legal_basis, findings, expecte
 def respond_to_designation(*, action, actor, response):
     """The vendor answers its designation within the window."""
     action = (
-        EnforcementAction.objects.select_for_update(of=("self",)).select_related("vendor").get(pk=action.pk)
+        EnforcementAction.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("vendor")
+        .get(pk=action.pk)
     )
     _require_vendor_actor(actor, action.vendor, action)
     if action.kind != Kind.DESIGNATE_VENDOR or action.status != EnforcementAction.Status.IN_FORCE:
@@ -1205,11 +1211,11 @@ def rescind_designation(*, vendor, actor, legal_basis, findings):
     alters open referrals, and the agency's review already under way keeps its value."""
     lead = _require_lead_approver(actor, "rescind a designation", vendor=vendor)
     legal_basis, findings = _basis(legal_basis, findings)
-    vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
+    vendor = Vendor.objects.select_for_update(no_key=True).get(pk=vendor.pk)
     if not vendor.is_supply_chain_risk:
         raise PortalError(f"{vendor} is not designated a supply-chain risk.")
     designation = (
-        EnforcementAction.objects.select_for_update()
+        EnforcementAction.objects.select_for_update(no_key=True)
         .filter(vendor=vendor, kind=Kind.DESIGNATE_VENDOR, status=EnforcementAction.Status.IN_FORCE)
         .first()
     )
@@ -1380,7 +1386,7 @@ def complete_incident_report(
 ):
     """The vendor completes an initial report with the root cause, the remediation and who was affected."""
     incident = (
-        IncidentReport.objects.select_for_update(of=("self",))
+        IncidentReport.objects.select_for_update(of=("self",), no_key=True)
         .select_related("vendor", "frontier_model")
         .get(pk=incident.pk)
     )
@@ -1437,7 +1443,7 @@ def request_grant_renewal(*, grant, actor):
     """Open a draft request to renew ``grant``: pre-filled from the request that led to it and linked
     to it (``renewal_of``). The vendor checks it, attaches current documents and submits it."""
     grant = (
-        Grant.objects.select_for_update(of=("self",))
+        Grant.objects.select_for_update(of=("self",), no_key=True)
         .select_related("access_request", "vendor", "frontier_model", "partner_customer")
         .get(pk=grant.pk)
     )

@@ -560,6 +560,7 @@ class PrereleaseReview(models.Model):
 
     class Meta:
         ordering = ["-submitted_at", "-pk"]
+        verbose_name = "pre-release review"
         constraints = [
             models.UniqueConstraint(
                 fields=["frontier_model"],

@@ -1295,7 +1295,7 @@ def decision_snapshot(access_request, conditions=()):
 
 def _require_within_preview_cap(access_request, today):
     """A model cleared for limited preview with a cap clears at most that many partner customers."""
-    model = FrontierModel.objects.select_for_update().get(pk=access_request.frontier_model_id)
+    model = FrontierModel.objects.select_for_update(no_key=True).get(pk=access_request.frontier_model_id)
     if not model.preview_customer_cap:
         return
     cleared = set(

@@ -38,7 +38,7 @@ def test_seed_demo_builds_every_state_once():
     assert InformationRequest.objects.filter(status="open").exists()
     assert InformationRequest.objects.filter(status="answered").exists()
     assert IntentToDeny.objects.exists()
-    assert set(Grant.objects.values_list("status", flat=True)) == {"active", "expired"}
+    assert {"active", "expired"} <= set(Grant.objects.values_list("status", flat=True))
     approved = AccessRequest.objects.get(partner_customer__legal_name="Great Lakes Grid Operations LLC")
     agencies = set(approved.decision.conditions.values_list("agency__code", flat=True))
     assert agencies == {"DOC", "ONCD"}
