@@ -706,7 +706,7 @@ class ReferralAdmin(_OpensTheCase, PortalModelAdmin):
     ]
     list_filter = [
         "status",
-        "agency",
+        ("agency", admin.RelatedOnlyFieldListFilter),
         ClockFilter,
         AssignedFilter,
         "required",
@@ -848,7 +848,7 @@ class InformationRequestAdmin(_OpensTheCase, PortalModelAdmin):
     ]
     list_filter = [
         "status",
-        "agency",
+        ("agency", admin.RelatedOnlyFieldListFilter),
         QuestionClockFilter,
         ("access_request__vendor", admin.RelatedOnlyFieldListFilter),
     ]

@@ -203,5 +203,6 @@ def test_dashboard_costs_the_same_for_5_and_50_cases(client, world, who):
         with CaptureQueriesContext(connection) as queries:
             assert client.get(DASHBOARD).status_code == 200
         counts.append(len(queries))
+    print(who, counts)
     assert counts[0] == counts[1], counts
     assert counts[1] <= 40, counts
