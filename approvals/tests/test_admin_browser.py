@@ -34,6 +34,19 @@ ARGS = [
 ]
 
 
+def assert_accessible(page, name):
+    """axe-core: no serious or critical WCAG 2.1 A/AA violation on the page."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(
+        page,
+        options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}},
+    )
+    serious = [v for v in results.response["violations"] if v["impact"] in {"serious", "critical"}]
+    details = [f"{v['id']}: {v['help']} — {[n['target'] for n in v['nodes'][:3]]}" for v in serious]
+    assert not serious, f"accessibility violations on {name} ({page.url}):\n" + "\n".join(details)
+
+
 class Walk:
     def __init__(self, browser, base):
         self.browser, self.base, self.step = browser, base, 0
@@ -81,6 +94,7 @@ def walk_through(browser, base):
     context, page = walk.as_user("reviewer@doc.example")
     assert page.url.endswith("/admin/")
     walk.shot(page, "reviewer-dashboard")
+    assert_accessible(page, "reviewer dashboard")
     urgent = page.locator("#urgent-h + table tbody tr").first
     tracking = urgent.locator("th a").inner_text()
     print("   most urgent:", " ".join(urgent.inner_text().split()))
@@ -88,6 +102,7 @@ def walk_through(browser, base):
     page.wait_for_load_state()
     expect(page.locator("#content h1")).to_contain_text(tracking)
     walk.shot(page, "reviewer-case")
+    assert_accessible(page, "case page")
     walk.act(page, "Draft the position")
     page.check("input[name=stance][value=concur_with_conditions]")
     page.fill("textarea[name=rationale]", "Defensive use in a hospital network; logs keep misuse reviewable.")
@@ -138,6 +153,7 @@ def walk_through(browser, base):
     print("== 4. the auditor reads the whole case and its history and can change nothing")
     context, page = walk.as_user("auditor@oversight.example")
     walk.shot(page, "auditor-dashboard")
+    assert_accessible(page, "auditor dashboard")
     page.locator("#content a", has_text=tracking).first.click()
     page.wait_for_load_state()
     assert page.url == case_url, page.url
@@ -150,6 +166,11 @@ def walk_through(browser, base):
     page.wait_for_load_state()
     expect(page.get_by_text("Approved by the lead agency")).to_be_visible()
     walk.shot(page, "auditor-history")
+    assert_accessible(page, "history page")
+    page.goto(base + "/admin/audit-export/?start=2026-02-30&end=")
+    expect(page.get_by_text("Enter a valid date.")).to_be_visible()
+    walk.shot(page, "auditor-audit-export-errors")
+    assert_accessible(page, "audit export")
     for path in (
         "/admin/approvals/accessrequest/",
         "/admin/approvals/referral/",
