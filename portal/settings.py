@@ -120,6 +120,9 @@ LOGIN_REDIRECT_URL = "/accounts/home/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 
+# History reasons carry a legal basis or a person's explanation: no 100-character limit.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
 # django-guardian: strict object permissions, no anonymous user, 404 on deny.
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_404 = True

@@ -89,3 +89,17 @@ def test_a_role_from_another_kind_of_organisation_is_refused():
             reason="test",
         )
     assert not User.objects.filter(email="x@example.org").exists()
+
+
+def test_a_long_reason_is_kept_whole():
+    admin = vendor_user(Role.VENDOR_ADMIN)
+    reason = "Legal basis: " + "a long explanation of the finding and its basis. " * 20
+    member = services.create_member(
+        organisation=admin.organisation,
+        email="long.reason@example.org",
+        full_name="Long Reason",
+        role=Role.VENDOR_VIEWER,
+        actor=admin,
+        reason=reason,
+    )
+    assert member.history.latest().history_change_reason == reason
