@@ -18,7 +18,7 @@ grants are suspended in one short transaction.
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
@@ -64,7 +64,7 @@ INCIDENT_REPORT_DAYS = {
     IncidentReport.Severity.SECURITY_BREACH: 5,
     IncidentReport.Severity.SERIOUS: 15,
 }
-BULK_BATCH = 1000
+BULK_BATCH = 500  # rows per statement: well under every database's limit on bound values
 # django-simple-history keeps a change reason in a varchar(100): reasons name the act and who took
 # it; the full legal basis and findings live on the enforcement action or review row they cite.
 REASON_MAX = 100
@@ -662,9 +662,10 @@ def _bump_requests(requests, fields, *, actor, reason, now):
 def _set_grants(grants, values, *, actor, now, reason):
     """Give every grant in ``grants`` the same ``values`` and one history row each (actor, reason).
 
-    In batches of a thousand: one ``UPDATE … WHERE id IN (…)`` and one insert of history rows
-    each. ``bulk_update_with_history`` would write a ``CASE`` branch per row and field, which
-    PostgreSQL evaluates row by row: ten thousand grants took ten seconds that way.
+    In batches: one ``UPDATE … WHERE id IN (…)``, then one ``INSERT … SELECT`` that copies the
+    updated rows into the history table, in the database. Ten thousand grants take a fraction of
+    a second; ``bulk_update_with_history`` (a ``CASE`` branch per row and field, then history
+    rows built in Python) took ten seconds on PostgreSQL.
     """
     if not grants:
         return
@@ -673,15 +674,25 @@ def _set_grants(grants, values, *, actor, now, reason):
             setattr(grant, field, value)
     pks = [grant.pk for grant in grants]
     for start in range(0, len(pks), BULK_BATCH):
-        Grant.objects.filter(pk__in=pks[start : start + BULK_BATCH]).update(**values)
-    Grant.history.bulk_history_create(
-        grants,
-        batch_size=BULK_BATCH,
-        update=True,
-        default_user=actor,
-        default_change_reason=_why(reason),
-        default_date=now,
+        batch = pks[start : start + BULK_BATCH]
+        Grant.objects.filter(pk__in=batch).update(**values)
+        _copy_to_history(batch, actor=actor, now=now, reason=_why(reason))
+
+
+def _copy_to_history(pks, *, actor, now, reason):
+    """Write the history rows of the grants ``pks`` as they now are: one ``INSERT … SELECT``."""
+    history = Grant.history.model
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in history.tracked_fields)
+    placeholders = ", ".join(["%s"] * len(pks))
+    sql = (
+        f"INSERT INTO {quote(history._meta.db_table)} "  # noqa: S608 - names from the models, values bound
+        f"({columns}, history_date, history_change_reason, history_type, history_user_id) "
+        f"SELECT {columns}, %s, %s, %s, %s FROM {quote(Grant._meta.db_table)} WHERE id IN ({placeholders})"
     )
+    date = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [date, reason, "~", actor.pk, *pks])
 
 
 def _suspension_in_force(frontier_model, *, lock=False):
