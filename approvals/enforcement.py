@@ -1496,3 +1496,65 @@ def request_grant_renewal(*, grant, actor):
         update_fields=["renewal_of"],
     )
     return access_request
+
+
+# ---------------------------------------------------------------------------------------------
+# Reminders (a daily scheduled job)
+
+
+def send_enforcement_reminders(*, today=None):
+    """Daily: incident reports still initial when due tomorrow, today or overdue (one reminder a day),
+    and designations whose window to answer closes in 7 days or tomorrow. Idempotent per day."""
+    today = today or timezone.localdate()
+    sent = 0
+    teams = {}
+
+    def team(vendor):
+        if vendor.pk not in teams:
+            teams[vendor.pk] = vendor_compliance_team(vendor)
+        return teams[vendor.pk]
+
+    incidents = IncidentReport.objects.filter(
+        status=IncidentReport.Status.INITIAL, due_on__lte=today + timedelta(days=1)
+    ).select_related("vendor", "frontier_model")
+    for incident in incidents:
+        days = (incident.due_on - today).days
+        when = "overdue" if days < 0 else ("due today" if days == 0 else "due tomorrow")
+        with transaction.atomic():
+            sent += len(
+                _notify_people(
+                    team(incident.vendor),
+                    event="incident_report_due",
+                    subject=f"Complete report {when}: {incident.reference} ({incident.frontier_model})",
+                    key=f"{incident.pk}:{today.isoformat()}",
+                    link=reverse("enforcement:incident_detail", args=[incident.pk]),
+                    label=incident.reference,
+                    context={
+                        "reference": incident.reference,
+                        "model": str(incident.frontier_model),
+                        "due_on": _date(incident.due_on),
+                        "when": when,
+                    },
+                )
+            )
+    designations = EnforcementAction.objects.filter(
+        kind=Kind.DESIGNATE_VENDOR,
+        status=EnforcementAction.Status.IN_FORCE,
+        responded_at__isnull=True,
+        respond_by__in=[today + timedelta(days=7), today + timedelta(days=1)],
+    ).select_related("vendor")
+    for designation in designations:
+        days = (designation.respond_by - today).days
+        with transaction.atomic():
+            sent += len(
+                _notify_people(
+                    team(designation.vendor),
+                    event="designation_response_due",
+                    subject=f"Answer the designation by {_date(designation.respond_by)}",
+                    key=f"{designation.pk}:{days}",
+                    link=reverse("enforcement:designation"),
+                    label=str(designation.vendor),
+                    context={"vendor": str(designation.vendor), "respond_by": _date(designation.respond_by)},
+                )
+            )
+    return sent

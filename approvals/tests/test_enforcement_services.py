@@ -516,3 +516,31 @@ def test_only_the_vendors_officers_renew(world, who):
     with pytest.raises(PortalError):
         enforcement.request_grant_renewal(grant=grant, actor=world[who])
     assert not AccessRequest.objects.filter(renewal_of=grant).exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Reminders
+
+
+def test_reminders_for_incident_reports_and_designation_windows(world):
+    submitted(world)
+    incident = report(world, severity="critical_infrastructure")  # due in 2 days
+    designation = designate(world)  # 30 days to answer
+    today = timezone.localdate()
+    assert enforcement.send_enforcement_reminders(today=today) == 0
+    # the day before it is due, then each day it is late, once a day
+    tomorrow = today + timedelta(days=1)
+    assert enforcement.send_enforcement_reminders(today=tomorrow) == 2  # officer and admin
+    assert enforcement.send_enforcement_reminders(today=tomorrow) == 0
+    assert enforcement.send_enforcement_reminders(today=today + timedelta(days=4)) == 2
+    assert "overdue" in Notification.objects.filter(event="incident_report_due").latest("pk").subject
+    # a complete report is no longer reminded
+    enforcement.complete_incident_report(
+        incident=incident, actor=world["officer"], root_cause="a", remediation="b"
+    )
+    assert enforcement.send_enforcement_reminders(today=today + timedelta(days=5)) == 0
+    # a week before the window closes, and the day before; not once answered
+    assert enforcement.send_enforcement_reminders(today=designation.respond_by - timedelta(days=7)) == 2
+    enforcement.respond_to_designation(action=designation, actor=world["officer"], response="We dispute it.")
+    assert enforcement.send_enforcement_reminders(today=designation.respond_by - timedelta(days=1)) == 0
+    assert recipients("designation_response_due") == {world["officer"].email, world["vendor_admin"].email}
