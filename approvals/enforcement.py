@@ -65,14 +65,11 @@ INCIDENT_REPORT_DAYS = {
     IncidentReport.Severity.SERIOUS: 15,
 }
 BULK_BATCH = 500  # rows per statement: well under every database's limit on bound values
-# django-simple-history keeps a change reason in a varchar(100): reasons name the act and who took
-# it; the full legal basis and findings live on the enforcement action or review row they cite.
-REASON_MAX = 100
 
 
 def _why(text):
-    text = " ".join((text or "").split())
-    return text if len(text) <= REASON_MAX else text[: REASON_MAX - 1].rstrip() + "…"
+    """A history reason on one line (reasons are text: the legal basis is kept whole)."""
+    return " ".join((text or "").split())
 
 
 def _save(instance, *, actor, reason, update_fields=None):
