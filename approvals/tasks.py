@@ -21,3 +21,11 @@ def send_clock_reminders():
 def expire_lapsed_grants():
     """Grants whose last valid day has passed become expired."""
     return services.expire_lapsed_grants()
+
+
+@shared_task(name="approvals.send_enforcement_reminders")
+def send_enforcement_reminders():
+    """Initial incident reports coming due or overdue; designation windows about to close."""
+    from approvals import enforcement
+
+    return enforcement.send_enforcement_reminders()

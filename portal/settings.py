@@ -256,6 +256,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "approvals.send_clock_reminders",
         "schedule": crontab(hour=6, minute=0),
     },
+    "approvals-send-enforcement-reminders": {
+        "task": "approvals.send_enforcement_reminders",
+        "schedule": crontab(hour=6, minute=15),
+    },
 }
 
 # Panels on the vendor dashboard, contributed by apps that the registry may not import
@@ -288,3 +292,7 @@ ADMIN_DASHBOARD_PANELS = env.list(
     "ADMIN_DASHBOARD_PANELS",
     default=["approvals.admin_dashboard.queues_panel", "approvals.admin_dashboard.oversight_panel"],
 )
+
+# Enforcement clocks (approvals/enforcement.py holds the defaults; INCIDENT_REPORT_DAYS, a
+# mapping by severity, can be set here as a Django setting).
+DESIGNATION_RESPONSE_DAYS = env.int("DESIGNATION_RESPONSE_DAYS", default=30)
