@@ -6,6 +6,6 @@ class ApprovalsConfig(AppConfig):
     verbose_name = "Review and approvals"
 
     def ready(self):
-        from approvals import signals
+        from approvals import agency_admin, signals  # noqa: F401 (agency_admin registers the admin)
 
         signals.connect()

@@ -26,6 +26,6 @@ def expire_lapsed_grants():
 @shared_task(name="approvals.send_enforcement_reminders")
 def send_enforcement_reminders():
     """Initial incident reports coming due or overdue; designation windows about to close."""
-    from approvals import enforcement
+    from approvals import services
 
-    return enforcement.send_enforcement_reminders()
+    return services.send_enforcement_reminders()

@@ -267,10 +267,10 @@ CELERY_BEAT_SCHEDULE = {
 # "context", or None to show nothing).
 VENDOR_DASHBOARD_PANELS = env.list(
     "VENDOR_DASHBOARD_PANELS",
-    default=["approvals.dashboard_enforcement.designation_panel", "approvals.dashboard.requests_panel"],
+    default=["approvals.vendor_pages.panels.designation_panel", "approvals.vendor_pages.panels.requests_panel"],
 )
 # Panels on a frontier model's page: callables taking the request and the model.
-VENDOR_MODEL_PANELS = env.list("VENDOR_MODEL_PANELS", default=["approvals.dashboard_enforcement.model_panel"])
+VENDOR_MODEL_PANELS = env.list("VENDOR_MODEL_PANELS", default=["approvals.vendor_pages.panels.model_panel"])
 
 # Notifications (portal/notifications): retries, outbox sweep and the daily digest.
 # A failed send is retried after BASE × 2^(attempt-1) seconds (capped at MAX) until
@@ -290,7 +290,7 @@ NOTIFICATIONS_DIGEST_HOUR = env.int("NOTIFICATIONS_DIGEST_HOUR", default=7)
 # with "template" and "context", or None to show nothing.
 ADMIN_DASHBOARD_PANELS = env.list(
     "ADMIN_DASHBOARD_PANELS",
-    default=["approvals.admin_dashboard.queues_panel", "approvals.admin_dashboard.oversight_panel"],
+    default=["approvals.agency_admin.panels.queues_panel", "approvals.agency_admin.panels.oversight_panel"],
 )
 
 # Enforcement clocks (approvals/enforcement.py holds the defaults; INCIDENT_REPORT_DAYS, a

@@ -8,8 +8,8 @@ urlpatterns = [
     path("accounts/", include("portal.accounts.urls")),
     path("admin/", admin_site.urls),
     path("notifications/", include("portal.notifications.urls")),
-    path("vendor/requests/", include("approvals.urls_vendor")),
-    path("vendor/", include("approvals.urls_enforcement")),
+    path("vendor/requests/", include("approvals.vendor_pages.urls")),
+    path("vendor/", include("approvals.vendor_pages.enforcement_urls")),
     path("vendor/", include("vendors.urls")),
     path("", include("portal.accounts.root_urls")),
 ]

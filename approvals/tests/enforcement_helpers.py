@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from approvals import enforcement, services
+from approvals import services
 from approvals.models import AccessRequest, Decision, Grant
 from approvals.tests.factories import all_concur, new_customer, submitted
 from portal import permissions
@@ -118,12 +118,12 @@ def bulk_grants(world, count, *, frontier_model=None, valid_days=365, share=Fals
 
 
 def suspend(world, frontier_model=None, **kwargs):
-    return enforcement.suspend_model(
+    return services.suspend_model(
         frontier_model=frontier_model or world.frontier_model, actor=world["doc_approver"], **BASIS, **kwargs
     )
 
 
 def lift(world, frontier_model=None, **kwargs):
-    return enforcement.lift_suspension(
+    return services.lift_suspension(
         frontier_model=frontier_model or world.frontier_model, actor=world["doc_approver"], **BASIS, **kwargs
     )

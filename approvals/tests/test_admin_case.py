@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from approvals import enforcement, services
+from approvals import services
 from approvals.models import Condition, IntentToDeny
 from approvals.tests.factories import all_concur, referral, refresh, sign, submitted
 from vendors.tests.factories import EvidenceDocumentFactory
@@ -72,7 +72,7 @@ def test_designation_status_conditions_by_agency_and_the_decision(client, world)
     )
     sign(world, access_request, "DOC")
     services.record_decision(access_request=refresh(access_request), actor=world["doc_approver"])
-    enforcement.designate_supply_chain_risk(vendor=world.vendor, actor=world["doc_approver"], **BASIS)
+    services.designate_supply_chain_risk(vendor=world.vendor, actor=world["doc_approver"], **BASIS)
     page = text(client.get(case(access_request)))
     assert "designated a supply-chain risk</strong> on " in page
     conditions = re.search(r'id="c-h">(.*?)</section>', page).group(1)

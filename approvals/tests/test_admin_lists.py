@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from approvals import enforcement, services
+from approvals import services
 from approvals.models import Grant, Referral
 from approvals.tests.factories import all_concur, new_customer, referral, refresh, sign, submitted
 from vendors.tests.factories import FrontierModelFactory, PartnerCustomerFactory
@@ -67,10 +67,10 @@ def _grow(world, count):
         services.record_decision(
             access_request=all_concur(world, access_request), actor=world["doc_approver"]
         )
-        enforcement.revoke_grant(
+        services.revoke_grant(
             grant=Grant.objects.get(access_request=access_request), actor=world["doc_approver"], **BASIS
         )
-        enforcement.report_incident(
+        services.report_incident(
             frontier_model=world.frontier_model,
             actor=world["officer"],
             category="misuse_other",

@@ -164,7 +164,7 @@ def browser(live_server, settings):
 
     global BASE
     BASE = live_server.url
-    settings.VENDOR_DASHBOARD_PANELS = ["approvals.dashboard.requests_panel"]
+    settings.VENDOR_DASHBOARD_PANELS = ["approvals.vendor_pages.panels.requests_panel"]
     ARTIFACTS.mkdir(exist_ok=True)
     call_command("seed_demo", verbosity=0)
     with sync_playwright() as playwright:

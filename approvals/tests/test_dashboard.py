@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def with_panel(settings):
-    settings.VENDOR_DASHBOARD_PANELS = ["approvals.dashboard.requests_panel"]
+    settings.VENDOR_DASHBOARD_PANELS = ["approvals.vendor_pages.panels.requests_panel"]
 
 
 def text(response):
@@ -51,7 +51,7 @@ def test_the_panel_lists_requests_by_status_and_what_waits_on_the_vendor(client,
 
 
 def test_the_panel_is_nothing_for_non_vendors(rf, world):
-    from approvals.dashboard import requests_panel
+    from approvals.vendor_pages.panels import requests_panel
 
     request = rf.get("/vendor/")
     request.user = world["doc_approver"]

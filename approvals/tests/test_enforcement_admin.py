@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from approvals import enforcement
+from approvals import services
 from approvals.models import EnforcementAction, Grant
 from approvals.tests.enforcement_helpers import BASIS, approved, bulk_grants, suspend
 from approvals.tests.factories import new_customer, refresh, submitted
@@ -93,7 +93,7 @@ def test_the_lead_approver_gets_the_buttons(client, world):
 
 def test_incidents_show_beside_the_grants(client, world):
     grant = approved(world)
-    incident = enforcement.report_incident(
+    incident = services.report_incident(
         frontier_model=world.frontier_model,
         actor=world["officer"],
         category="leaked_weights",
@@ -197,9 +197,7 @@ def test_lift_revoke_designate_and_rescind_through_their_pages(client, world):
 def test_clearance_and_findings_through_their_pages(client, world):
     frontier_model = FrontierModelFactory(vendor=world.vendor, training_compute_flop=3e26)
     EvidenceDocumentFactory(vendor=world.vendor, frontier_model=frontier_model)
-    enforcement.submit_for_prerelease_review(
-        frontier_model=frontier_model, actor=world["officer"], summary="S"
-    )
+    services.submit_for_prerelease_review(frontier_model=frontier_model, actor=world["officer"], summary="S")
     client.force_login(world["oncd_reviewer"])
     assert "Record a finding" in text(client.get(model_page(frontier_model)))
     client.post(
@@ -239,7 +237,7 @@ def test_model_and_confirmation_pages_cost_the_same_for_5_and_50_grants(
 ):
     bulk_grants(world, size, share=True)
     for _ in range(2):
-        enforcement.report_incident(
+        services.report_incident(
             frontier_model=world.frontier_model,
             actor=world["officer"],
             category="other",
@@ -266,8 +264,8 @@ def test_model_and_confirmation_pages_cost_the_same_for_5_and_50_grants(
 def test_changelists_cost_the_same_for_5_and_50_rows(client, world, django_assert_max_num_queries, size):
     grants = bulk_grants(world, size, share=True)
     for grant in grants:
-        enforcement.revoke_grant(grant=grant, actor=world["doc_approver"], **BASIS)
-        enforcement.report_incident(
+        services.revoke_grant(grant=grant, actor=world["doc_approver"], **BASIS)
+        services.report_incident(
             frontier_model=world.frontier_model,
             actor=world["officer"],
             category="other",

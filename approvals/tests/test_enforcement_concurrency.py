@@ -2,7 +2,7 @@
 
 import pytest
 
-from approvals import enforcement, services
+from approvals import services
 from approvals.models import AccessRequest, EnforcementAction, Grant
 from approvals.tests.enforcement_helpers import BASIS, approved
 from approvals.tests.factories import all_concur, build_world, new_customer, refresh, submitted
@@ -15,10 +15,10 @@ def test_two_approvers_pulling_a_model_offline_at_once_suspend_it_once(postgres_
     world = build_world()
     grants = [approved(world) for _ in range(3)]
     outcomes = race(
-        lambda: enforcement.suspend_model(
+        lambda: services.suspend_model(
             frontier_model=world.frontier_model, actor=world["doc_approver"], **BASIS
         ),
-        lambda: enforcement.suspend_model(
+        lambda: services.suspend_model(
             frontier_model=world.frontier_model, actor=world["doc_approver2"], **BASIS
         ),
     )
@@ -38,7 +38,7 @@ def test_a_decision_racing_a_suspension_never_leaves_an_active_grant(postgres_on
     # when the decision and the suspension are taken at the same moment
     outcomes = race(
         lambda: services.record_decision(access_request=access_request, actor=world["doc_approver2"]),
-        lambda: enforcement.suspend_model(
+        lambda: services.suspend_model(
             frontier_model=world.frontier_model, actor=world["doc_approver"], **BASIS
         ),
     )
@@ -58,10 +58,10 @@ def test_a_decision_racing_a_suspension_never_leaves_an_active_grant(postgres_on
 def test_a_revocation_racing_the_lift_leaves_the_grant_revoked(postgres_only):
     world = build_world()
     grant, other = approved(world), approved(world)
-    enforcement.suspend_model(frontier_model=world.frontier_model, actor=world["doc_approver"], **BASIS)
+    services.suspend_model(frontier_model=world.frontier_model, actor=world["doc_approver"], **BASIS)
     outcomes = race(
-        lambda: enforcement.revoke_grant(grant=grant, actor=world["doc_approver"], **BASIS),
-        lambda: enforcement.lift_suspension(
+        lambda: services.revoke_grant(grant=grant, actor=world["doc_approver"], **BASIS),
+        lambda: services.lift_suspension(
             frontier_model=world.frontier_model, actor=world["doc_approver2"], **BASIS
         ),
     )

@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import call_command
 
-from approvals.demo_enforcement import seed_enforcement
+from approvals.demo.enforcement import seed_enforcement
 from approvals.models import (
     AccessRequest,
     EnforcementAction,

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from approvals import enforcement, services
+from approvals import services
 from approvals.models import (
     AccessRequest,
     EnforcementAction,
@@ -60,7 +60,7 @@ def registered(world):
 
 
 def submit(world, frontier_model, who="officer"):
-    return enforcement.submit_for_prerelease_review(
+    return services.submit_for_prerelease_review(
         frontier_model=frontier_model, actor=world[who], summary="Red team found limited uplift; mitigated."
     )
 
@@ -98,9 +98,7 @@ def test_submission_refusals(world, registered):
     with pytest.raises(PortalError, match="Not frontier"):
         submit(world, small)
     with pytest.raises(PortalError) as error:
-        enforcement.submit_for_prerelease_review(
-            frontier_model=registered, actor=world["officer"], summary=" "
-        )
+        services.submit_for_prerelease_review(frontier_model=registered, actor=world["officer"], summary=" ")
     assert error.value.field == "summary"
     submit(world, registered)
     with pytest.raises(PortalError, match="only a registered model"):
@@ -109,7 +107,7 @@ def test_submission_refusals(world, registered):
 
 def test_findings_by_any_agency_official_and_never_by_vendors_or_auditors(world, registered):
     review = submit(world, registered)
-    finding = enforcement.record_review_finding(
+    finding = services.record_review_finding(
         review=review,
         actor=world["oncd_reviewer"],
         text="Uplift is limited.",
@@ -119,9 +117,9 @@ def test_findings_by_any_agency_official_and_never_by_vendors_or_auditors(world,
     assert world["doc_approver"].email in recipients("prerelease_finding_recorded")
     for who in ("officer", "auditor", "portal_admin", "doc_admin"):
         with pytest.raises(PortalError):
-            enforcement.record_review_finding(review=review, actor=world[who], text="x")
+            services.record_review_finding(review=review, actor=world[who], text="x")
     with pytest.raises(PortalError) as error:
-        enforcement.record_review_finding(review=review, actor=world["dod_approver"], text="  ")
+        services.record_review_finding(review=review, actor=world["dod_approver"], text="  ")
     assert error.value.field == "text"
     assert ReviewFinding.objects.count() == 1
 
@@ -129,17 +127,17 @@ def test_findings_by_any_agency_official_and_never_by_vendors_or_auditors(world,
 @pytest.mark.parametrize("who", NOT_LEAD_APPROVERS)
 def test_only_lead_approvers_clear(world, registered, who):
     submit(world, registered)
-    for clear in (enforcement.clear_for_limited_preview, enforcement.clear_for_general_availability):
+    for clear in (services.clear_for_limited_preview, services.clear_for_general_availability):
         with pytest.raises(PortalError, match="lead agency"):
             clear(frontier_model=registered, actor=world[who], basis="Fine.")
     with pytest.raises(PortalError, match="lead agency"):
-        enforcement.decline_clearance(frontier_model=registered, actor=world[who], basis="No.")
+        services.decline_clearance(frontier_model=registered, actor=world[who], basis="No.")
     assert refresh(registered).release_phase == Phase.IN_REVIEW
 
 
 def test_clearance_for_limited_preview_with_a_cap_then_general_availability(world, registered):
     review = submit(world, registered)
-    enforcement.clear_for_limited_preview(
+    services.clear_for_limited_preview(
         frontier_model=registered,
         actor=world["doc_approver"],
         basis="Mitigations verified.",
@@ -158,7 +156,7 @@ def test_clearance_for_limited_preview_with_a_cap_then_general_availability(worl
     second = submit(world, model)
     assert second.for_general_availability
     assert refresh(registered).release_phase == Phase.LIMITED_PREVIEW
-    enforcement.clear_for_general_availability(
+    services.clear_for_general_availability(
         frontier_model=registered, actor=world["doc_approver"], basis="Ok."
     )
     assert refresh(registered).release_phase == Phase.GENERAL_AVAILABILITY
@@ -166,30 +164,26 @@ def test_clearance_for_limited_preview_with_a_cap_then_general_availability(worl
 
 def test_clearance_refusals(world, registered):
     with pytest.raises(PortalError, match="may not clear it"):  # never submitted: unknown to the agencies
-        enforcement.clear_for_limited_preview(
-            frontier_model=registered, actor=world["doc_approver"], basis="x"
-        )
+        services.clear_for_limited_preview(frontier_model=registered, actor=world["doc_approver"], basis="x")
     submit(world, registered)
     with pytest.raises(PortalError) as error:
-        enforcement.clear_for_limited_preview(
-            frontier_model=registered, actor=world["doc_approver"], basis=" "
-        )
+        services.clear_for_limited_preview(frontier_model=registered, actor=world["doc_approver"], basis=" ")
     assert error.value.field == "basis"
     with pytest.raises(PortalError) as error:
-        enforcement.clear_for_limited_preview(
+        services.clear_for_limited_preview(
             frontier_model=registered, actor=world["doc_approver"], basis="x", preview_customer_cap=0
         )
     assert error.value.field == "preview_customer_cap"
-    enforcement.clear_for_limited_preview(frontier_model=registered, actor=world["doc_approver"], basis="x")
+    services.clear_for_limited_preview(frontier_model=registered, actor=world["doc_approver"], basis="x")
     with pytest.raises(PortalError, match="no pre-release review open"):
-        enforcement.clear_for_general_availability(
+        services.clear_for_general_availability(
             frontier_model=registered, actor=world["doc_approver"], basis="x"
         )
 
 
 def test_not_cleared_returns_the_model_to_registered(world, registered):
     review = submit(world, registered)
-    enforcement.decline_clearance(
+    services.decline_clearance(
         frontier_model=registered, actor=world["doc_approver"], basis="Uplift too high."
     )
     assert refresh(registered).release_phase == Phase.REGISTERED
@@ -203,7 +197,7 @@ def test_not_cleared_returns_the_model_to_registered(world, registered):
 
 
 def designate(world, **kwargs):
-    return enforcement.designate_supply_chain_risk(
+    return services.designate_supply_chain_risk(
         vendor=world.vendor, actor=world["doc_approver"], **BASIS, **kwargs
     )
 
@@ -212,10 +206,10 @@ def designate(world, **kwargs):
 def test_only_lead_approvers_designate_or_rescind(world, who):
     submitted(world)
     with pytest.raises(PortalError):
-        enforcement.designate_supply_chain_risk(vendor=world.vendor, actor=world[who], **BASIS)
+        services.designate_supply_chain_risk(vendor=world.vendor, actor=world[who], **BASIS)
     designate(world)
     with pytest.raises(PortalError):
-        enforcement.rescind_designation(vendor=world.vendor, actor=world[who], **BASIS)
+        services.rescind_designation(vendor=world.vendor, actor=world[who], **BASIS)
     assert refresh(world.vendor).is_supply_chain_risk
 
 
@@ -297,11 +291,11 @@ def test_the_vendor_answers_once_within_the_window(world):
     action = designate(world)
     for who in ("viewer", "other_officer", "doc_approver"):
         with pytest.raises(PortalError):
-            enforcement.respond_to_designation(action=action, actor=world[who], response="No.")
+            services.respond_to_designation(action=action, actor=world[who], response="No.")
     with pytest.raises(PortalError) as error:
-        enforcement.respond_to_designation(action=action, actor=world["officer"], response=" ")
+        services.respond_to_designation(action=action, actor=world["officer"], response=" ")
     assert error.value.field == "response"
-    enforcement.respond_to_designation(
+    services.respond_to_designation(
         action=action, actor=world["officer"], response="We dispute the findings."
     )
     action = refresh(action)
@@ -309,20 +303,20 @@ def test_the_vendor_answers_once_within_the_window(world):
     assert action.responded_by == world["officer"]
     assert world["doc_approver"].email in recipients("designation_response")
     with pytest.raises(PortalError, match="cannot be changed"):
-        enforcement.respond_to_designation(action=action, actor=world["vendor_admin"], response="More.")
+        services.respond_to_designation(action=action, actor=world["vendor_admin"], response="More.")
 
 
 def test_the_window_to_answer_closes(world):
     submitted(world)
     action = designate(world)
     with time_machine.travel(timezone.now() + timedelta(days=31)), pytest.raises(PortalError, match="closed"):
-        enforcement.respond_to_designation(action=action, actor=world["officer"], response="Late.")
+        services.respond_to_designation(action=action, actor=world["officer"], response="Late.")
 
 
 def test_rescinding_restores_the_vendor_and_keeps_referrals_under_way(world):
     access_request = submitted(world)
     designation = designate(world)
-    rescission = enforcement.rescind_designation(vendor=world.vendor, actor=world["doc_approver"], **BASIS)
+    rescission = services.rescind_designation(vendor=world.vendor, actor=world["doc_approver"], **BASIS)
     vendor = refresh(world.vendor)
     assert vendor.status == Vendor.Status.ACTIVE
     assert vendor.designated_at is None
@@ -336,7 +330,7 @@ def test_rescinding_restores_the_vendor_and_keeps_referrals_under_way(world):
         .exists()
     )
     with pytest.raises(PortalError, match="not designated"):
-        enforcement.rescind_designation(vendor=world.vendor, actor=world["doc_approver"], **BASIS)
+        services.rescind_designation(vendor=world.vendor, actor=world["doc_approver"], **BASIS)
     user, reason = last_reason(vendor)
     assert user == world["doc_approver"]
     assert reason.startswith(f"Designation rescinded by DOC, action #{rescission.pk}")
@@ -354,7 +348,7 @@ def report(world, severity="serious", who="officer", **kwargs):
         "detected_on": timezone.localdate(),
     }
     values.update(kwargs)
-    return enforcement.report_incident(frontier_model=world.frontier_model, actor=world[who], **values)
+    return services.report_incident(frontier_model=world.frontier_model, actor=world[who], **values)
 
 
 @pytest.mark.parametrize(
@@ -408,15 +402,15 @@ def test_incident_refusals(world):
 def test_an_initial_report_is_completed_later(world):
     incident = report(world)
     with pytest.raises(PortalError) as error:
-        enforcement.complete_incident_report(
+        services.complete_incident_report(
             incident=incident, actor=world["officer"], root_cause="", remediation=""
         )
     assert len(error.value.messages) == 2
     with pytest.raises(PortalError):
-        enforcement.complete_incident_report(
+        services.complete_incident_report(
             incident=incident, actor=world["viewer"], root_cause="a", remediation="b"
         )
-    enforcement.complete_incident_report(
+    services.complete_incident_report(
         incident=incident,
         actor=world["vendor_admin"],
         root_cause="Stolen API key.",
@@ -428,7 +422,7 @@ def test_an_initial_report_is_completed_later(world):
     assert not incident.completed_late
     assert world["doc_approver"].email in recipients("incident_completed")
     with pytest.raises(PortalError, match="was completed"):
-        enforcement.complete_incident_report(
+        services.complete_incident_report(
             incident=incident, actor=world["officer"], root_cause="a", remediation="b"
         )
     assert [r.history_change_reason for r in incident.history.order_by("history_id")] == [
@@ -440,7 +434,7 @@ def test_an_initial_report_is_completed_later(world):
 def test_a_late_completion_is_marked(world):
     incident = report(world, severity="critical_infrastructure")
     with time_machine.travel(timezone.now() + timedelta(days=5)):
-        enforcement.complete_incident_report(
+        services.complete_incident_report(
             incident=incident, actor=world["officer"], root_cause="a", remediation="b"
         )
     assert refresh(incident).completed_late
@@ -477,7 +471,7 @@ def test_the_scheduled_job_expires_grants_past_their_end(world):
 def test_renewal_opens_a_draft_prefilled_from_the_grant_and_linked_to_it(world):
     grant = approved(world)
     original = grant.access_request
-    renewal = enforcement.request_grant_renewal(grant=grant, actor=world["officer"])
+    renewal = services.request_grant_renewal(grant=grant, actor=world["officer"])
     assert renewal.status == AccessRequest.Status.DRAFT
     assert renewal.renewal_of == grant
     assert (renewal.use_case, renewal.scope, renewal.requested_duration_days) == (
@@ -492,29 +486,27 @@ def test_renewal_opens_a_draft_prefilled_from_the_grant_and_linked_to_it(world):
     _, reason = last_reason(renewal)
     assert reason.startswith(f"Renewal of the grant from {original}")
     with pytest.raises(PortalError, match="already under way"):
-        enforcement.request_grant_renewal(grant=grant, actor=world["officer"])
+        services.request_grant_renewal(grant=grant, actor=world["officer"])
 
 
 def test_an_expired_grant_can_be_renewed_but_not_a_revoked_or_suspended_one(world):
     expired, revoked, suspended = approved(world), approved(world), approved(world)
     with time_machine.travel(timezone.now() + timedelta(days=400)):
         services.expire_lapsed_grants()
-    assert enforcement.request_grant_renewal(
-        grant=refresh(expired), actor=world["vendor_admin"]
-    ).renewal_of_id
+    assert services.request_grant_renewal(grant=refresh(expired), actor=world["vendor_admin"]).renewal_of_id
     Grant.objects.filter(pk=revoked.pk).update(status=Grant.Status.REVOKED)
     with pytest.raises(PortalError, match="revoked grant"):
-        enforcement.request_grant_renewal(grant=refresh(revoked), actor=world["officer"])
+        services.request_grant_renewal(grant=refresh(revoked), actor=world["officer"])
     Grant.objects.filter(pk=suspended.pk).update(status=Grant.Status.SUSPENDED)
     with pytest.raises(PortalError, match="suspended"):
-        enforcement.request_grant_renewal(grant=refresh(suspended), actor=world["officer"])
+        services.request_grant_renewal(grant=refresh(suspended), actor=world["officer"])
 
 
 @pytest.mark.parametrize("who", NOT_VENDOR_ACTORS)
 def test_only_the_vendors_officers_renew(world, who):
     grant = approved(world)
     with pytest.raises(PortalError):
-        enforcement.request_grant_renewal(grant=grant, actor=world[who])
+        services.request_grant_renewal(grant=grant, actor=world[who])
     assert not AccessRequest.objects.filter(renewal_of=grant).exists()
 
 
@@ -527,20 +519,20 @@ def test_reminders_for_incident_reports_and_designation_windows(world):
     incident = report(world, severity="critical_infrastructure")  # due in 2 days
     designation = designate(world)  # 30 days to answer
     today = timezone.localdate()
-    assert enforcement.send_enforcement_reminders(today=today) == 0
+    assert services.send_enforcement_reminders(today=today) == 0
     # the day before it is due, then each day it is late, once a day
     tomorrow = today + timedelta(days=1)
-    assert enforcement.send_enforcement_reminders(today=tomorrow) == 2  # officer and admin
-    assert enforcement.send_enforcement_reminders(today=tomorrow) == 0
-    assert enforcement.send_enforcement_reminders(today=today + timedelta(days=4)) == 2
+    assert services.send_enforcement_reminders(today=tomorrow) == 2  # officer and admin
+    assert services.send_enforcement_reminders(today=tomorrow) == 0
+    assert services.send_enforcement_reminders(today=today + timedelta(days=4)) == 2
     assert "overdue" in Notification.objects.filter(event="incident_report_due").latest("pk").subject
     # a complete report is no longer reminded
-    enforcement.complete_incident_report(
+    services.complete_incident_report(
         incident=incident, actor=world["officer"], root_cause="a", remediation="b"
     )
-    assert enforcement.send_enforcement_reminders(today=today + timedelta(days=5)) == 0
+    assert services.send_enforcement_reminders(today=today + timedelta(days=5)) == 0
     # a week before the window closes, and the day before; not once answered
-    assert enforcement.send_enforcement_reminders(today=designation.respond_by - timedelta(days=7)) == 2
-    enforcement.respond_to_designation(action=designation, actor=world["officer"], response="We dispute it.")
-    assert enforcement.send_enforcement_reminders(today=designation.respond_by - timedelta(days=1)) == 0
+    assert services.send_enforcement_reminders(today=designation.respond_by - timedelta(days=7)) == 2
+    services.respond_to_designation(action=designation, actor=world["officer"], response="We dispute it.")
+    assert services.send_enforcement_reminders(today=designation.respond_by - timedelta(days=1)) == 0
     assert recipients("designation_response_due") == {world["officer"].email, world["vendor_admin"].email}

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from approvals import enforcement, services
+from approvals import services
 from approvals.models import AccessRequest, EnforcementAction, Grant, Referral
 from approvals.tests.enforcement_helpers import BASIS, approved, lift, suspend
 from approvals.tests.factories import all_concur, new_customer, referral, refresh, sign, submitted
@@ -43,7 +43,7 @@ NOT_LEAD_APPROVERS = [
 def test_only_lead_agency_approvers_may_suspend(world, who):
     approved(world)
     with pytest.raises(PortalError, match="Only an approver of the lead agency"):
-        enforcement.suspend_model(frontier_model=world.frontier_model, actor=world[who], **BASIS)
+        services.suspend_model(frontier_model=world.frontier_model, actor=world[who], **BASIS)
     assert refresh(world.frontier_model).release_phase == Phase.LIMITED_PREVIEW
     assert not EnforcementAction.objects.exists()
 
@@ -54,9 +54,9 @@ def test_only_lead_agency_approvers_may_lift_or_revoke(world, who):
     other = approved(world)
     suspend(world)
     with pytest.raises(PortalError, match="Only an approver of the lead agency"):
-        enforcement.lift_suspension(frontier_model=world.frontier_model, actor=world[who], **BASIS)
+        services.lift_suspension(frontier_model=world.frontier_model, actor=world[who], **BASIS)
     with pytest.raises(PortalError, match="Only an approver of the lead agency"):
-        enforcement.revoke_grant(grant=grant, actor=world[who], **BASIS)
+        services.revoke_grant(grant=grant, actor=world[who], **BASIS)
     assert refresh(other).status == Grant.Status.SUSPENDED
     assert refresh(grant).status == Grant.Status.SUSPENDED
 
@@ -65,13 +65,13 @@ def test_a_lead_approver_cannot_act_on_a_model_they_may_not_see(world):
     # a model never referred to an agency nor submitted for review is unknown to the agencies
     unknown = FrontierModelFactory(vendor=world.other_vendor, release_phase=Phase.GENERAL_AVAILABILITY)
     with pytest.raises(PortalError, match="may not pull a model offline on this record"):
-        enforcement.suspend_model(frontier_model=unknown, actor=world["doc_approver"], **BASIS)
+        services.suspend_model(frontier_model=unknown, actor=world["doc_approver"], **BASIS)
 
 
 def test_legal_basis_and_findings_are_required(world):
     approved(world)
     with pytest.raises(PortalError) as error:
-        enforcement.suspend_model(
+        services.suspend_model(
             frontier_model=world.frontier_model, actor=world["doc_approver"], legal_basis=" ", findings=""
         )
     assert error.value.field == "legal_basis"
@@ -87,7 +87,7 @@ def test_suspension_suspends_the_model_and_every_active_grant_and_holds_open_req
     # given two active grants, a revoked one, an expired one, an open request and another model's grant
     first, second = approved(world), approved(world)
     revoked = approved(world)
-    enforcement.revoke_grant(grant=revoked, actor=world["doc_approver"], **BASIS)
+    services.revoke_grant(grant=revoked, actor=world["doc_approver"], **BASIS)
     expired = approved(world)
     open_request = submitted(world, partner_customer=new_customer(world))
     other_model = FrontierModelFactory(vendor=world.vendor, release_phase=Phase.LIMITED_PREVIEW)
@@ -227,7 +227,7 @@ def test_a_grant_revoked_while_suspended_stays_revoked_when_the_suspension_is_li
     kept, revoked = approved(world), approved(world)
     suspend(world)
     # when one grant is revoked during the suspension, and the suspension is then lifted
-    enforcement.revoke_grant(grant=refresh(revoked), actor=world["doc_approver"], **BASIS)
+    services.revoke_grant(grant=refresh(revoked), actor=world["doc_approver"], **BASIS)
     lift(world)
     # then only the other grant comes back
     assert refresh(kept).status == Grant.Status.ACTIVE
@@ -253,7 +253,7 @@ def test_lift_only_touches_grants_of_that_suspension(world):
     suspend(world)
     lift(world)
     second_action = suspend(world)
-    enforcement.revoke_grant(grant=refresh(first), actor=world["doc_approver"], **BASIS)
+    services.revoke_grant(grant=refresh(first), actor=world["doc_approver"], **BASIS)
     later = lift(world)
     assert later.reverses == second_action
     assert refresh(first).status == Grant.Status.REVOKED
@@ -308,7 +308,7 @@ def test_a_model_suspended_in_review_returns_to_review(world):
 
 def test_revoke_is_immediate_and_leaves_a_record(world):
     grant = approved(world)
-    action = enforcement.revoke_grant(grant=grant, actor=world["doc_approver"], **BASIS)
+    action = services.revoke_grant(grant=grant, actor=world["doc_approver"], **BASIS)
     grant = refresh(grant)
     assert grant.status == Grant.Status.REVOKED
     assert action.kind == EnforcementAction.Kind.REVOKE_GRANT
@@ -319,7 +319,7 @@ def test_revoke_is_immediate_and_leaves_a_record(world):
     assert world["officer"].email in recipients("grant_revoked")
     assert world["oncd_approver"].email in recipients("grant_revoked")
     with pytest.raises(PortalError, match="already revoked"):
-        enforcement.revoke_grant(grant=grant, actor=world["doc_approver"], **BASIS)
+        services.revoke_grant(grant=grant, actor=world["doc_approver"], **BASIS)
 
 
 def test_an_expired_grant_cannot_be_revoked(world):
@@ -327,7 +327,7 @@ def test_an_expired_grant_cannot_be_revoked(world):
     with time_machine.travel(timezone.now() + timedelta(days=400)):
         services.expire_lapsed_grants()
     with pytest.raises(PortalError, match="already expired"):
-        enforcement.revoke_grant(grant=refresh(grant), actor=world["doc_approver"], **BASIS)
+        services.revoke_grant(grant=refresh(grant), actor=world["doc_approver"], **BASIS)
 
 
 def test_the_vendor_sees_its_actions_and_the_agencies_see_them_all(world):
@@ -352,7 +352,7 @@ def test_the_preview_cap_is_enforced_when_deciding(world):
         services.record_decision(access_request=second, actor=world["doc_approver"])
     assert refresh(second).status == AccessRequest.Status.IN_REVIEW
     # a renewal for a customer already cleared does not count as a new one
-    renewal = enforcement.request_grant_renewal(grant=first, actor=world["officer"])
+    renewal = services.request_grant_renewal(grant=first, actor=world["officer"])
     from approvals.tests.factories import document
 
     services.attach_request_document(access_request=renewal, actor=world["officer"], uploaded_file=document())

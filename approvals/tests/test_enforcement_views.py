@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from approvals import enforcement
+from approvals import services
 from approvals.models import AccessRequest, IncidentReport, PrereleaseReview
 from approvals.tests.enforcement_helpers import BASIS, approved, bulk_grants, suspend
 from approvals.tests.factories import refresh, submitted
@@ -29,7 +29,7 @@ def report(world, **kwargs):
         "detected_on": timezone.localdate(),
     }
     values.update(kwargs)
-    return enforcement.report_incident(frontier_model=world.frontier_model, actor=world["officer"], **values)
+    return services.report_incident(frontier_model=world.frontier_model, actor=world["officer"], **values)
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def records(world):
     submitted(world)  # an open request keeps the vendor known to DOC after the suspension
     action = suspend(world)
     incident = report(world)
-    designation = enforcement.designate_supply_chain_risk(
+    designation = services.designate_supply_chain_risk(
         vendor=world.vendor, actor=world["doc_approver"], **BASIS
     )
     return {"grant": grant, "action": action, "incident": incident, "designation": designation}
@@ -177,7 +177,7 @@ def test_report_and_complete_an_incident(client, world, records):
 
 
 def test_renew_a_grant_from_the_grants_page(client, world, records):
-    enforcement.lift_suspension(frontier_model=world.frontier_model, actor=world["doc_approver"], **BASIS)
+    services.lift_suspension(frontier_model=world.frontier_model, actor=world["doc_approver"], **BASIS)
     client.force_login(world["officer"])
     page = text(client.get("/vendor/grants/"))
     assert f'href="/vendor/grants/{records["grant"].pk}/renew/"' in page
@@ -233,7 +233,7 @@ def test_vendor_pages_cost_the_same_for_5_and_50_rows(client, world, django_asse
     action = suspend(world)
     for _ in range(size):
         report(world)
-    enforcement.designate_supply_chain_risk(vendor=world.vendor, actor=world["doc_approver"], **BASIS)
+    services.designate_supply_chain_risk(vendor=world.vendor, actor=world["doc_approver"], **BASIS)
     client.force_login(world["officer"])
     for url, bound in [
         ("/vendor/grants/", 12),

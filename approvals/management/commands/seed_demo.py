@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from approvals import demo as approvals_demo
-from approvals import demo_enforcement
+from approvals.demo import enforcement as demo_enforcement
+from approvals.demo import requests as approvals_demo
 from portal.accounts import demo as accounts_demo
 from vendors import demo as vendors_demo
 

@@ -19,8 +19,8 @@ more is created.
 from django.db import transaction
 from django.utils import timezone
 
-from approvals import enforcement, services
-from approvals.demo import _DemoRequests, _travel
+from approvals import services
+from approvals.demo.requests import _DemoRequests, _travel
 from approvals.models import (
     AccessRequest,
     EnforcementAction,
@@ -29,6 +29,7 @@ from approvals.models import (
     PrereleaseReview,
     ReviewFinding,
 )
+from approvals.services._notify import _share_with_agencies
 from portal import permissions
 from portal.audit.history import save_with_history
 from vendors import services as vendor_services
@@ -165,16 +166,16 @@ class _Demo(_DemoRequests):
             )
             review.evidence.set(model.evidence_documents.all())
             permissions.grant("view", aurora.members_group, review)
-            enforcement._share_with_agencies(review, also=[model])
+            _share_with_agencies(review, also=[model])
         with _travel(8):
-            enforcement.record_review_finding(
+            services.record_review_finding(
                 review=review,
                 actor=self.person("reviewer@doc.example"),
                 text="Sandbox escape testing covered only Linux targets; ask for Windows results before GA.",
                 recommendation=ReviewFinding.Recommendation.CLEAR_LIMITED_PREVIEW,
             )
         with _travel(5):
-            enforcement.record_review_finding(
+            services.record_review_finding(
                 review=review,
                 actor=self.person("approver@oncd.example"),
                 text="Multi-day autonomous agents raise the uplift ceiling; a seat cap of 5 for the preview.",
@@ -192,7 +193,7 @@ class _Demo(_DemoRequests):
         officer = self.person("officer@aurora.example")
         grid = self.customer(aurora, "Great Lakes Grid Operations LLC")
         with _travel(20):
-            enforcement.report_incident(
+            services.report_incident(
                 frontier_model=self.atlas,
                 actor=officer,
                 category=IncidentReport.Category.UNSAFE_BEHAVIOUR,
@@ -204,7 +205,7 @@ class _Demo(_DemoRequests):
                 remediation="Destructive tools now need a human confirmation; customers were told.",
             )
         with _travel(1):
-            enforcement.report_incident(
+            services.report_incident(
                 frontier_model=self.atlas,
                 actor=officer,
                 category=IncidentReport.Category.MISUSE_CRITICAL_INFRASTRUCTURE,
@@ -221,7 +222,7 @@ class _Demo(_DemoRequests):
         grant = Grant.objects.filter(partner_customer=brightline, status=Grant.Status.EXPIRED).first()
         if grant is None or AccessRequest.objects.filter(renewal_of=grant).exists():
             return
-        enforcement.request_grant_renewal(grant=grant, actor=self.person("officer@aurora.example"))
+        services.request_grant_renewal(grant=grant, actor=self.person("officer@aurora.example"))
 
     # -- Basalt: designated, its model pulled offline ------------------------------------------
 
@@ -244,7 +245,7 @@ class _Demo(_DemoRequests):
             with _travel(11):
                 self.sign(open_request, "ONCD")
         # today: the vendor and its models were registered today in the demo world
-        enforcement.designate_supply_chain_risk(
+        services.designate_supply_chain_risk(
             vendor=basalt,
             actor=self.approver,
             legal_basis="Executive Order on Securing the Frontier AI Supply Chain, section 3(c); "
@@ -254,7 +255,7 @@ class _Demo(_DemoRequests):
             "end-to-end encryption. Basalt did not disclose the subcontractor in its registration.",
         )
         with _travel(6):
-            incident = enforcement.report_incident(
+            incident = services.report_incident(
                 frontier_model=self.granite,
                 actor=admin,
                 category=IncidentReport.Category.LEAKED_WEIGHTS,
@@ -263,13 +264,13 @@ class _Demo(_DemoRequests):
                 detected_on=timezone.localdate(),
             )
         with _travel(4):
-            enforcement.complete_incident_report(
+            services.complete_incident_report(
                 incident=incident,
                 actor=admin,
                 root_cause="A subcontractor's storage bucket was left publicly readable for 36 hours.",
                 remediation="Bucket closed, keys rotated, subcontractor access revoked, takedowns sent.",
             )
-        enforcement.suspend_model(
+        services.suspend_model(
             frontier_model=self.granite,
             actor=self.approver,
             legal_basis="Executive Order on Safe, Secure, and Trustworthy Frontier AI, section 4.2(b): "

@@ -1,16 +1,10 @@
-"""Reads for release phases and enforcement, shared by the admin, the vendor pages and the panels.
-
-Lists go through ``portal.permissions.visible_to``. The *impact* reads (what a suspension,
-a lift or a designation would affect) count every row the action would touch, because that
-is what the confirmation page must show; only lead-agency approvers, who are referred on
-every request and so see every grant, ever get those pages.
-"""
+"""Reads for enforcement: what an action would affect, actions, incidents, reviews, oversight."""
 
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
 
-from approvals import enforcement
 from approvals.models import (
     AccessRequest,
     Agency,
@@ -21,7 +15,9 @@ from approvals.models import (
     Referral,
     ReviewFinding,
 )
-from approvals.services import vendor_compliance_team
+from approvals.selectors.grants import grants_visible_to
+from approvals.selectors.people import vendor_compliance_team
+from approvals.selectors.routing import designation_referrals
 from portal import permissions
 from vendors.models import FrontierModel, Vendor
 
@@ -91,9 +87,8 @@ def suspension_impact(frontier_model):
 
 def lift_impact(frontier_model):
     """The grants a lift restores (and those that expire instead), the requests it resumes."""
-    from django.utils import timezone
 
-    suspension = enforcement._suspension_in_force(frontier_model)
+    suspension = suspension_in_force(frontier_model)
     if suspension is None:
         return Impact(agencies=_agencies_concerned(frontier_model=frontier_model))
     today = timezone.localdate()
@@ -126,7 +121,7 @@ def designation_impact(vendor):
         .order_by("tracking_number")
     )
     by_request = {}
-    for access_request, agency, _, _ in enforcement.designation_referrals(requests):
+    for access_request, agency, _, _ in designation_referrals(requests):
         by_request.setdefault(access_request, []).append(agency.code)
     return Impact(
         requests=requests,
@@ -134,10 +129,6 @@ def designation_impact(vendor):
         agencies=_agencies_concerned(vendor=vendor),
         vendor_recipients=len(vendor_compliance_team(vendor)),
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# Lists
 
 
 def actions_visible_to(user):
@@ -159,11 +150,6 @@ def reviews_visible_to(user):
     return permissions.visible_to(user, queryset)
 
 
-def grants_visible_to(user):
-    queryset = Grant.objects.select_related("access_request", "frontier_model", "partner_customer", "vendor")
-    return permissions.visible_to(user, queryset)
-
-
 def models_under_oversight(user):
     """The frontier models an official may read, with their vendors."""
     return permissions.visible_to(user, FrontierModel.objects.select_related("vendor")).order_by(
@@ -177,21 +163,6 @@ def vendors_under_oversight(user):
         return Vendor.objects.order_by("legal_name")
     models = permissions.visible_to(user, FrontierModel.objects.all())
     return Vendor.objects.filter(pk__in=models.values("vendor_id")).order_by("legal_name")
-
-
-def active_grant_counts(user, frontier_models):
-    """``{model id: {status: count}}`` over the grants ``user`` may read, in one query."""
-    rows = (
-        grants_visible_to(user)
-        .filter(frontier_model__in=[m.pk for m in frontier_models])
-        .order_by()
-        .values("frontier_model_id", "status")
-        .annotate(n=Count("pk"))
-    )
-    counts = {}
-    for row in rows:
-        counts.setdefault(row["frontier_model_id"], {})[row["status"]] = row["n"]
-    return counts
 
 
 def designations_awaiting_answer(user):
@@ -209,10 +180,6 @@ def designations_awaiting_answer(user):
 
 def incidents_to_complete(user):
     return list(incidents_visible_to(user).filter(status=IncidentReport.Status.INITIAL).order_by("due_on"))
-
-
-# ---------------------------------------------------------------------------------------------
-# One model
 
 
 GRANTS_SHOWN = 50
@@ -255,7 +222,7 @@ def model_oversight(user, frontier_model, *, grant_status=""):
                 .order_by("tracking_number"),
             )
         ),
-        "suspension": enforcement._suspension_in_force(frontier_model),
+        "suspension": suspension_in_force(frontier_model),
     }
 
 
@@ -273,3 +240,14 @@ def vendor_model_panel(user, frontier_model):
         "grant_total": sum(counts.values()),
         "grants": list(grants.order_by("status", "partner_customer__legal_name", "pk")[:10]),
     }
+
+
+def suspension_in_force(frontier_model, *, lock=False):
+    queryset = EnforcementAction.objects.filter(
+        frontier_model=frontier_model,
+        kind=EnforcementAction.Kind.SUSPEND_MODEL,
+        status=EnforcementAction.Status.IN_FORCE,
+    )
+    if lock:
+        queryset = queryset.select_for_update(no_key=True)
+    return queryset.first()

@@ -5,14 +5,14 @@ Each panel is a callable taking the request and returning ``{"template", "contex
 them without knowing this app (dependencies point approvals → portal).
 """
 
-from approvals import selectors
+from approvals import policies, selectors
 from portal.accounts.models import AGENCY_ROLES
 
 
 def queues_panel(request):
     """An agency official's queues: mine, unassigned, urgent, to sign, to decide; the clock chart."""
     user = request.user
-    if user.role not in AGENCY_ROLES or selectors.agency_of(user) is None:
+    if user.role not in AGENCY_ROLES or policies.agency_of(user) is None:
         return None
     return {"template": "admin/approvals/dashboard_queues.html", "context": selectors.agency_dashboard(user)}
 

@@ -1,12 +1,14 @@
-"""Forms of the review process: parse and check what was typed; the services decide."""
+"""The vendor's forms: parse and check what was typed; the services decide."""
 
 from django import forms
 
-from approvals.models import Condition, Position
-from approvals.services import MAX_DURATION_DAYS, RESOLUTIONS
+from approvals.models import IncidentReport
+from approvals.services import MAX_DURATION_DAYS, incident_report_days
 from portal import permissions
 from vendors.forms import USWDSMixin
 from vendors.models import FrontierModel, PartnerCustomer
+
+_TEXT = {"rows": 4, "cols": 80}
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -132,110 +134,95 @@ class IntentResponseForm(USWDSMixin, VersionMixin):
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# Agency forms (admin)
-
-
-class AssignForm(USWDSMixin, VersionMixin):
-    officials = forms.ModelMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple)
-
-    def __init__(self, *args, officials, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["officials"].queryset = officials
-
-
-CONDITION_ROWS = 4
-
-
-class PositionForm(USWDSMixin, VersionMixin):
-    """A position with up to four conditions (text plus optional structure)."""
-
-    stance = forms.ChoiceField(choices=Position.Stance.choices, widget=forms.RadioSelect)
-    rationale = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="Required when the agency does not concur.",
+class PrereleaseSubmitForm(USWDSMixin, forms.Form):
+    summary = forms.CharField(
+        label="Summary of the evidence",
+        widget=forms.Textarea(attrs=_TEXT),
+        help_text="What was evaluated (cyber capabilities, red-teaming, mitigations) and what was found.",
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for i in range(CONDITION_ROWS):
-            self.fields[f"condition_{i}_kind"] = forms.ChoiceField(
-                label=f"Condition {i + 1}: kind", choices=Condition.Kind.choices, required=False
-            )
-            self.fields[f"condition_{i}_text"] = forms.CharField(
-                label=f"Condition {i + 1}: text", required=False, widget=forms.Textarea(attrs={"rows": 2})
-            )
-            self.fields[f"condition_{i}_expires_on"] = forms.DateField(
-                label=f"Condition {i + 1}: access ends on",
-                required=False,
-                widget=forms.DateInput(attrs={"type": "date"}),
-            )
-            self.fields[f"condition_{i}_seat_cap"] = forms.IntegerField(
-                label=f"Condition {i + 1}: seats", required=False, min_value=1
-            )
 
-    def condition_rows(self):
-        return [
-            [self[f"condition_{i}_{part}"] for part in ("kind", "text", "expires_on", "seat_cap")]
-            for i in range(CONDITION_ROWS)
-        ]
-
-    def conditions(self):
-        rows = []
-        for i in range(CONDITION_ROWS):
-            kind = self.cleaned_data.get(f"condition_{i}_kind") or Condition.Kind.TEXT
-            text = self.cleaned_data.get(f"condition_{i}_text") or ""
-            expires_on = self.cleaned_data.get(f"condition_{i}_expires_on")
-            seat_cap = self.cleaned_data.get(f"condition_{i}_seat_cap")
-            if kind == Condition.Kind.TEXT and not text.strip():
-                continue
-            rows.append({"kind": kind, "text": text, "expires_on": expires_on, "seat_cap": seat_cap})
-        return rows
+def _severity_choices():
+    return [
+        (value, f"{label} — complete report due within {incident_report_days(value)} days")
+        for value, label in IncidentReport.Severity.choices
+    ]
 
 
-class SignForm(VersionMixin):
-    drafted_at = forms.CharField(widget=forms.HiddenInput, required=False)
+class _CustomersField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.legal_name} ({obj.country_name})"
 
 
-class QuestionForm(USWDSMixin, VersionMixin):
-    question = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}))
-    deadline = forms.DateField(
+class _AffectedMixin(forms.Form):
+    affected_customers = _CustomersField(
+        queryset=PartnerCustomer.objects.none(),
         required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text="Partner customers cleared for the model who were affected (Ctrl or ⌘ to choose several).",
+    )
+    other_affected = forms.CharField(
+        label="Anyone else affected",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
+        help_text="People or organisations affected who are not your partner customers.",
+    )
+
+    def __init__(self, *args, customers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if customers is not None:
+            self.fields["affected_customers"].queryset = customers
+
+
+class IncidentForm(USWDSMixin, _AffectedMixin):
+    category = forms.ChoiceField(
+        label="What happened", choices=[("", "- Select -"), *IncidentReport.Category.choices]
+    )
+    severity = forms.ChoiceField(choices=[])
+    detected_on = forms.DateField(
+        label="Day you became aware of it",
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Leave empty for the default of 10 days from today.",
+        help_text="The report's clock runs from this day.",
     )
+    description = forms.CharField(
+        widget=forms.Textarea(attrs=_TEXT),
+        help_text="What happened, when, how it was found, and what was done so far.",
+    )
+    root_cause = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs=_TEXT),
+        help_text="If you know it now. With the remediation, this makes the report complete.",
+    )
+    remediation = forms.CharField(required=False, widget=forms.Textarea(attrs=_TEXT))
 
-
-class NoteForm(USWDSMixin, forms.Form):
-    body = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 4}))
-
-
-class DecisionForm(USWDSMixin, VersionMixin):
-    rationale = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
-
-
-class EscalateForm(USWDSMixin, VersionMixin):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
-
-
-class ResolveForm(PositionForm):
-    """Resolving an escalation: an outcome, a rationale, and further conditions if approving."""
+    field_order = [
+        "category",
+        "severity",
+        "detected_on",
+        "description",
+        "affected_customers",
+        "other_affected",
+        "root_cause",
+        "remediation",
+    ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        del self.fields["stance"]
-        self.fields["outcome"] = forms.ChoiceField(
-            choices=list(RESOLUTIONS.items()), widget=forms.RadioSelect
-        )
-        self.fields["rationale"].required = True
-        self.fields["rationale"].help_text = "Shown to the vendor in the letter or the intent to deny."
-        self.order_fields(["outcome", "rationale"])
+        self.fields["severity"].choices = [("", "- Select -"), *_severity_choices()]
+        self.order_fields(self.field_order)
 
 
-class FinaliseDenialForm(USWDSMixin, VersionMixin):
-    rationale = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Leave empty to use the reasons of the intent to deny.",
+class CompleteIncidentForm(USWDSMixin, _AffectedMixin):
+    root_cause = forms.CharField(widget=forms.Textarea(attrs=_TEXT))
+    remediation = forms.CharField(
+        widget=forms.Textarea(attrs=_TEXT), help_text="What was done, and will be done, to remedy it."
+    )
+
+
+class DesignationResponseForm(USWDSMixin, forms.Form):
+    response = forms.CharField(
+        label="Your answer",
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
+        help_text="Answer the findings. You can answer once; the lead agency reads it before deciding "
+        "whether to keep or rescind the designation.",
     )

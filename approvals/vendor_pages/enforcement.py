@@ -14,16 +14,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from approvals import enforcement
-from approvals import enforcement_selectors as selectors
-from approvals.forms_enforcement import (
+from approvals import policies, selectors, services
+from approvals.models import EnforcementAction, Grant, IncidentReport
+from approvals.selectors import reference
+from approvals.vendor_pages.forms import (
     CompleteIncidentForm,
     DesignationResponseForm,
     IncidentForm,
     PrereleaseSubmitForm,
 )
-from approvals.models import EnforcementAction, Grant, IncidentReport
-from approvals.selectors import reference
 from portal.audit.history import history_rows
 from portal.errors import PortalError
 from portal.permissions import get_visible_or_404, visible_to
@@ -34,7 +33,7 @@ PAGE_SIZE = 25
 
 
 def _may_act(request):
-    return enforcement.may_report(request.user, request.vendor)
+    return policies.may_report(request.user, request.vendor)
 
 
 def _actor_or_404(request):
@@ -77,7 +76,7 @@ def review_submit(request, pk):
     form = PrereleaseSubmitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            review = enforcement.submit_for_prerelease_review(
+            review = services.submit_for_prerelease_review(
                 frontier_model=frontier_model, actor=request.user, summary=form.cleaned_data["summary"]
             )
         except PortalError as error:
@@ -122,7 +121,7 @@ def incident_new(request, pk):
     form = IncidentForm(request.POST or None, customers=_affected_choices(request, frontier_model))
     if request.method == "POST" and form.is_valid():
         try:
-            incident = enforcement.report_incident(
+            incident = services.report_incident(
                 frontier_model=frontier_model, actor=request.user, **form.cleaned_data
             )
         except PortalError as error:
@@ -201,7 +200,7 @@ def incident_complete(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            enforcement.complete_incident_report(incident=incident, actor=request.user, **form.cleaned_data)
+            services.complete_incident_report(incident=incident, actor=request.user, **form.cleaned_data)
         except PortalError as error:
             error.add_to_form(form)
         else:
@@ -249,7 +248,7 @@ def designation(request):
             raise Http404("Nothing to answer.")
         if form.is_valid():
             try:
-                enforcement.respond_to_designation(
+                services.respond_to_designation(
                     action=current, actor=request.user, response=form.cleaned_data["response"]
                 )
             except PortalError as error:
@@ -305,7 +304,7 @@ def grant_renew(request, pk):
     error = None
     if request.method == "POST":
         try:
-            access_request = enforcement.request_grant_renewal(grant=grant, actor=request.user)
+            access_request = services.request_grant_renewal(grant=grant, actor=request.user)
         except PortalError as refusal:
             error = refusal
         else:

@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from approvals import selectors, services
-from approvals.forms import (
+from approvals.models import AccessRequest, InformationRequest, IntentToDeny, RequestDocument
+from approvals.vendor_pages.forms import (
     AnswerForm,
     DocumentForm,
     IntentResponseForm,
@@ -21,7 +22,6 @@ from approvals.forms import (
     SubmitForm,
     WithdrawForm,
 )
-from approvals.models import AccessRequest, InformationRequest, IntentToDeny, RequestDocument
 from portal.accounts.models import Role
 from portal.errors import PortalError
 from vendors.uploads import document_response

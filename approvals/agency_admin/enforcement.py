@@ -20,9 +20,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from approvals import enforcement
-from approvals import enforcement_selectors as selectors
-from approvals.forms_enforcement import (
+from approvals import policies, selectors, services
+from approvals.agency_admin.forms import (
     BasisForm,
     ClearanceForm,
     ClearPreviewForm,
@@ -54,7 +53,7 @@ def model_actions(user, frontier_model, oversight):
     """The buttons the signed-in official may use on the model page now: ``[(label, url)]``."""
     actions = []
     pk = frontier_model.pk
-    if enforcement.may_enforce(user):
+    if policies.may_enforce(user):
         if frontier_model.release_phase == Phase.SUSPENDED:
             actions.append(("Lift the suspension", reverse("admin:" + NAME + "lift", args=[pk])))
         else:
@@ -69,7 +68,7 @@ def model_actions(user, frontier_model, oversight):
                 ("Clear for general availability", reverse("admin:" + NAME + "clear_ga", args=[pk]))
             )
             actions.append(("Do not clear", reverse("admin:" + NAME + "decline", args=[pk])))
-    if enforcement.may_record_findings(user) and oversight["open_review"] is not None:
+    if policies.may_record_findings(user) and oversight["open_review"] is not None:
         actions.append(("Record a finding", reverse("admin:" + NAME + "finding", args=[pk])))
     return actions
 
@@ -139,7 +138,7 @@ class EnforcementActionAdmin(PortalModelAdmin):
             request.user, selectors.actions_visible_to(request.user), pk=object_id
         )
         buttons = []
-        if enforcement.may_enforce(request.user) and action.status == EnforcementAction.Status.IN_FORCE:
+        if policies.may_enforce(request.user) and action.status == EnforcementAction.Status.IN_FORCE:
             if action.kind == EnforcementAction.Kind.SUSPEND_MODEL:
                 buttons.append(
                     (
@@ -184,7 +183,7 @@ class EnforcementActionAdmin(PortalModelAdmin):
         if status not in Grant.Status.values:
             status = ""
         oversight = selectors.model_oversight(request.user, frontier_model, grant_status=status)
-        may_enforce = enforcement.may_enforce(request.user)
+        may_enforce = policies.may_enforce(request.user)
         return self._render(
             request,
             "model.html",
@@ -198,7 +197,7 @@ class EnforcementActionAdmin(PortalModelAdmin):
 
     def vendors_view(self, request):
         vendors = list(selectors.vendors_under_oversight(request.user))
-        may_enforce = enforcement.may_enforce(request.user)
+        may_enforce = policies.may_enforce(request.user)
         return self._render(request, "vendors.html", "Vendors", vendors=vendors, may_enforce=may_enforce)
 
     # -- actions -----------------------------------------------------------------------------
@@ -220,14 +219,14 @@ class EnforcementActionAdmin(PortalModelAdmin):
         return self._render(request, template, title, form=form, back=back, **context)
 
     def suspend_view(self, request, pk):
-        self._require(enforcement.may_enforce(request.user))
+        self._require(policies.may_enforce(request.user))
         frontier_model = self._model(request, pk)
         if frontier_model.release_phase == Phase.SUSPENDED:
             messages.info(request, f"{frontier_model} is already suspended.")
             return redirect(model_url(frontier_model))
 
         def call(data):
-            action = enforcement.suspend_model(frontier_model=frontier_model, actor=request.user, **data)
+            action = services.suspend_model(frontier_model=frontier_model, actor=request.user, **data)
             return (
                 f"{frontier_model} is pulled offline: {action.grants_affected} grant(s) suspended, "
                 f"{action.requests_affected} open request(s) on hold. Everyone concerned has been told."
@@ -245,7 +244,7 @@ class EnforcementActionAdmin(PortalModelAdmin):
         )
 
     def lift_view(self, request, pk):
-        self._require(enforcement.may_enforce(request.user))
+        self._require(policies.may_enforce(request.user))
         frontier_model = self._model(request, pk)
         impact = selectors.lift_impact(frontier_model)
         if impact.suspension is None:
@@ -253,7 +252,7 @@ class EnforcementActionAdmin(PortalModelAdmin):
             return redirect(model_url(frontier_model))
 
         def call(data):
-            action = enforcement.lift_suspension(frontier_model=frontier_model, actor=request.user, **data)
+            action = services.lift_suspension(frontier_model=frontier_model, actor=request.user, **data)
             return (
                 f"The suspension of {frontier_model} is lifted: {action.grants_affected} grant(s) active "
                 f"again, "
@@ -272,7 +271,7 @@ class EnforcementActionAdmin(PortalModelAdmin):
         )
 
     def revoke_view(self, request, pk):
-        self._require(enforcement.may_enforce(request.user))
+        self._require(policies.may_enforce(request.user))
         grant = permissions.get_visible_or_404(
             request.user,
             Grant.objects.select_related("access_request", "partner_customer", "frontier_model", "vendor"),
@@ -284,7 +283,7 @@ class EnforcementActionAdmin(PortalModelAdmin):
             return redirect(back)
 
         def call(data):
-            enforcement.revoke_grant(grant=grant, actor=request.user, **data)
+            services.revoke_grant(grant=grant, actor=request.user, **data)
             return f"The grant of {grant.access_request} to {grant.partner_customer} is revoked."
 
         return self._confirm(
@@ -304,7 +303,7 @@ class EnforcementActionAdmin(PortalModelAdmin):
         return vendor
 
     def designate_view(self, request, pk):
-        self._require(enforcement.may_enforce(request.user))
+        self._require(policies.may_enforce(request.user))
         vendor = self._vendor(request, pk)
         back = reverse("admin:" + NAME + "vendors")
         if vendor.is_supply_chain_risk:
@@ -312,7 +311,7 @@ class EnforcementActionAdmin(PortalModelAdmin):
             return redirect(back)
 
         def call(data):
-            action = enforcement.designate_supply_chain_risk(vendor=vendor, actor=request.user, **data)
+            action = services.designate_supply_chain_risk(vendor=vendor, actor=request.user, **data)
             return (
                 f"{vendor} is designated a supply-chain risk and has been notified; it may answer by "
                 f"{action.respond_by:%B %-d, %Y}. {action.requests_affected} open request(s) referred to DOD."
@@ -327,11 +326,11 @@ class EnforcementActionAdmin(PortalModelAdmin):
             back=back,
             vendor=vendor,
             impact=selectors.designation_impact(vendor),
-            respond_by=timezone.localdate() + timedelta(days=enforcement.designation_response_days()),
+            respond_by=timezone.localdate() + timedelta(days=services.designation_response_days()),
         )
 
     def rescind_view(self, request, pk):
-        self._require(enforcement.may_enforce(request.user))
+        self._require(policies.may_enforce(request.user))
         vendor = self._vendor(request, pk)
         back = reverse("admin:" + NAME + "vendors")
         if not vendor.is_supply_chain_risk:
@@ -348,7 +347,7 @@ class EnforcementActionAdmin(PortalModelAdmin):
         )
 
         def call(data):
-            enforcement.rescind_designation(vendor=vendor, actor=request.user, **data)
+            services.rescind_designation(vendor=vendor, actor=request.user, **data)
             return f"The designation of {vendor} is rescinded; the vendor has been notified."
 
         return self._confirm(
@@ -363,7 +362,7 @@ class EnforcementActionAdmin(PortalModelAdmin):
         )
 
     def _clearance(self, request, pk, *, title, form_class, service, message, what):
-        self._require(enforcement.may_enforce(request.user))
+        self._require(policies.may_enforce(request.user))
         frontier_model = self._model(request, pk)
         oversight = selectors.model_oversight(request.user, frontier_model)
         if oversight["open_review"] is None:
@@ -392,7 +391,7 @@ class EnforcementActionAdmin(PortalModelAdmin):
             pk,
             title="Clear for limited preview",
             form_class=ClearPreviewForm,
-            service=enforcement.clear_for_limited_preview,
+            service=services.clear_for_limited_preview,
             message="Cleared for limited preview; the vendor has been notified and may file access requests.",
             what="The model moves to limited preview: the vendor may file access requests, one per partner "
             "customer, up to the cap if you set one.",
@@ -404,7 +403,7 @@ class EnforcementActionAdmin(PortalModelAdmin):
             pk,
             title="Clear for general availability",
             form_class=ClearanceForm,
-            service=enforcement.clear_for_general_availability,
+            service=services.clear_for_general_availability,
             message="Cleared for general availability; the vendor has been notified.",
             what="The model moves to general availability. Grants already made stay as they are.",
         )
@@ -415,14 +414,14 @@ class EnforcementActionAdmin(PortalModelAdmin):
             pk,
             title="Do not clear",
             form_class=ClearanceForm,
-            service=enforcement.decline_clearance,
+            service=services.decline_clearance,
             message="Not cleared; the vendor has been notified with your basis.",
             what="The review closes without clearance. A model under review goes back to registered (the "
             "vendor may submit it again with new evidence); a model in limited preview stays in it.",
         )
 
     def finding_view(self, request, pk):
-        self._require(enforcement.may_record_findings(request.user))
+        self._require(policies.may_record_findings(request.user))
         frontier_model = self._model(request, pk)
         oversight = selectors.model_oversight(request.user, frontier_model)
         review = oversight["open_review"]
@@ -431,7 +430,7 @@ class EnforcementActionAdmin(PortalModelAdmin):
             return redirect(model_url(frontier_model))
 
         def call(data):
-            finding = enforcement.record_review_finding(review=review, actor=request.user, **data)
+            finding = services.record_review_finding(review=review, actor=request.user, **data)
             return f"{finding.agency.code}'s finding is recorded."
 
         return self._confirm(

@@ -1,4 +1,7 @@
-"""Enforcement's panels on the vendor's pages.
+"""The review process's panels on the vendor's pages.
+
+``requests_panel`` goes in ``VENDOR_DASHBOARD_PANELS``: requests by status and everything waiting
+on the vendor (open questions, intents to deny).
 
 ``designation_panel`` goes in ``VENDOR_DASHBOARD_PANELS``: a designation awaiting the vendor's
 answer (with the form to answer it), incident reports still to complete, models pulled offline.
@@ -8,10 +11,10 @@ the enforcement actions taken on it, its grants and its incidents.
 
 from django.utils import timezone
 
-from approvals import enforcement
-from approvals import enforcement_selectors as selectors
-from approvals.forms_enforcement import DesignationResponseForm
+from approvals import policies, selectors
 from approvals.models import EnforcementAction, PrereleaseReview
+from approvals.models.requests import AccessRequest
+from approvals.vendor_pages.forms import DesignationResponseForm
 from vendors.models import FrontierModel
 
 Phase = FrontierModel.ReleasePhase
@@ -32,7 +35,7 @@ def designation_panel(request):
     if not (designations or incidents or suspensions):
         return None
     vendor = getattr(request, "vendor", None)
-    can_act = vendor is not None and enforcement.may_report(user, vendor)
+    can_act = vendor is not None and policies.may_report(user, vendor)
     today = timezone.localdate()
     return {
         "template": "approvals/enforcement/dashboard_panel.html",
@@ -54,7 +57,7 @@ def model_panel(request, frontier_model):
     if not user.is_authenticated or not user.is_vendor_member:
         return None
     data = selectors.vendor_model_panel(user, frontier_model)
-    can_act = enforcement.may_report(user, frontier_model.vendor)
+    can_act = policies.may_report(user, frontier_model.vendor)
     open_review = any(r.status == PrereleaseReview.Status.IN_REVIEW for r in data["reviews"])
     can_submit = (
         can_act
@@ -70,5 +73,26 @@ def model_panel(request, frontier_model):
             "can_act": can_act,
             "can_submit": can_submit,
             "can_report": can_act and frontier_model.release_phase != Phase.REGISTERED,
+        },
+    }
+
+
+def requests_panel(request):
+    """Requests by status and everything waiting on the vendor: open questions, intents to deny."""
+    user = request.user
+    if not user.is_authenticated or not user.is_vendor_member:
+        return None
+    counts = selectors.status_counts(user)
+    questions, intents = selectors.waiting_on_vendor(user)
+    return {
+        "template": "approvals/dashboard_panel.html",
+        "context": {
+            "statuses": [
+                (value, label, counts.get(value, 0)) for value, label in AccessRequest.Status.choices
+            ],
+            "total": sum(counts.values()),
+            "questions": questions,
+            "intents": intents,
+            "can_act": user.role in {"vendor_admin", "vendor_officer"},
         },
     }

@@ -1,0 +1,85 @@
+"""Reference data in the admin: agencies and routing rules (portal administrators change them)."""
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+
+from approvals import services
+from approvals.models import (
+    Agency,
+    RoutingRule,
+)
+from portal.admin import PortalModelAdmin
+from portal.admin_site import admin_site
+from portal.audit.history import stamp
+from portal.errors import PortalError
+
+
+class _ReferenceData(PortalModelAdmin):
+    """Every official may read it; portal administrators edit it; changes carry a reason."""
+
+    editable_by_portal_admin = True
+
+    def get_queryset(self, request):
+        return self.model._default_manager.all()
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+
+@admin.register(Agency, site=admin_site)
+class AgencyAdmin(_ReferenceData):
+    list_display = ["code", "name", "is_lead", "requires_two_persons"]
+    readonly_fields = ["officials_group"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["organisation", "code", "name", "is_lead", "requires_two_persons"]
+        return ["organisation", "code", "name", "is_lead", "requires_two_persons", "officials_group"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["organisation", "officials_group"] if obj is not None else []
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None and "organisation" in form.base_fields:
+            from portal.accounts.models import Organisation
+
+            form.base_fields["organisation"].queryset = Organisation.objects.filter(
+                kind=Organisation.Kind.AGENCY, agency__isnull=True
+            )
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            stamp(obj, actor=request.user, reason="Agency settings changed in the admin.")
+            obj.save()
+            return
+        try:
+            created = services.create_agency(
+                organisation=obj.organisation,
+                code=obj.code,
+                name=obj.name,
+                is_lead=obj.is_lead,
+                requires_two_persons=obj.requires_two_persons,
+                actor=request.user,
+                reason="Agency added in the admin.",
+            )
+        except PortalError as error:
+            raise PermissionDenied(error.message) from error
+        obj.pk = created.pk
+
+
+@admin.register(RoutingRule, site=admin_site)
+class RoutingRuleAdmin(_ReferenceData):
+    list_display = ["agency", "condition", "required", "is_active", "note"]
+    list_filter = ["is_active", "condition"]
+    list_select_related = ["agency"]
+    fields = ["agency", "condition", "required", "is_active", "note"]
+
+    def save_model(self, request, obj, form, change):
+        stamp(
+            obj,
+            actor=request.user,
+            reason="Routing rule changed in the admin; it applies to requests submitted from now on.",
+        )
+        obj.save()

@@ -1,0 +1,93 @@
+"""The review process's data, one module per topic (see the README's Architecture).
+
+Rows hold data and the invariants of one row; every state change lives in
+``approvals.services``. Nothing else assigns a ``status``.
+"""
+
+from approvals.models.agencies import (
+    Agency,
+    RoutingRule,
+)
+from approvals.models.decisions import (
+    Decision,
+    Escalation,
+    IntentToDeny,
+)
+from approvals.models.enforcement import (
+    EnforcementAction,
+    EnforcementActionGroupObjectPermission,
+    EnforcementActionUserObjectPermission,
+    IncidentReport,
+    IncidentReportGroupObjectPermission,
+    IncidentReportUserObjectPermission,
+    PrereleaseReview,
+    PrereleaseReviewGroupObjectPermission,
+    PrereleaseReviewUserObjectPermission,
+    ReviewFinding,
+)
+from approvals.models.grants import (
+    Grant,
+    GrantGroupObjectPermission,
+    GrantUserObjectPermission,
+)
+from approvals.models.requests import (
+    GRANT_DAYS,
+    INFORMATION_REQUEST_DAYS,
+    INTENT_TO_DENY_DAYS,
+    REFERRAL_DAYS,
+    AccessRequest,
+    AccessRequestGroupObjectPermission,
+    AccessRequestUserObjectPermission,
+    InternalNote,
+    RequestDocument,
+    TrackingCounter,
+)
+from approvals.models.review import (
+    Condition,
+    InformationRequest,
+    InformationRequestGroupObjectPermission,
+    InformationRequestUserObjectPermission,
+    Position,
+    Referral,
+    ReferralGroupObjectPermission,
+    ReferralUserObjectPermission,
+)
+
+__all__ = [
+    "GRANT_DAYS",
+    "INFORMATION_REQUEST_DAYS",
+    "INTENT_TO_DENY_DAYS",
+    "REFERRAL_DAYS",
+    "AccessRequest",
+    "AccessRequestGroupObjectPermission",
+    "AccessRequestUserObjectPermission",
+    "Agency",
+    "Condition",
+    "Decision",
+    "EnforcementAction",
+    "EnforcementActionGroupObjectPermission",
+    "EnforcementActionUserObjectPermission",
+    "Escalation",
+    "Grant",
+    "GrantGroupObjectPermission",
+    "GrantUserObjectPermission",
+    "IncidentReport",
+    "IncidentReportGroupObjectPermission",
+    "IncidentReportUserObjectPermission",
+    "InformationRequest",
+    "InformationRequestGroupObjectPermission",
+    "InformationRequestUserObjectPermission",
+    "IntentToDeny",
+    "InternalNote",
+    "Position",
+    "PrereleaseReview",
+    "PrereleaseReviewGroupObjectPermission",
+    "PrereleaseReviewUserObjectPermission",
+    "Referral",
+    "ReferralGroupObjectPermission",
+    "ReferralUserObjectPermission",
+    "RequestDocument",
+    "ReviewFinding",
+    "RoutingRule",
+    "TrackingCounter",
+]

@@ -1,0 +1,155 @@
+"""Access requests, their tracking numbers, documents and agency-internal notes."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from simple_history.models import HistoricalRecords
+
+from approvals.models.agencies import Agency
+from vendors.models import FrontierModel, PartnerCustomer, Vendor
+
+REFERRAL_DAYS = 30
+
+
+INFORMATION_REQUEST_DAYS = 10
+
+
+INTENT_TO_DENY_DAYS = 20
+
+
+GRANT_DAYS = 365
+
+
+class AccessRequest(models.Model):
+    """One partner customer's request for preview access to one frontier model."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        IN_REVIEW = "in_review", "In review"
+        INFO_REQUESTED = "info_requested", "Information requested"
+        ESCALATED = "escalated", "Escalated"
+        APPROVED = "approved", "Approved"
+        DENIED = "denied", "Denied"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        RETURNED = "returned", "Returned without action"
+
+    OPEN_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.INFO_REQUESTED, Status.ESCALATED)
+    FINAL_STATUSES = (Status.APPROVED, Status.DENIED, Status.WITHDRAWN, Status.RETURNED)
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="access_requests")
+    frontier_model = models.ForeignKey(
+        FrontierModel, on_delete=models.PROTECT, related_name="access_requests"
+    )
+    partner_customer = models.ForeignKey(
+        PartnerCustomer, on_delete=models.PROTECT, related_name="access_requests"
+    )
+    tracking_number = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    use_case = models.TextField(blank=True)
+    scope = models.TextField(
+        blank=True, help_text="Which capabilities, seats, regions and data are in scope."
+    )
+    requested_duration_days = models.PositiveIntegerField(null=True, blank=True)
+    renewal_of = models.ForeignKey(
+        "Grant", null=True, blank=True, on_delete=models.PROTECT, related_name="renewal_requests"
+    )
+    on_hold = models.BooleanField(default=False, help_text="Put on hold while its model is suspended.")
+    held_by = models.ForeignKey(
+        "EnforcementAction",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="held_requests",
+        help_text="The suspension that put it on hold.",
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    closed_reason = models.TextField(blank=True, help_text="Why it was withdrawn or returned.")
+    version = models.PositiveIntegerField(
+        default=0, help_text="Raised by every change, so that a form filled in on a stale page is refused."
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-submitted_at", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(tracking_number__isnull=False),
+                name="access_request_tracking_number_once_submitted",
+            ),
+        ]
+
+    def __str__(self):
+        return self.tracking_number or f"Draft request #{self.pk}"
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_decided(self):
+        return self.status in (self.Status.APPROVED, self.Status.DENIED)
+
+
+class AccessRequestUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(AccessRequest, on_delete=models.CASCADE)
+
+
+class AccessRequestGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(AccessRequest, on_delete=models.CASCADE)
+
+
+class TrackingCounter(models.Model):
+    """The last tracking number issued in a year; locked while a number is drawn, never reused."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.year}: {self.last_number}"
+
+
+class RequestDocument(models.Model):
+    """A supporting document for a request, or part of the vendor's answer to an information request."""
+
+    access_request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="documents")
+    information_request = models.ForeignKey(
+        "InformationRequest", null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+    )
+    title = models.CharField(max_length=200)
+    file = models.FileField(upload_to="requests/%Y/%m/", max_length=300)
+    original_filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size_bytes = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["uploaded_at"]
+
+    def __str__(self):
+        return self.title
+
+
+class InternalNote(models.Model):
+    """An agency's note on a case, visible to that agency's officials only (and auditors)."""
+
+    access_request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="internal_notes")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="internal_notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.agency.code} note on {self.access_request}"

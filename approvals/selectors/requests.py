@@ -1,0 +1,212 @@
+"""Reads of access requests for the vendor's pages: lists, counts, timeline, what waits on the vendor."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404
+
+from approvals.models import (
+    AccessRequest,
+    Decision,
+    Grant,
+    InformationRequest,
+    IntentToDeny,
+    Referral,
+    RequestDocument,
+)
+from approvals.policies import agency_of
+from portal import permissions
+from portal.accounts.models import Role
+
+TRACKING_PREFIX = "FAR-"
+
+
+def requests_visible_to(user):
+    """The access requests ``user`` may read: the one list filter for requests."""
+    queryset = AccessRequest.objects.select_related("vendor", "frontier_model", "partner_customer")
+    return permissions.visible_to(user, queryset, "view")
+
+
+def vendor_requests(user, *, status="", search=""):
+    """The vendor's request list, filtered by status and a search over number, customer and model."""
+    queryset = requests_visible_to(user)
+    if status:
+        queryset = queryset.filter(status=status)
+    search = (search or "").strip()
+    if search:
+        queryset = queryset.filter(
+            Q(tracking_number__icontains=search)
+            | Q(partner_customer__legal_name__icontains=search)
+            | Q(frontier_model__name__icontains=search)
+            | Q(frontier_model__version__icontains=search)
+        )
+    return queryset.order_by("-submitted_at", "-created_at", "-pk")
+
+
+def status_counts(user):
+    """``{status: count}`` of the requests ``user`` may read."""
+    rows = requests_visible_to(user).order_by().values("status").annotate(n=Count("pk"))
+    return {row["status"]: row["n"] for row in rows}
+
+
+def request_by_reference(user, ref, action="view"):
+    """One request by tracking number (``FAR-2026-000123``) or, for a draft, by id; else 404."""
+    queryset = requests_visible_to(user)
+    ref = (ref or "").strip()
+    if ref.upper().startswith(TRACKING_PREFIX):
+        return permissions.get_visible_or_404(user, queryset, action, tracking_number=ref.upper())
+    if ref.isdigit():
+        return permissions.get_visible_or_404(user, queryset, action, pk=int(ref))
+    raise Http404("No such request.")
+
+
+def reference(access_request):
+    """How a request is addressed in URLs: its tracking number, or its id while a draft."""
+    return access_request.tracking_number or str(access_request.pk)
+
+
+VENDOR_REFERRAL_WORDS = {
+    Referral.Status.OPEN: "Reviewing",
+    Referral.Status.DRAFTED: "Reviewing",
+    Referral.Status.SIGNED: "Review complete",
+    Referral.Status.CLOSED: "Closed",
+}
+
+
+PLAIN_STATUS = {
+    AccessRequest.Status.DRAFT: "This is a draft. Nobody outside your team can see it until you submit it.",
+    AccessRequest.Status.SUBMITTED: (
+        "Submitted. The agencies named below have received it and will start their review."
+    ),
+    AccessRequest.Status.IN_REVIEW: "The agencies are reviewing it, each on its own clock.",
+    AccessRequest.Status.INFO_REQUESTED: (
+        "An agency has asked you a question. The review clocks are stopped until you answer."
+    ),
+    AccessRequest.Status.ESCALATED: "The agencies did not all agree. The lead agency is resolving the case.",
+    AccessRequest.Status.APPROVED: "Approved. The customer is cleared under the conditions below.",
+    AccessRequest.Status.DENIED: "Denied. The decision letter gives the reasons.",
+    AccessRequest.Status.WITHDRAWN: "You withdrew this request. It will not be decided.",
+    AccessRequest.Status.RETURNED: "Returned without action. You may file a new request.",
+}
+
+
+@dataclass
+class ReferralProgress:
+    agency_code: str
+    agency_name: str
+    required: bool
+    words: str
+    due_date: object
+    days_remaining: int
+    clock_stopped: bool
+    active: bool
+
+
+def vendor_referral_progress(access_request):
+    """Each agency's progress as the vendor may see it: no position, no official, no note."""
+    progress = []
+    for referral in access_request.referrals.select_related("agency").order_by(
+        "-agency__is_lead", "agency__code"
+    ):
+        active = referral.status in (Referral.Status.OPEN, Referral.Status.DRAFTED)
+        progress.append(
+            ReferralProgress(
+                agency_code=referral.agency.code,
+                agency_name=referral.agency.name,
+                required=referral.required,
+                words=VENDOR_REFERRAL_WORDS[referral.status],
+                due_date=referral.due_date,
+                days_remaining=referral.days_remaining(),
+                clock_stopped=referral.clock_stopped,
+                active=active and access_request.status in AccessRequest.OPEN_STATUSES,
+            )
+        )
+    return progress
+
+
+@dataclass
+class TimelineEntry:
+    when: datetime
+    who: str
+    what: str
+
+
+def _actor_label(user, vendor):
+    if user is None:
+        return "Portal"
+    if user.organisation_id == vendor.organisation_id:
+        return user.full_name or user.email
+    agency = agency_of(user)
+    if agency is not None:
+        return agency.code
+    if user.role == Role.SYSTEM:
+        return "Portal"
+    return "Portal administration"
+
+
+def vendor_timeline(access_request):
+    """What has happened to the request, oldest first, as the vendor may read it.
+
+    Built from the request's own history only, whose reasons the services write for the
+    vendor to read; nothing from positions, assignments or internal notes. Agency officials
+    are named by their agency, not by name.
+    """
+    vendor = access_request.vendor
+    entries = []
+    records = access_request.history.select_related("history_user").order_by("history_date", "history_id")
+    for record in records:
+        reason = record.history_change_reason
+        if record.history_type == "+" and not reason:
+            reason = "Draft started."
+        if reason:
+            entries.append(
+                TimelineEntry(record.history_date, _actor_label(record.history_user, vendor), reason)
+            )
+    return entries
+
+
+def vendor_case(access_request):
+    """Everything the vendor's request page shows, in a few queries."""
+    questions = list(
+        access_request.information_requests.select_related("agency").prefetch_related(
+            Prefetch("documents", queryset=RequestDocument.objects.order_by("pk"))
+        )
+    )
+    decision = Decision.objects.filter(access_request=access_request).first()
+    grant = Grant.objects.filter(access_request=access_request).first()
+    conditions = (
+        list(decision.conditions.select_related("agency").order_by("agency__code", "pk")) if decision else []
+    )
+    return {
+        "plain_status": PLAIN_STATUS[access_request.status],
+        "documents": list(access_request.documents.filter(information_request__isnull=True).order_by("pk")),
+        "progress": vendor_referral_progress(access_request),
+        "open_questions": [q for q in questions if q.status == InformationRequest.Status.OPEN],
+        "past_questions": [q for q in questions if q.status != InformationRequest.Status.OPEN],
+        "intent_to_deny": IntentToDeny.objects.filter(access_request=access_request).first(),
+        "decision": decision,
+        "grant": grant,
+        "conditions": conditions,
+        "timeline": vendor_timeline(access_request),
+    }
+
+
+def waiting_on_vendor(user):
+    """Open questions and intents to deny awaiting an answer from ``user``'s vendor."""
+    visible = requests_visible_to(user)
+    questions = (
+        InformationRequest.objects.filter(status=InformationRequest.Status.OPEN, access_request__in=visible)
+        .select_related("agency", "access_request")
+        .order_by("deadline")
+    )
+    intents = (
+        IntentToDeny.objects.filter(
+            status=IntentToDeny.Status.AWAITING_RESPONSE,
+            access_request__in=visible,
+            access_request__status=AccessRequest.Status.ESCALATED,
+        )
+        .select_related("access_request")
+        .order_by("respond_by")
+    )
+    return list(questions), list(intents)

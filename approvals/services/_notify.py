@@ -1,0 +1,141 @@
+"""Who hears about what, and the links in their mail."""
+
+from django.db import transaction
+from django.urls import reverse
+
+from approvals.models import (
+    Agency,
+    Referral,
+)
+from approvals.selectors.people import agency_officials, vendor_compliance_team
+from approvals.services._common import _date
+from portal import permissions
+from portal.accounts.models import AGENCY_ROLES, Role, User
+from portal.notifications.services import notify
+
+
+def _vendor_link(access_request):
+    return reverse("approvals:detail", args=[access_request.tracking_number or access_request.pk])
+
+
+def _case_link(access_request):
+    return reverse("admin:approvals_accessrequest_change", args=[access_request.pk])
+
+
+def _notify_vendor(access_request, *, event, subject, key, context=None):
+    notify(
+        event=event,
+        recipients=vendor_compliance_team(access_request.vendor),
+        subject=subject,
+        context={"tracking_number": str(access_request), **(context or {})},
+        link=_vendor_link(access_request),
+        key=key,
+        object_label=str(access_request),
+    )
+
+
+def _notify_officials(access_request, recipients, *, event, subject, key, context=None):
+    notify(
+        event=event,
+        recipients=recipients,
+        subject=subject,
+        context={"tracking_number": str(access_request), **(context or {})},
+        link=_case_link(access_request),
+        key=key,
+        object_label=str(access_request),
+    )
+
+
+def _referred_officials(access_request, roles=AGENCY_ROLES):
+    organisation_ids = access_request.referrals.values_list("agency__organisation_id", flat=True)
+    return list(
+        User.objects.filter(organisation_id__in=list(organisation_ids), role__in=roles, is_active=True)
+    )
+
+
+def _lead_approvers():
+    lead = Agency.objects.filter(is_lead=True).first()
+    return agency_officials(lead, {Role.AGENCY_APPROVER}) if lead else []
+
+
+def _notify_officials_outside(access_request, recipients, event, subject, key, agency, days, referral):
+    with transaction.atomic():
+        return notify(
+            event=event,
+            recipients=recipients,
+            subject=subject,
+            context={
+                "tracking_number": str(access_request),
+                "agency": agency.code,
+                "days": days,
+                "due_date": _date(referral.due_date),
+            },
+            link=_case_link(access_request),
+            key=key,
+            object_label=str(access_request),
+        )
+
+
+def vendor_model_link(frontier_model):
+    return reverse("vendors:model_detail", args=[frontier_model.pk])
+
+
+def admin_model_link(frontier_model):
+    return reverse("admin:approvals_enforcementaction_model", args=[frontier_model.pk])
+
+
+def admin_action_link(action):
+    return reverse("admin:approvals_enforcementaction_change", args=[action.pk])
+
+
+def _officials_concerned(*, frontier_model=None, vendor=None, roles=AGENCY_ROLES):
+    """Officials of the lead agency and of every agency holding referrals (hence grants) for the
+    model or the vendor's requests."""
+    referrals = Referral.objects.all()
+    if frontier_model is not None:
+        referrals = referrals.filter(access_request__frontier_model=frontier_model)
+    if vendor is not None:
+        referrals = referrals.filter(access_request__vendor=vendor)
+    organisation_ids = set(referrals.values_list("agency__organisation_id", flat=True).distinct())
+    organisation_ids |= set(Agency.objects.filter(is_lead=True).values_list("organisation_id", flat=True))
+    return list(User.objects.filter(organisation_id__in=organisation_ids, role__in=roles, is_active=True))
+
+
+def _lead_approvers_e():
+    return list(
+        User.objects.filter(
+            organisation__agency__is_lead=True, role=Role.AGENCY_APPROVER, is_active=True
+        ).order_by("pk")
+    )
+
+
+def _all_agency_groups():
+    return [agency.officials_group for agency in Agency.objects.select_related("officials_group")]
+
+
+def _share_with_agencies(obj, *, also=()):
+    """Every agency's officials read ``obj`` (and ``also``: the model it concerns, with evidence)."""
+    from vendors.services import share_with_group
+
+    for group in _all_agency_groups():
+        permissions.grant("view", group, obj)
+        for extra in also:
+            share_with_group(extra, group)
+
+
+def _notify_people(recipients, *, event, subject, key, link, label, context=None):
+    return notify(
+        event=event,
+        recipients=recipients,
+        subject=subject,
+        context=context or {},
+        link=link,
+        key=key,
+        object_label=label,
+    )
+
+
+def _share_action(action):
+    permissions.grant("view", action.vendor.members_group, action)
+    for group in _all_agency_groups():
+        permissions.grant("view", group, action)

@@ -1,0 +1,244 @@
+"""Designating a vendor a supply-chain risk, its answer, and the rescission."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from approvals.models import (
+    AccessRequest,
+    EnforcementAction,
+)
+from approvals.selectors.routing import designation_referrals
+from approvals.services._common import (
+    Kind,
+    _basis,
+    _check_expected,
+    _clean_text,
+    _date,
+    _person,
+    _require_lead_approver_e,
+    _require_vendor_actor_e,
+    _save_why,
+    _why,
+)
+from approvals.services._notify import (
+    _lead_approvers_e,
+    _notify_people,
+    _officials_concerned,
+    _share_action,
+    admin_action_link,
+    vendor_compliance_team,
+)
+from approvals.services.routing import _add_referral
+from portal.audit.history import save_with_history
+from portal.errors import PortalError
+from vendors.models import Vendor
+
+DESIGNATION_RESPONSE_DAYS = 30
+
+
+def designation_response_days():
+    return int(getattr(settings, "DESIGNATION_RESPONSE_DAYS", DESIGNATION_RESPONSE_DAYS))
+
+
+@transaction.atomic
+def designate_supply_chain_risk(*, vendor, actor, legal_basis, findings, expected_requests=None):
+    """Designate a vendor a supply-chain risk: written findings and legal basis, notice to the vendor
+    with a window to answer (30 days by default), and the extra DOD referral on its open requests."""
+    lead = _require_lead_approver_e(actor, "designate a vendor", vendor=vendor)
+    legal_basis, findings = _basis(legal_basis, findings)
+    open_requests = list(
+        AccessRequest.objects.select_for_update(of=("self",), no_key=True)
+        .filter(vendor=vendor, status__in=AccessRequest.OPEN_STATUSES)
+        .select_related("vendor", "frontier_model", "partner_customer")
+        .order_by("pk")
+    )
+    vendor = Vendor.objects.select_for_update(no_key=True).get(pk=vendor.pk)
+    if vendor.is_supply_chain_risk:
+        since = f" since {_date(timezone.localdate(vendor.designated_at))}" if vendor.designated_at else ""
+        raise PortalError(f"{vendor} is already designated a supply-chain risk{since}.")
+    additions = designation_referrals(open_requests)
+    requests_changed = {r.pk for r, _, _, _ in additions}
+    _check_expected(expected_requests, len(requests_changed), "open requests to refer")
+    now = timezone.now()
+    respond_by = timezone.localdate(now) + timedelta(days=designation_response_days())
+    action = _save_why(
+        EnforcementAction(
+            kind=Kind.DESIGNATE_VENDOR,
+            vendor=vendor,
+            legal_basis=legal_basis,
+            findings=findings,
+            taken_by=actor,
+            taken_at=now,
+            respond_by=respond_by,
+            requests_affected=len(requests_changed),
+        ),
+        actor=actor,
+        reason=f"{vendor} designated a supply-chain risk by {_person(actor)} ({lead.code}); "
+        f"the vendor may answer by {_date(respond_by)}.",
+    )
+    vendor.status = Vendor.Status.SUPPLY_CHAIN_RISK
+    vendor.designated_at = now
+    vendor.designated_by = actor
+    vendor.designation_legal_basis = legal_basis
+    save_with_history(
+        vendor,
+        actor=actor,
+        reason=_why(f"Designated a supply-chain risk by {lead.code}, action #{action.pk}: {legal_basis}"),
+        update_fields=["status", "designated_at", "designated_by", "designation_legal_basis"],
+    )
+    for access_request, agency, required, routing_reason in additions:
+        access_request.vendor = vendor
+        _add_referral(
+            access_request,
+            agency,
+            required=required,
+            routing_reason=routing_reason,
+            actor=actor,
+            now=now,
+            why=f"{vendor} was designated a supply-chain risk.",
+        )
+    _share_action(action)
+    context = {
+        "vendor": str(vendor),
+        "legal_basis": legal_basis,
+        "findings": findings,
+        "respond_by": _date(respond_by),
+        "requests": len(requests_changed),
+        "agency": lead.code,
+    }
+    subject = f"{vendor} designated a supply-chain risk: answer by {_date(respond_by)}"
+    _notify_people(
+        vendor_compliance_team(vendor),
+        event="vendor_designated",
+        subject=subject,
+        key=str(action.pk),
+        link=reverse("enforcement:designation"),
+        label=str(vendor),
+        context=context,
+    )
+    _notify_people(
+        [u for u in _officials_concerned(vendor=vendor) if u != actor],
+        event="vendor_designated",
+        subject=f"{vendor} designated a supply-chain risk",
+        key=f"{action.pk}:officials",
+        link=admin_action_link(action),
+        label=str(vendor),
+        context=context,
+    )
+    return action
+
+
+@transaction.atomic
+def respond_to_designation(*, action, actor, response):
+    """The vendor answers its designation within the window."""
+    action = (
+        EnforcementAction.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("vendor")
+        .get(pk=action.pk)
+    )
+    _require_vendor_actor_e(actor, action.vendor, action)
+    if action.kind != Kind.DESIGNATE_VENDOR or action.status != EnforcementAction.Status.IN_FORCE:
+        raise PortalError("There is no designation in force to answer.")
+    if action.responded_at is not None:
+        raise PortalError(
+            f"Your answer was recorded on {_date(timezone.localdate(action.responded_at))}; "
+            "it cannot be changed."
+        )
+    if timezone.localdate() > action.respond_by:
+        raise PortalError(f"The window to answer closed on {_date(action.respond_by)}.")
+    response = _clean_text(response)
+    if not response:
+        raise PortalError("Write your answer to the findings.", field="response")
+    action.vendor_response = response
+    action.responded_by = actor
+    action.responded_at = timezone.now()
+    _save_why(
+        action,
+        actor=actor,
+        reason=f"The vendor answered, by {_person(actor)}.",
+        update_fields=["vendor_response", "responded_by", "responded_at"],
+    )
+    _notify_people(
+        _lead_approvers_e(),
+        event="designation_response",
+        subject=f"{action.vendor} answered its designation as a supply-chain risk",
+        key=str(action.pk),
+        link=admin_action_link(action),
+        label=str(action.vendor),
+        context={"vendor": str(action.vendor), "response": response},
+    )
+    return action
+
+
+@transaction.atomic
+def rescind_designation(*, vendor, actor, legal_basis, findings):
+    """Rescind a vendor's designation. Referrals it added stay: a routing change never silently
+    alters open referrals, and the agency's review already under way keeps its value."""
+    lead = _require_lead_approver_e(actor, "rescind a designation", vendor=vendor)
+    legal_basis, findings = _basis(legal_basis, findings)
+    vendor = Vendor.objects.select_for_update(no_key=True).get(pk=vendor.pk)
+    if not vendor.is_supply_chain_risk:
+        raise PortalError(f"{vendor} is not designated a supply-chain risk.")
+    designation = (
+        EnforcementAction.objects.select_for_update(no_key=True)
+        .filter(vendor=vendor, kind=Kind.DESIGNATE_VENDOR, status=EnforcementAction.Status.IN_FORCE)
+        .first()
+    )
+    now = timezone.now()
+    action = _save_why(
+        EnforcementAction(
+            kind=Kind.RESCIND_DESIGNATION,
+            status=EnforcementAction.Status.DONE,
+            vendor=vendor,
+            reverses=designation,
+            legal_basis=legal_basis,
+            findings=findings,
+            taken_by=actor,
+            taken_at=now,
+        ),
+        actor=actor,
+        reason=f"Designation of {vendor} rescinded by {_person(actor)} ({lead.code}).",
+    )
+    if designation is not None:
+        designation.status = EnforcementAction.Status.RESCINDED
+        _save_why(
+            designation,
+            actor=actor,
+            reason=f"Rescinded by {_person(actor)} ({lead.code}).",
+            update_fields=["status"],
+        )
+    vendor.status = Vendor.Status.ACTIVE
+    vendor.designated_at = None
+    vendor.designated_by = None
+    vendor.designation_legal_basis = ""
+    save_with_history(
+        vendor,
+        actor=actor,
+        reason=_why(f"Designation rescinded by {lead.code}, action #{action.pk}: {legal_basis}"),
+        update_fields=["status", "designated_at", "designated_by", "designation_legal_basis"],
+    )
+    _share_action(action)
+    context = {"vendor": str(vendor), "legal_basis": legal_basis, "findings": findings, "agency": lead.code}
+    _notify_people(
+        vendor_compliance_team(vendor),
+        event="vendor_designation_rescinded",
+        subject=f"Designation of {vendor} as a supply-chain risk rescinded",
+        key=str(action.pk),
+        link=reverse("enforcement:designation"),
+        label=str(vendor),
+        context=context,
+    )
+    _notify_people(
+        [u for u in _officials_concerned(vendor=vendor) if u != actor],
+        event="vendor_designation_rescinded",
+        subject=f"Designation of {vendor} as a supply-chain risk rescinded",
+        key=f"{action.pk}:officials",
+        link=admin_action_link(action),
+        label=str(vendor),
+        context=context,
+    )
+    return action

@@ -1,0 +1,211 @@
+"""The grant lifecycle after its approval: expiry, revocation, renewal."""
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from approvals.models import (
+    AccessRequest,
+    EnforcementAction,
+    Grant,
+)
+from approvals.services._common import (
+    BULK_BATCH,
+    Kind,
+    _basis,
+    _date,
+    _person,
+    _require_lead_approver_e,
+    _require_vendor_actor_e,
+    _save,
+    _save_request,
+    _save_why,
+    _why,
+)
+from approvals.services._notify import _notify_officials, _notify_vendor, _referred_officials, _share_action
+from approvals.services.requests import create_draft_request
+from portal.errors import PortalError
+
+
+@transaction.atomic
+def _expire_grant(grant_pk, *, actor, today):
+    grant = Grant.objects.select_for_update().get(pk=grant_pk)
+    if grant.status != Grant.Status.ACTIVE or grant.valid_to >= today:
+        return False
+    grant.status = Grant.Status.EXPIRED
+    grant.status_changed_at = timezone.now()
+    grant.status_reason = f"Expired: valid until {_date(grant.valid_to)}."
+    _save(
+        grant,
+        actor=actor,
+        reason=grant.status_reason,
+        update_fields=["status", "status_changed_at", "status_reason"],
+    )
+    return True
+
+
+def expire_lapsed_grants(*, today=None):
+    """Scheduled daily: an active grant whose last valid day has passed becomes expired."""
+    from portal.accounts.services import system_user
+
+    today = today or timezone.localdate()
+    actor = system_user()
+    lapsed = Grant.objects.filter(status=Grant.Status.ACTIVE, valid_to__lt=today).values_list("pk", flat=True)
+    return sum(1 for pk in list(lapsed) if _expire_grant(pk, actor=actor, today=today))
+
+
+def _set_grants(grants, values, *, actor, now, reason):
+    """Give every grant in ``grants`` the same ``values`` and one history row each (actor, reason).
+
+    In batches: one ``UPDATE … WHERE id IN (…)``, then one ``INSERT … SELECT`` that copies the
+    updated rows into the history table, in the database. Ten thousand grants take a fraction of
+    a second; ``bulk_update_with_history`` (a ``CASE`` branch per row and field, then history
+    rows built in Python) took ten seconds on PostgreSQL.
+    """
+    if not grants:
+        return
+    for grant in grants:
+        for field, value in values.items():
+            setattr(grant, field, value)
+    pks = [grant.pk for grant in grants]
+    for start in range(0, len(pks), BULK_BATCH):
+        batch = pks[start : start + BULK_BATCH]
+        Grant.objects.filter(pk__in=batch).update(**values)
+        _copy_to_history(batch, actor=actor, now=now, reason=_why(reason))
+
+
+def _copy_to_history(pks, *, actor, now, reason):
+    """Write the history rows of the grants ``pks`` as they now are: one ``INSERT … SELECT``."""
+    history = Grant.history.model
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in history.tracked_fields)
+    placeholders = ", ".join(["%s"] * len(pks))
+    sql = (
+        f"INSERT INTO {quote(history._meta.db_table)} "  # noqa: S608 - names from the models, values bound
+        f"({columns}, history_date, history_change_reason, history_type, history_user_id) "
+        f"SELECT {columns}, %s, %s, %s, %s FROM {quote(Grant._meta.db_table)} WHERE id IN ({placeholders})"
+    )
+    date = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [date, reason, "~", actor.pk, *pks])
+
+
+@transaction.atomic
+def revoke_grant(*, grant, actor, legal_basis, findings):
+    """Revoke one grant, immediately and for good (an active or suspended one)."""
+    lead = _require_lead_approver_e(actor, "revoke a grant", grant)
+    legal_basis, findings = _basis(legal_basis, findings)
+    grant = (
+        Grant.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("access_request", "vendor", "frontier_model", "partner_customer")
+        .get(pk=grant.pk)
+    )
+    if grant.status in (Grant.Status.REVOKED, Grant.Status.EXPIRED):
+        raise PortalError(
+            f"The grant for {grant.partner_customer} is already {grant.get_status_display().lower()} "
+            f"(since {_date(timezone.localdate(grant.status_changed_at))})."
+        )
+    now = timezone.now()
+    action = _save_why(
+        EnforcementAction(
+            kind=Kind.REVOKE_GRANT,
+            status=EnforcementAction.Status.DONE,
+            vendor=grant.vendor,
+            frontier_model=grant.frontier_model,
+            grant=grant,
+            legal_basis=legal_basis,
+            findings=findings,
+            taken_by=actor,
+            taken_at=now,
+            grants_affected=1,
+        ),
+        actor=actor,
+        reason=f"Grant of {grant.access_request} revoked by {_person(actor)} ({lead.code}).",
+    )
+    grant.status = Grant.Status.REVOKED
+    grant.status_changed_at = now
+    grant.status_reason = f"Revoked by {lead.code} on {_date(timezone.localdate(now))}: {legal_basis}"
+    _save_why(
+        grant,
+        actor=actor,
+        reason=f"Revoked by {lead.code}, action #{action.pk}: {legal_basis}",
+        update_fields=["status", "status_changed_at", "status_reason"],
+    )
+    _share_action(action)
+    access_request = grant.access_request
+    context = {
+        "tracking_number": str(access_request),
+        "customer": str(grant.partner_customer),
+        "model": str(grant.frontier_model),
+        "legal_basis": legal_basis,
+        "findings": findings,
+        "agency": lead.code,
+    }
+    subject = f"Grant revoked: {grant.partner_customer} for {grant.frontier_model}"
+    _notify_vendor(
+        access_request, event="grant_revoked", subject=subject, key=str(action.pk), context=context
+    )
+    _notify_officials(
+        access_request,
+        [u for u in _referred_officials(access_request) if u != actor],
+        event="grant_revoked",
+        subject=subject,
+        key=f"{action.pk}:officials",
+        context=context,
+    )
+    return action
+
+
+RENEWAL_CLOSED_STATUSES = (
+    AccessRequest.Status.WITHDRAWN,
+    AccessRequest.Status.RETURNED,
+    AccessRequest.Status.DENIED,
+)
+
+
+@transaction.atomic
+def request_grant_renewal(*, grant, actor):
+    """Open a draft request to renew ``grant``: pre-filled from the request that led to it and linked
+    to it (``renewal_of``). The vendor checks it, attaches current documents and submits it."""
+    grant = (
+        Grant.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("access_request", "vendor", "frontier_model", "partner_customer")
+        .get(pk=grant.pk)
+    )
+    _require_vendor_actor_e(actor, grant.vendor, grant)
+    if grant.status == Grant.Status.REVOKED:
+        raise PortalError(
+            "A revoked grant cannot be renewed. File a new request if the grounds have changed."
+        )
+    if grant.status == Grant.Status.SUSPENDED:
+        raise PortalError(
+            f"The grant is suspended with {grant.frontier_model}; it can be renewed once the suspension "
+            "is lifted."
+        )
+    existing = (
+        AccessRequest.objects.filter(renewal_of=grant).exclude(status__in=RENEWAL_CLOSED_STATUSES).first()
+    )
+    if existing is not None:
+        raise PortalError(
+            f"This grant's renewal is already under way: {existing} "
+            f"({existing.get_status_display().lower()})."
+        )
+    original = grant.access_request
+    access_request = create_draft_request(
+        actor=actor,
+        frontier_model=grant.frontier_model,
+        partner_customer=grant.partner_customer,
+        use_case=original.use_case,
+        scope=original.scope,
+        requested_duration_days=original.requested_duration_days,
+    )
+    access_request.renewal_of = grant
+    _save_request(
+        access_request,
+        actor=actor,
+        reason=_why(
+            f"Renewal of the grant from {original} ({grant.get_status_display().lower()}, valid until "
+            f"{_date(grant.valid_to)}), pre-filled from it."
+        ),
+        update_fields=["renewal_of"],
+    )
+    return access_request

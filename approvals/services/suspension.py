@@ -1,0 +1,352 @@
+"""Pulling a model offline and lifting it: the model, every active grant and every open request at once."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
+
+from approvals.models import (
+    AccessRequest,
+    EnforcementAction,
+    Grant,
+    InformationRequest,
+    Referral,
+)
+from approvals.selectors.enforcement import suspension_in_force
+from approvals.services._common import (
+    ACTIVE_REFERRAL_STATUSES,
+    BULK_BATCH,
+    Kind,
+    Phase,
+    _basis,
+    _check_expected,
+    _date,
+    _lock_model,
+    _person,
+    _plural,
+    _require_lead_approver_e,
+    _save_why,
+    _set_phase,
+    _why,
+)
+from approvals.services._notify import (
+    _notify_people,
+    _officials_concerned,
+    _share_action,
+    admin_model_link,
+    vendor_compliance_team,
+    vendor_model_link,
+)
+from approvals.services.grants import _set_grants
+from portal.errors import PortalError
+
+
+def _stop_clocks(requests, *, actor, now, reason):
+    referrals = list(
+        Referral.objects.select_for_update(no_key=True)
+        .filter(
+            access_request__in=[r.pk for r in requests],
+            status__in=ACTIVE_REFERRAL_STATUSES,
+            clock_stopped_at__isnull=True,
+        )
+        .order_by("pk")
+    )
+    for referral in referrals:
+        referral.clock_stopped_at = now
+    if referrals:
+        bulk_update_with_history(
+            referrals,
+            Referral,
+            ["clock_stopped_at"],
+            batch_size=BULK_BATCH,
+            default_user=actor,
+            default_change_reason=_why(reason),
+            default_date=now,
+        )
+
+
+def _resume_clocks_bulk(requests, *, actor, now):
+    """Restart the stopped clocks of requests coming off hold, adding the stopped days back, unless
+    an information request still holds them."""
+    waiting = set(
+        InformationRequest.objects.filter(
+            access_request__in=[r.pk for r in requests], status=InformationRequest.Status.OPEN
+        ).values_list("access_request_id", flat=True)
+    )
+    today = timezone.localdate(now)
+    referrals = list(
+        Referral.objects.select_for_update(no_key=True)
+        .filter(
+            access_request__in=[r.pk for r in requests if r.pk not in waiting], clock_stopped_at__isnull=False
+        )
+        .order_by("pk")
+    )
+    by_reason = {}
+    for referral in referrals:
+        paused = max(0, (today - timezone.localdate(referral.clock_stopped_at)).days)
+        referral.due_date += timedelta(days=paused)
+        referral.paused_days += paused
+        referral.clock_stopped_at = None
+        by_reason.setdefault(paused, []).append(referral)
+    for paused, batch in by_reason.items():
+        bulk_update_with_history(
+            batch,
+            Referral,
+            ["due_date", "paused_days", "clock_stopped_at"],
+            batch_size=BULK_BATCH,
+            default_user=actor,
+            default_change_reason=_why(f"Clock resumed after {_plural(paused, 'day')} stopped: hold lifted."),
+            default_date=now,
+        )
+
+
+def _bump_requests(requests, fields, *, actor, reason, now):
+    for access_request in requests:
+        access_request.version += 1
+    if requests:
+        bulk_update_with_history(
+            requests,
+            AccessRequest,
+            [*fields, "version"],
+            batch_size=BULK_BATCH,
+            default_user=actor,
+            default_change_reason=_why(reason),
+            default_date=now,
+        )
+
+
+@transaction.atomic
+def suspend_model(
+    *, frontier_model, actor, legal_basis, findings, expected_grants=None, expected_requests=None
+):
+    """Pull a model offline: the model and every active grant for it become suspended, its open
+    requests are put on hold (their clocks stop), and everyone concerned is told — at once.
+
+    ``expected_grants`` and ``expected_requests`` are the figures the confirmation page showed;
+    if they no longer hold, nothing is done.
+    """
+    lead = _require_lead_approver_e(actor, "pull a model offline", frontier_model)
+    legal_basis, findings = _basis(legal_basis, findings)
+    open_requests = list(
+        AccessRequest.objects.select_for_update(of=("self",), no_key=True)
+        .filter(frontier_model=frontier_model, status__in=AccessRequest.OPEN_STATUSES, on_hold=False)
+        .order_by("pk")
+    )
+    frontier_model = _lock_model(frontier_model)
+    if frontier_model.release_phase == Phase.SUSPENDED:
+        raise PortalError(f"{frontier_model} is already suspended.")
+    grants = list(
+        Grant.objects.select_for_update(no_key=True)
+        .filter(frontier_model=frontier_model, status=Grant.Status.ACTIVE)
+        .order_by("pk")
+    )
+    _check_expected(expected_grants, len(grants), "active grants")
+    _check_expected(expected_requests, len(open_requests), "open requests")
+    now = timezone.now()
+    action = _save_why(
+        EnforcementAction(
+            kind=Kind.SUSPEND_MODEL,
+            vendor=frontier_model.vendor,
+            frontier_model=frontier_model,
+            legal_basis=legal_basis,
+            findings=findings,
+            taken_by=actor,
+            taken_at=now,
+            phase_before=frontier_model.release_phase,
+            grants_affected=len(grants),
+            requests_affected=len(open_requests),
+        ),
+        actor=actor,
+        reason=f"Model pulled offline by {_person(actor)} ({lead.code}): "
+        f"{_plural(len(grants), 'grant')} suspended, {_plural(len(open_requests), 'request')} put on hold.",
+    )
+    _set_phase(
+        frontier_model,
+        Phase.SUSPENDED,
+        actor=actor,
+        reason=f"Suspended (pulled offline) by {lead.code}, action #{action.pk}: {legal_basis}",
+    )
+    _set_grants(
+        grants,
+        {
+            "status": Grant.Status.SUSPENDED,
+            "status_changed_at": now,
+            "status_reason": f"Suspended: {frontier_model} was pulled offline by {lead.code} on "
+            f"{_date(timezone.localdate(now))}. {legal_basis}",
+            "suspended_by": action,
+        },
+        actor=actor,
+        now=now,
+        reason=f"Suspended with the model by {lead.code}, action #{action.pk}: {legal_basis}",
+    )
+    for access_request in open_requests:
+        access_request.on_hold = True
+        access_request.held_by = action
+    _bump_requests(
+        open_requests,
+        ["on_hold", "held_by"],
+        actor=actor,
+        now=now,
+        reason=f"On hold: {frontier_model} was pulled offline by {lead.code}; no decision until lifted.",
+    )
+    _stop_clocks(
+        open_requests,
+        actor=actor,
+        now=now,
+        reason=f"Clock stopped: the request is on hold while {frontier_model} is suspended.",
+    )
+    _share_action(action)
+    context = {
+        "model": str(frontier_model),
+        "vendor": str(frontier_model.vendor),
+        "grants": len(grants),
+        "requests": len(open_requests),
+        "legal_basis": legal_basis,
+        "findings": findings,
+        "agency": lead.code,
+    }
+    subject = f"{frontier_model} pulled offline: {_plural(len(grants), 'grant')} suspended"
+    _notify_people(
+        vendor_compliance_team(frontier_model.vendor),
+        event="model_suspended",
+        subject=subject,
+        key=str(action.pk),
+        link=vendor_model_link(frontier_model),
+        label=str(frontier_model),
+        context=context,
+    )
+    _notify_people(
+        [u for u in _officials_concerned(frontier_model=frontier_model) if u != actor],
+        event="model_suspended",
+        subject=subject,
+        key=f"{action.pk}:officials",
+        link=admin_model_link(frontier_model),
+        label=str(frontier_model),
+        context=context,
+    )
+    return action
+
+
+@transaction.atomic
+def lift_suspension(*, frontier_model, actor, legal_basis, findings, expected_grants=None):
+    """Lift the suspension in force: the model returns to its phase before it; grants it suspended
+    that nothing else has ended since become active again (or expired, if their term ran out
+    meanwhile); requests it put on hold resume with their stopped days added back."""
+    lead = _require_lead_approver_e(actor, "lift a suspension", frontier_model)
+    legal_basis, findings = _basis(legal_basis, findings)
+    suspension = suspension_in_force(frontier_model)
+    held = []
+    if suspension is not None:
+        held = list(
+            AccessRequest.objects.select_for_update(of=("self",), no_key=True)
+            .filter(held_by=suspension, on_hold=True)
+            .order_by("pk")
+        )
+    frontier_model = _lock_model(frontier_model)
+    suspension = suspension_in_force(frontier_model, lock=True)
+    if suspension is None or frontier_model.release_phase != Phase.SUSPENDED:
+        raise PortalError(f"{frontier_model} is not suspended: there is nothing to lift.")
+    grants = list(
+        Grant.objects.select_for_update(no_key=True)
+        .filter(suspended_by=suspension, status=Grant.Status.SUSPENDED)
+        .order_by("pk")
+    )
+    now = timezone.now()
+    today = timezone.localdate(now)
+    restored = [g for g in grants if g.valid_to >= today]
+    lapsed = [g for g in grants if g.valid_to < today]
+    _check_expected(expected_grants, len(restored), "grants to restore")
+    lift = _save_why(
+        EnforcementAction(
+            kind=Kind.LIFT_SUSPENSION,
+            status=EnforcementAction.Status.DONE,
+            vendor=frontier_model.vendor,
+            frontier_model=frontier_model,
+            reverses=suspension,
+            legal_basis=legal_basis,
+            findings=findings,
+            taken_by=actor,
+            taken_at=now,
+            grants_affected=len(restored),
+            requests_affected=len(held),
+        ),
+        actor=actor,
+        reason=f"Suspension lifted by {_person(actor)} ({lead.code}): "
+        f"{_plural(len(restored), 'grant')} restored.",
+    )
+    suspension.status = EnforcementAction.Status.LIFTED
+    _save_why(
+        suspension, actor=actor, reason=f"Lifted by {_person(actor)} ({lead.code}).", update_fields=["status"]
+    )
+    phase_before = Phase(suspension.phase_before or Phase.LIMITED_PREVIEW)
+    _set_phase(
+        frontier_model,
+        phase_before,
+        actor=actor,
+        reason=f"Suspension #{suspension.pk} lifted by {lead.code}, action #{lift.pk}: {legal_basis}",
+    )
+    _set_grants(
+        restored,
+        {
+            "status": Grant.Status.ACTIVE,
+            "status_changed_at": now,
+            "status_reason": f"Restored: the suspension of {frontier_model} was lifted on {_date(today)}.",
+        },
+        actor=actor,
+        now=now,
+        reason=f"Restored: the suspension of {frontier_model} was lifted by {lead.code}, action #{lift.pk}.",
+    )
+    _set_grants(
+        lapsed,
+        {
+            "status": Grant.Status.EXPIRED,
+            "status_changed_at": now,
+            "status_reason": "Expired while suspended: its term ended before the suspension was lifted.",
+        },
+        actor=actor,
+        now=now,
+        reason="Expired while suspended: its term ended before the suspension was lifted.",
+    )
+    for access_request in held:
+        access_request.on_hold = False
+    _bump_requests(
+        held,
+        ["on_hold"],
+        actor=actor,
+        now=now,
+        reason=f"Hold lifted: the suspension of {frontier_model} was lifted; the review resumes.",
+    )
+    _resume_clocks_bulk(held, actor=actor, now=now)
+    _share_action(lift)
+    context = {
+        "model": str(frontier_model),
+        "vendor": str(frontier_model.vendor),
+        "grants": len(restored),
+        "expired": len(lapsed),
+        "requests": len(held),
+        "legal_basis": legal_basis,
+        "findings": findings,
+        "agency": lead.code,
+        "phase": phase_before.label.lower(),
+    }
+    subject = f"Suspension of {frontier_model} lifted: {_plural(len(restored), 'grant')} restored"
+    _notify_people(
+        vendor_compliance_team(frontier_model.vendor),
+        event="model_suspension_lifted",
+        subject=subject,
+        key=str(lift.pk),
+        link=vendor_model_link(frontier_model),
+        label=str(frontier_model),
+        context=context,
+    )
+    _notify_people(
+        [u for u in _officials_concerned(frontier_model=frontier_model) if u != actor],
+        event="model_suspension_lifted",
+        subject=subject,
+        key=f"{lift.pk}:officials",
+        link=admin_model_link(frontier_model),
+        label=str(frontier_model),
+        context=context,
+    )
+    return lift
