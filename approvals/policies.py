@@ -1,25 +1,33 @@
 """Who may do what, in which state: stated once.
 
-Services call ``require_<verb>`` before they act; every button, link and panel asks
-``can_<verb>``. Both read the same rule, so a button is shown exactly when the service would
-accept the click.
+``TRANSITIONS`` is the lifecycle of an access request as a table: each verb, the states it is
+allowed from and the roles that may take it. ``require_<verb>(user, obj)`` enforces the row
+(role, object permission, state, and the verb's own preconditions such as "every required
+agency has signed") and raises ``PortalError`` with a message for the person refused; the
+services call it first, inside their transaction, on the locked rows. ``can_<verb>(user, obj)``
+asks the same rule and answers yes or no: every button, link and panel is shown by asking it,
+so a button is shown exactly when the service would accept the click.
 """
 
-from approvals.models import Agency
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from approvals.models import AccessRequest, Agency, Decision, IntentToDeny, Position, Referral
 from portal import permissions
 from portal.accounts.models import AGENCY_ROLES, Role
+from portal.errors import PortalError
 from vendors.models import FrontierModel
 
 _UNSET = object()
-
+Status = AccessRequest.Status
 
 VENDOR_ACTOR_ROLES = frozenset({Role.VENDOR_ADMIN, Role.VENDOR_OFFICER})
-
-
 REVIEW_ROLES = frozenset({Role.AGENCY_REVIEWER, Role.AGENCY_APPROVER})
-
-
 ASSIGNER_ROLES = frozenset({Role.AGENCY_APPROVER, Role.AGENCY_ADMIN})
+APPROVER_ROLES = frozenset({Role.AGENCY_APPROVER})
+UNDER_REVIEW = (Status.SUBMITTED, Status.IN_REVIEW, Status.INFO_REQUESTED)
+ACTIVE_REFERRAL_STATUSES = (Referral.Status.OPEN, Referral.Status.DRAFTED)
 
 
 def agency_of(user):
@@ -64,3 +72,417 @@ def vendor_visible_to(user, vendor):
     if getattr(user, "sees_everything", False):
         return True
     return permissions.visible_to(user, FrontierModel.objects.filter(vendor=vendor)).exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# The lifecycle of an access request, as data
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One verb of the lifecycle: the states it is allowed from and the roles that may take it."""
+
+    verb: str
+    subject: str  # the object the verb is asked about: "access_request", "referral" or "question"
+    states: frozenset
+    roles: frozenset
+    doing: str  # what the verb does, for refusal messages ("sign a position")
+
+
+_VENDOR = VENDOR_ACTOR_ROLES
+_DECIDABLE = frozenset({Status.SUBMITTED, Status.IN_REVIEW})
+TRANSITIONS = {
+    t.verb: t
+    for t in [
+        Transition("update_draft", "access_request", frozenset({Status.DRAFT}), _VENDOR, "edit the request"),
+        Transition(
+            "attach_document", "access_request", frozenset({Status.DRAFT}), _VENDOR, "attach documents"
+        ),
+        Transition(
+            "remove_document", "access_request", frozenset({Status.DRAFT}), _VENDOR, "remove documents"
+        ),
+        Transition(
+            "discard_draft", "access_request", frozenset({Status.DRAFT}), _VENDOR, "discard the draft"
+        ),
+        Transition("submit", "access_request", frozenset({Status.DRAFT}), _VENDOR, "submit the request"),
+        Transition(
+            "withdraw",
+            "access_request",
+            frozenset(AccessRequest.OPEN_STATUSES),
+            _VENDOR,
+            "withdraw the request",
+        ),
+        Transition(
+            "answer_question", "question", frozenset({Status.INFO_REQUESTED}), _VENDOR, "answer the question"
+        ),
+        Transition("respond_to_intent", "access_request", frozenset({Status.ESCALATED}), _VENDOR, "respond"),
+        Transition(
+            "assign_officials",
+            "referral",
+            frozenset(UNDER_REVIEW),
+            ASSIGNER_ROLES | {Role.AGENCY_REVIEWER},
+            "assign officials",
+        ),
+        Transition("draft_position", "referral", frozenset(UNDER_REVIEW), REVIEW_ROLES, "draft a position"),
+        Transition("sign_position", "referral", frozenset(UNDER_REVIEW), APPROVER_ROLES, "sign a position"),
+        Transition(
+            "ask_vendor", "access_request", frozenset(UNDER_REVIEW), REVIEW_ROLES, "ask the vendor a question"
+        ),
+        Transition(
+            "add_note",
+            "access_request",
+            frozenset(set(Status) - {Status.DRAFT}),
+            frozenset(AGENCY_ROLES),
+            "write internal notes",
+        ),
+        Transition("record_decision", "access_request", _DECIDABLE, APPROVER_ROLES, "record a decision"),
+        Transition("escalate", "access_request", _DECIDABLE, APPROVER_ROLES, "escalate a case"),
+        Transition(
+            "resolve_escalation",
+            "access_request",
+            frozenset({Status.ESCALATED}),
+            APPROVER_ROLES,
+            "resolve an escalation",
+        ),
+        Transition(
+            "finalise_denial",
+            "access_request",
+            frozenset({Status.ESCALATED}),
+            APPROVER_ROLES,
+            "finalise a denial",
+        ),
+    ]
+}
+
+
+def _refuse(message, **kwargs):
+    raise PortalError(message, **kwargs)
+
+
+def _asks(verb):
+    """``can_<verb>``: the same rule as ``require_<verb>``, answered yes or no."""
+    require = globals()[f"require_{verb}"]
+
+    def can(user, obj):
+        if user is None or not user.is_authenticated:
+            return False
+        try:
+            require(user, obj)
+        except PortalError:
+            return False
+        return True
+
+    can.__name__ = f"can_{verb}"
+    can.__doc__ = f"May ``user`` {TRANSITIONS[verb].doing} on ``obj`` now? (``require_{verb}``'s rule.)"
+    return can
+
+
+# ---------------------------------------------------------------------------------------------
+# Who: the guards every rule is made of
+
+
+def require_vendor_actor(actor, *, vendor, obj=None, action="change"):
+    """Compliance officers and admins of ``vendor`` (with ``action`` on ``obj``); viewers may not act."""
+    if not (actor.is_active and actor.organisation_id == vendor.organisation_id):
+        _refuse("Only the vendor's compliance team can do this.")
+    if actor.role not in VENDOR_ACTOR_ROLES:
+        _refuse("Viewers can follow the record but not act on it. Ask a compliance officer or admin.")
+    if obj is not None and not permissions.has_object_permission(actor, obj, action):
+        _refuse("You may not act on this record.")
+
+
+def require_official(actor, agency, *, roles, doing, obj=None):
+    """An official of ``agency`` holding one of ``roles`` (and ``view`` on ``obj``)."""
+    if not actor.is_active or agency_of(actor) != agency or actor.role not in roles:
+        names = " or ".join(sorted(Role(r).label.lower() + "s" for r in roles))
+        _refuse(f"Only {names} of {agency.code} can {doing}.")
+    if obj is not None and not permissions.has_object_permission(actor, obj, "view"):
+        _refuse(f"You may not {doing} on this case.")
+
+
+def require_lead_approver(actor, doing, obj=None, *, vendor=None):
+    """An approver of the lead agency (who may read ``obj`` and knows ``vendor``); their agency."""
+    if not may_enforce(actor):
+        _refuse(f"Only an approver of the lead agency can {doing}.")
+    if obj is not None and not permissions.has_object_permission(actor, obj, "view"):
+        _refuse(f"You may not {doing} on this case.")
+    if vendor is not None and not vendor_visible_to(actor, vendor):
+        _refuse(f"You may not {doing}: none of this vendor's models is known to your agency.")
+    return agency_of(actor)
+
+
+def _require_vendor_on_request(verb, actor, access_request):
+    require_vendor_actor(actor, vendor=access_request.vendor, obj=access_request)
+
+
+def _require_referral_active(verb, access_request, referral):
+    doing = TRANSITIONS[verb].doing
+    if access_request.status not in TRANSITIONS[verb].states:
+        _refuse(f"{access_request} is “{access_request.get_status_display()}”: you can no longer {doing}.")
+    if referral.status == Referral.Status.SIGNED:
+        _refuse(f"{referral.agency.code}'s position on {access_request} is signed and final.")
+    if referral.status == Referral.Status.CLOSED:
+        _refuse(f"{referral.agency.code}'s referral of {access_request} is closed.")
+
+
+def _require_undecided(access_request):
+    if access_request.on_hold:
+        _refuse(
+            f"{access_request} is on hold while {access_request.frontier_model} is suspended: it cannot be "
+            "decided until the suspension is lifted."
+        )
+    decision = Decision.objects.filter(access_request=access_request).select_related("decided_by").first()
+    if decision is not None:
+        who = decision.decided_by.full_name or decision.decided_by.email
+        _refuse(
+            f"{who} already decided {access_request} ({decision.get_outcome_display().lower()}) at "
+            f"{timezone.localtime(decision.decided_at):%B %-d, %Y %H:%M}."
+        )
+
+
+def unsigned_required_referrals(access_request):
+    """Required referrals whose position is not signed yet (the decision waits for them)."""
+    return list(
+        access_request.referrals.filter(required=True)
+        .exclude(status=Referral.Status.SIGNED)
+        .select_related("agency")
+    )
+
+
+def non_concurring_positions(access_request):
+    """Signed non-concurrences on the request: any one of them makes the case an escalation."""
+    return list(
+        Position.objects.filter(
+            referral__access_request=access_request,
+            signed_at__isnull=False,
+            stance=Position.Stance.NON_CONCUR,
+        ).select_related("referral__agency")
+    )
+
+
+def _require_all_signed(access_request):
+    missing = unsigned_required_referrals(access_request)
+    if missing:
+        _refuse(
+            "Every required agency must sign its position before the decision.",
+            messages=[f"{r.agency.code} has not signed its position yet." for r in missing],
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# The vendor's verbs
+
+
+def _require_draft(verb, actor, access_request, message):
+    _require_vendor_on_request(verb, actor, access_request)
+    if access_request.status not in TRANSITIONS[verb].states:
+        _refuse(message.format(request=access_request))
+
+
+def require_update_draft(actor, access_request):
+    _require_draft(
+        "update_draft",
+        actor,
+        access_request,
+        "{request} has been submitted; a submitted request cannot be edited.",
+    )
+
+
+def require_attach_document(actor, access_request):
+    _require_draft(
+        "attach_document",
+        actor,
+        access_request,
+        "Supporting documents can be added only to a draft. Once submitted, send documents with your "
+        "answer to an information request.",
+    )
+
+
+def require_remove_document(actor, access_request):
+    _require_draft(
+        "remove_document",
+        actor,
+        access_request,
+        "Documents of a submitted request are part of the record and cannot be removed.",
+    )
+
+
+def require_discard_draft(actor, access_request):
+    _require_draft(
+        "discard_draft", actor, access_request, "{request} has been submitted: withdraw it instead."
+    )
+
+
+def require_submit(actor, access_request):
+    _require_draft("submit", actor, access_request, "{request} has already been submitted.")
+
+
+def require_withdraw(actor, access_request):
+    _require_vendor_on_request("withdraw", actor, access_request)
+    if access_request.status == Status.DRAFT:
+        _refuse("A draft has not been submitted: discard it instead.")
+    if access_request.status not in TRANSITIONS["withdraw"].states:
+        _refuse(
+            f"{access_request} is “{access_request.get_status_display()}”: only a request awaiting a "
+            "decision can be withdrawn."
+        )
+
+
+def require_answer_question(actor, information_request):
+    _require_vendor_on_request("answer_question", actor, information_request.access_request)
+    if information_request.status != information_request.Status.OPEN:
+        _refuse(
+            f"This question is “{information_request.get_status_display().lower()}”; it cannot be "
+            "answered now."
+        )
+
+
+def require_respond_to_intent(actor, access_request):
+    _require_vendor_on_request("respond_to_intent", actor, access_request)
+    intent = IntentToDeny.objects.filter(access_request=access_request).first()
+    if intent is None or access_request.status not in TRANSITIONS["respond_to_intent"].states:
+        _refuse(f"There is no intent to deny {access_request} to respond to.")
+    if intent.status != IntentToDeny.Status.AWAITING_RESPONSE:
+        _refuse("Your response to the intent to deny has already been recorded.")
+    if timezone.localdate() > intent.respond_by:
+        _refuse(f"The window to respond closed on {intent.respond_by:%B %-d, %Y}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# The agencies' verbs on a referral
+
+
+def _require_on_referral(verb, actor, referral):
+    transition = TRANSITIONS[verb]
+    require_official(actor, referral.agency, roles=transition.roles, doing=transition.doing, obj=referral)
+
+
+def require_assign_officials(actor, referral):
+    _require_on_referral("assign_officials", actor, referral)
+    _require_referral_active("assign_officials", referral.access_request, referral)
+
+
+def require_draft_position(actor, referral):
+    _require_on_referral("draft_position", actor, referral)
+    if actor.role == Role.AGENCY_REVIEWER and not permissions.has_object_permission(
+        actor, referral, "change"
+    ):
+        _refuse(f"Assign the referral to yourself before drafting {referral.agency.code}'s position.")
+    _require_referral_active("draft_position", referral.access_request, referral)
+
+
+def require_sign_position(actor, referral):
+    _require_on_referral("sign_position", actor, referral)
+    access_request, agency = referral.access_request, referral.agency
+    position = Position.objects.filter(referral=referral).select_related("signed_by").first()
+    if position is not None and position.is_signed:
+        who = position.signed_by.full_name or position.signed_by.email
+        _refuse(
+            f"{who} signed {agency.code}'s position on {access_request} at "
+            f"{timezone.localtime(position.signed_at):%B %-d, %Y %H:%M}; a signed position is final."
+        )
+    _require_referral_active("sign_position", access_request, referral)
+    if position is None:
+        _refuse("There is no drafted position to sign yet.")
+    if agency.requires_two_persons and position.drafted_by_id == actor.pk:
+        _refuse(
+            f"{agency.code} requires two persons: a position you drafted must be signed by another approver."
+        )
+
+
+def require_ask_vendor(actor, access_request):
+    agency = agency_of(actor)
+    referral = (
+        Referral.objects.filter(access_request=access_request, agency=agency).first() if agency else None
+    )
+    if referral is None:
+        _refuse("Only officials of an agency the request is referred to can ask the vendor.")
+    transition = TRANSITIONS["ask_vendor"]
+    require_official(actor, agency, roles=transition.roles, doing=transition.doing, obj=referral)
+    if access_request.status not in transition.states:
+        _refuse(
+            f"{access_request} is “{access_request.get_status_display()}”: the vendor can no longer be asked."
+        )
+
+
+def require_add_note(actor, access_request):
+    agency = agency_of(actor)
+    if agency is None or not actor.is_active:
+        _refuse("Only agency officials write internal notes.")
+    referred = Referral.objects.filter(access_request=access_request, agency=agency).exists()
+    if access_request.status not in TRANSITIONS["add_note"].states or not referred:
+        _refuse(f"{access_request} is not referred to {agency.code}.")
+    if not permissions.has_object_permission(actor, access_request, "view"):
+        _refuse("You may not write notes on this case.")
+
+
+# ---------------------------------------------------------------------------------------------
+# The lead agency's verbs on a case
+
+
+def _require_lead_on_case(verb, actor, access_request):
+    require_lead_approver(actor, TRANSITIONS[verb].doing, access_request)
+    _require_undecided(access_request)
+
+
+def require_record_decision(actor, access_request):
+    _require_lead_on_case("record_decision", actor, access_request)
+    if access_request.status == Status.ESCALATED:
+        _refuse(f"{access_request} is escalated: resolve the escalation instead.")
+    if access_request.status == Status.INFO_REQUESTED:
+        _refuse(f"{access_request} waits for the vendor's answer to an information request.")
+    if access_request.status not in TRANSITIONS["record_decision"].states:
+        _refuse(f"{access_request} is “{access_request.get_status_display()}”: it cannot be decided.")
+    _require_all_signed(access_request)
+    objections = non_concurring_positions(access_request)
+    if objections:
+        codes = ", ".join(p.referral.agency.code for p in objections)
+        _refuse(f"{codes} does not concur: escalate the case instead of deciding it.")
+
+
+def require_escalate(actor, access_request):
+    _require_lead_on_case("escalate", actor, access_request)
+    if access_request.status == Status.ESCALATED:
+        _refuse(f"{access_request} is already escalated.")
+    if access_request.status not in TRANSITIONS["escalate"].states:
+        _refuse(f"{access_request} is “{access_request.get_status_display()}”: it cannot be escalated.")
+    _require_all_signed(access_request)
+    if not non_concurring_positions(access_request):
+        _refuse("Every agency concurs: record the decision instead of escalating.")
+
+
+def require_resolve_escalation(actor, access_request):
+    _require_lead_on_case("resolve_escalation", actor, access_request)
+    if access_request.status not in TRANSITIONS["resolve_escalation"].states:
+        _refuse(f"{access_request} is “{access_request.get_status_display()}”, not escalated.")
+
+
+def require_finalise_denial(actor, access_request):
+    _require_lead_on_case("finalise_denial", actor, access_request)
+    intent = IntentToDeny.objects.filter(access_request=access_request).first()
+    if access_request.status not in TRANSITIONS["finalise_denial"].states or intent is None:
+        _refuse("A denial follows an intent to deny: issue one first.")
+    if intent.status == IntentToDeny.Status.AWAITING_RESPONSE and timezone.localdate() <= intent.respond_by:
+        _refuse(
+            f"The vendor has until {intent.respond_by:%B %-d, %Y} to respond; the denial can be finalised "
+            "after they respond or the window closes."
+        )
+
+
+can_update_draft = _asks("update_draft")
+can_attach_document = _asks("attach_document")
+can_remove_document = _asks("remove_document")
+can_discard_draft = _asks("discard_draft")
+can_submit = _asks("submit")
+can_withdraw = _asks("withdraw")
+can_answer_question = _asks("answer_question")
+can_respond_to_intent = _asks("respond_to_intent")
+can_assign_officials = _asks("assign_officials")
+can_draft_position = _asks("draft_position")
+can_sign_position = _asks("sign_position")
+can_ask_vendor = _asks("ask_vendor")
+can_add_note = _asks("add_note")
+can_record_decision = _asks("record_decision")
+can_escalate = _asks("escalate")
+can_resolve_escalation = _asks("resolve_escalation")
+can_finalise_denial = _asks("finalise_denial")

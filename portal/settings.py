@@ -267,7 +267,10 @@ CELERY_BEAT_SCHEDULE = {
 # "context", or None to show nothing).
 VENDOR_DASHBOARD_PANELS = env.list(
     "VENDOR_DASHBOARD_PANELS",
-    default=["approvals.vendor_pages.panels.designation_panel", "approvals.vendor_pages.panels.requests_panel"],
+    default=[
+        "approvals.vendor_pages.panels.designation_panel",
+        "approvals.vendor_pages.panels.requests_panel",
+    ],
 )
 # Panels on a frontier model's page: callables taking the request and the model.
 VENDOR_MODEL_PANELS = env.list("VENDOR_MODEL_PANELS", default=["approvals.vendor_pages.panels.model_panel"])

@@ -9,6 +9,7 @@ import io
 
 import pycountry
 
+from portal.audit.export import safe_cell as neutralise
 from portal.errors import PortalError
 from vendors.choices import COUNTRY_NAMES, Sector
 
@@ -31,15 +32,6 @@ REQUIRED_COLUMNS = [c for c in COLUMN_NAMES if c not in {"registration_id", "att
 _SECTOR_BY_TEXT = {**{s.value: s.value for s in Sector}, **{s.label.casefold(): s.value for s in Sector}}
 _YES = {"yes", "y", "true", "1", "x"}
 _NO = {"no", "n", "false", "0", ""}
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """Stop a spreadsheet from running a cell as a formula (CSV injection): prefix ``'``."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
 
 
 def template_csv():

@@ -40,56 +40,37 @@ from vendors.uploads import document_response
 
 
 def case_actions(user, access_request, case):
-    """The buttons the signed-in official may use on the case now: ``[(label, url)]``."""
-    agency = case["agency"]
-    if agency is None or not user.is_active or user.role not in AGENCY_ROLES:
+    """The buttons the signed-in official may use on the case now: ``[(label, url)]``.
+
+    Each button is shown exactly when ``policies.can_<verb>`` says the service would accept it."""
+    if case["agency"] is None:
         return []
     actions = []
     base = "admin:approvals_accessrequest_"
     pk = access_request.pk
-    under_review = access_request.status in services.UNDER_REVIEW
     mine = case["my_referral"]
-    if mine is not None and mine.status in ACTIVE and under_review:
-        assigned = any(o.pk == user.pk for o in mine.assigned_officials.all())
-        if user.role in policies.ASSIGNER_ROLES or (user.role == Role.AGENCY_REVIEWER and not assigned):
-            label = "Assign officials" if user.role != Role.AGENCY_REVIEWER else "Assign to me"
-            actions.append((label, reverse(base + "assign", args=[pk])))
-        if user.role == Role.AGENCY_APPROVER or (user.role == Role.AGENCY_REVIEWER and assigned):
+    if mine is not None:
+        if policies.can_assign_officials(user, mine):
+            assigned = any(o.pk == user.pk for o in mine.assigned_officials.all())
+            if user.role != Role.AGENCY_REVIEWER:
+                actions.append(("Assign officials", reverse(base + "assign", args=[pk])))
+            elif not assigned:
+                actions.append(("Assign to me", reverse(base + "assign", args=[pk])))
+        if policies.can_draft_position(user, mine):
             label = "Redraft the position" if mine.status == Referral.Status.DRAFTED else "Draft the position"
             actions.append((label, reverse(base + "position", args=[pk])))
-        position = mine.visible_position
-        if (
-            position is not None
-            and not position.is_signed
-            and user.role == Role.AGENCY_APPROVER
-            and not (agency.requires_two_persons and position.drafted_by_id == user.pk)
-        ):
+        if policies.can_sign_position(user, mine):
             actions.append(("Sign the position", reverse(base + "sign", args=[pk])))
-    if mine is not None and under_review and user.role in policies.REVIEW_ROLES:
+    if policies.can_ask_vendor(user, access_request):
         actions.append(("Ask the vendor", reverse(base + "ask", args=[pk])))
-    if agency.is_lead and user.role == Role.AGENCY_APPROVER and access_request.decided_at is None:
-        required = [r for r in case["referrals"] if r.required]
-        all_signed = bool(required) and all(r.status == Referral.Status.SIGNED for r in required)
-        objection = any(
-            r.visible_position is not None and r.visible_position.stance == Position.Stance.NON_CONCUR
-            for r in case["referrals"]
-        )
-        if (
-            access_request.status in (AccessRequest.Status.IN_REVIEW, AccessRequest.Status.SUBMITTED)
-            and all_signed
-        ):
-            if objection:
-                actions.append(("Escalate", reverse(base + "escalate", args=[pk])))
-            else:
-                actions.append(("Record the decision", reverse(base + "decide", args=[pk])))
-        if access_request.status == AccessRequest.Status.ESCALATED:
-            actions.append(("Resolve the escalation", reverse(base + "resolve", args=[pk])))
-            intent = case["intent_to_deny"]
-            if intent is not None and (
-                intent.status != IntentToDeny.Status.AWAITING_RESPONSE
-                or timezone.localdate() > intent.respond_by
-            ):
-                actions.append(("Finalise the denial", reverse(base + "finalise", args=[pk])))
+    if policies.can_escalate(user, access_request):
+        actions.append(("Escalate", reverse(base + "escalate", args=[pk])))
+    if policies.can_record_decision(user, access_request):
+        actions.append(("Record the decision", reverse(base + "decide", args=[pk])))
+    if policies.can_resolve_escalation(user, access_request):
+        actions.append(("Resolve the escalation", reverse(base + "resolve", args=[pk])))
+    if policies.can_finalise_denial(user, access_request):
+        actions.append(("Finalise the denial", reverse(base + "finalise", args=[pk])))
     return actions
 
 

@@ -25,6 +25,7 @@ from approvals.models import (
 from portal.accounts.models import Role, User
 from portal.admin import PortalModelAdmin, values_filter
 from portal.admin_site import admin_site
+from portal.audit.export import safe_cell
 from portal.errors import PortalError
 from portal.templatetags.portal_tags import clock
 
@@ -135,7 +136,7 @@ def export_cases(access_requests):
                 signed.append(f"{r.agency.code}: {position.get_stance_display()}")
         writer.writerow(
             [
-                _cell(v)
+                safe_cell(v)
                 for v in [
                     a.tracking_number or f"Draft #{a.pk}",
                     a.get_status_display(),
@@ -156,12 +157,6 @@ def export_cases(access_requests):
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="cases-{timezone.localdate():%Y%m%d}.csv"'
     return response
-
-
-def _cell(value):
-    """Neutralise spreadsheet formulas in text a vendor typed (CSV injection)."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 class BulkAssignForm(forms.Form):

@@ -1,17 +1,18 @@
 """What every service shares: saving with history, locks, guards, version checks, limits."""
 
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from approvals.models import (
     GRANT_DAYS,
     AccessRequest,
     EnforcementAction,
+    InformationRequest,
     Referral,
 )
-from approvals.policies import VENDOR_ACTOR_ROLES, agency_of, may_enforce, vendor_visible_to
-from portal import permissions
-from portal.accounts.models import Role
 from portal.audit.history import save_with_history
 from portal.errors import PortalError
 from vendors.models import FrontierModel
@@ -33,9 +34,10 @@ UNCHANGED = object()
 
 
 def _save(instance, *, actor, reason, update_fields=None):
-    """``save_with_history`` with model validation turned into a message for the form."""
+    """``save_with_history`` (the reason on one line) with model validation turned into a message
+    for the form."""
     try:
-        return save_with_history(instance, actor=actor, reason=reason, update_fields=update_fields)
+        return save_with_history(instance, actor=actor, reason=_why(reason), update_fields=update_fields)
     except ValidationError as exc:
         pairs = (
             [(f, m) for f, ms in exc.message_dict.items() for m in ms]
@@ -77,15 +79,20 @@ def _lock_request(access_request):
     )
 
 
+def _changed_since(expected, actual):
+    """Whether a figure a page showed (``expected``, as submitted) differs from ``actual`` now.
+    Nothing submitted means the caller did not ask for the check."""
+    if expected in (None, ""):
+        return False
+    try:
+        return int(expected) != actual
+    except (TypeError, ValueError):
+        return True
+
+
 def _check_version(access_request, expected_version):
     """Refuse a form filled in on a page that showed an older state of the request."""
-    if expected_version in (None, ""):
-        return
-    try:
-        expected = int(expected_version)
-    except (TypeError, ValueError):
-        expected = -1
-    if expected != access_request.version:
+    if _changed_since(expected_version, access_request.version):
         raise PortalError(
             f"{access_request} changed while you were looking at it (it is now "
             f"“{access_request.get_status_display()}”). Nothing was saved: reload the page, check what "
@@ -93,56 +100,43 @@ def _check_version(access_request, expected_version):
         )
 
 
-def _require_vendor_actor(actor, access_request=None, *, vendor=None):
-    """Compliance officers and admins of the request's vendor; viewers and others may not act."""
-    vendor = vendor or access_request.vendor
-    if not (actor.is_active and actor.organisation_id == vendor.organisation_id):
-        raise PortalError("Only the vendor's compliance team can do this.")
-    if actor.role not in VENDOR_ACTOR_ROLES:
-        raise PortalError(
-            "Viewers can follow requests but not act on them. Ask a compliance officer or admin."
-        )
-    if access_request is not None and not permissions.has_object_permission(actor, access_request, "change"):
-        raise PortalError("You may not act on this request.")
-
-
-def _require_official(actor, agency, *, roles, doing, obj=None):
-    """An official of ``agency`` holding one of ``roles`` (and ``view`` on ``obj``)."""
-    if not actor.is_active or agency_of(actor) != agency or actor.role not in roles:
-        names = " or ".join(sorted(Role(r).label.lower() + "s" for r in roles))
-        raise PortalError(f"Only {names} of {agency.code} can {doing}.")
-    if obj is not None and not permissions.has_object_permission(actor, obj, "view"):
-        raise PortalError(f"You may not {doing} on this case.")
-
-
-def _require_lead_approver(actor, access_request, doing):
-    agency = agency_of(actor)
-    if not (actor.is_active and agency is not None and agency.is_lead and actor.role == Role.AGENCY_APPROVER):
-        raise PortalError(f"Only an approver of the lead agency can {doing}.")
-    if not permissions.has_object_permission(actor, access_request, "view"):
-        raise PortalError(f"You may not {doing} on this case.")
-    return agency
-
-
 def _referral_of(access_request, agency):
     return Referral.objects.filter(access_request=access_request, agency=agency).first()
 
 
-def _check_duration(value):
+def _whole_number(value, *, field, not_a_number, low, high=None, out_of_range):
+    """A whole number typed in a form, between ``low`` and ``high``; ``None`` when left empty."""
     if value in (None, ""):
         return None
     try:
-        days = int(value)
+        number = int(value)
     except (TypeError, ValueError):
-        raise PortalError(
-            "Give the duration as a whole number of days.", field="requested_duration_days"
-        ) from None
-    if not 1 <= days <= MAX_DURATION_DAYS:
-        raise PortalError(
-            f"Ask for between 1 and {MAX_DURATION_DAYS} days: preview access is granted for a year at most.",
-            field="requested_duration_days",
-        )
-    return days
+        raise PortalError(not_a_number, field=field) from None
+    if number < low or (high is not None and number > high):
+        raise PortalError(out_of_range, field=field)
+    return number
+
+
+def _check_duration(value):
+    return _whole_number(
+        value,
+        field="requested_duration_days",
+        not_a_number="Give the duration as a whole number of days.",
+        low=1,
+        high=MAX_DURATION_DAYS,
+        out_of_range=f"Ask for between 1 and {MAX_DURATION_DAYS} days: preview access is granted for a year "
+        "at most.",
+    )
+
+
+def _clean_cap(value):
+    return _whole_number(
+        value,
+        field="preview_customer_cap",
+        not_a_number="Give the cap as a whole number of partner customers.",
+        low=1,
+        out_of_range="A cap allows at least one partner customer; leave it empty for no cap.",
+    )
 
 
 def _lock_referral(referral):
@@ -151,17 +145,6 @@ def _lock_referral(referral):
     referral = Referral.objects.select_for_update(of=("self",)).select_related("agency").get(pk=referral.pk)
     referral.access_request = access_request
     return access_request, referral
-
-
-def _require_referral_active(access_request, referral, doing):
-    if access_request.status not in UNDER_REVIEW:
-        raise PortalError(
-            f"{access_request} is “{access_request.get_status_display()}”: you can no longer {doing}."
-        )
-    if referral.status == Referral.Status.SIGNED:
-        raise PortalError(f"{referral.agency.code}'s position on {access_request} is signed and final.")
-    if referral.status == Referral.Status.CLOSED:
-        raise PortalError(f"{referral.agency.code}'s referral of {access_request} is closed.")
 
 
 Phase = FrontierModel.ReleasePhase
@@ -176,31 +159,6 @@ BULK_BATCH = 500  # rows per statement: well under every database's limit on bou
 def _why(text):
     """A history reason on one line (reasons are text: the legal basis is kept whole)."""
     return " ".join((text or "").split())
-
-
-def _save_why(instance, *, actor, reason, update_fields=None):
-    return _save(instance, actor=actor, reason=_why(reason), update_fields=update_fields)
-
-
-def _require_lead_approver_e(actor, doing, obj=None, *, vendor=None):
-    if not may_enforce(actor):
-        raise PortalError(f"Only an approver of the lead agency can {doing}.")
-    if obj is not None and not permissions.has_object_permission(actor, obj, "view"):
-        raise PortalError(f"You may not {doing} on this record.")
-    if vendor is not None and not vendor_visible_to(actor, vendor):
-        raise PortalError(f"You may not {doing}: none of this vendor's models is known to your agency.")
-    return agency_of(actor)
-
-
-def _require_vendor_actor_e(actor, vendor, obj=None, action="view"):
-    if not (actor.is_active and actor.organisation_id == vendor.organisation_id):
-        raise PortalError("Only the vendor's compliance team can do this.")
-    if actor.role not in VENDOR_ACTOR_ROLES:
-        raise PortalError(
-            "Viewers can follow the record but not act on it. Ask a compliance officer or admin."
-        )
-    if obj is not None and not permissions.has_object_permission(actor, obj, action):
-        raise PortalError("You may not act on this record.")
 
 
 def _basis(legal_basis, findings):
@@ -218,13 +176,7 @@ def _basis(legal_basis, findings):
 
 def _check_expected(expected, actual, what):
     """Refuse an action confirmed on a page that showed different figures from those now."""
-    if expected in (None, ""):
-        return
-    try:
-        expected = int(expected)
-    except (TypeError, ValueError):
-        expected = -1
-    if expected != actual:
+    if _changed_since(expected, actual):
         raise PortalError(
             f"Since the confirmation page was opened the number of {what} changed (it showed {expected}, "
             f"it is now {actual}). Nothing was done: read the new figures and confirm again."
@@ -250,21 +202,43 @@ def _set_phase(frontier_model, phase, *, actor, reason, cap=UNCHANGED):
     if cap is not UNCHANGED:
         frontier_model.preview_customer_cap = cap
         fields.append("preview_customer_cap")
-    return _save_why(frontier_model, actor=actor, reason=reason, update_fields=fields)
+    return _save(frontier_model, actor=actor, reason=reason, update_fields=fields)
 
 
-def _clean_cap(value):
-    if value in (None, ""):
-        return None
-    try:
-        cap = int(value)
-    except (TypeError, ValueError):
-        raise PortalError(
-            "Give the cap as a whole number of partner customers.", field="preview_customer_cap"
-        ) from None
-    if cap < 1:
-        raise PortalError(
-            "A cap allows at least one partner customer; leave it empty for no cap.",
-            field="preview_customer_cap",
+def _resume_clocks(requests, *, actor, now):
+    """Restart the stopped clocks of ``requests``, adding the days each was stopped to its due
+    date, unless an information request still holds the request (then its clocks stay stopped).
+
+    Used when the last open question is answered and when a suspension's hold is lifted; the
+    referrals and their history rows are written in batches."""
+    waiting = set(
+        InformationRequest.objects.filter(
+            access_request__in=[r.pk for r in requests], status=InformationRequest.Status.OPEN
+        ).values_list("access_request_id", flat=True)
+    )
+    today = timezone.localdate(now)
+    referrals = list(
+        Referral.objects.select_for_update(no_key=True)
+        .filter(
+            access_request__in=[r.pk for r in requests if r.pk not in waiting], clock_stopped_at__isnull=False
         )
-    return cap
+        .order_by("pk")
+    )
+    by_reason = {}
+    for referral in referrals:
+        paused = max(0, (today - timezone.localdate(referral.clock_stopped_at)).days)
+        referral.due_date += timedelta(days=paused)
+        referral.paused_days += paused
+        referral.clock_stopped_at = None
+        reason = f"Clock resumed after {_plural(paused, 'day')} stopped; now due {_date(referral.due_date)}."
+        by_reason.setdefault(reason, []).append(referral)
+    for reason, batch in by_reason.items():
+        bulk_update_with_history(
+            batch,
+            Referral,
+            ["due_date", "paused_days", "clock_stopped_at"],
+            batch_size=BULK_BATCH,
+            default_user=actor,
+            default_change_reason=reason,
+            default_date=now,
+        )

@@ -7,7 +7,7 @@ from approvals.models import (
     Agency,
     Referral,
 )
-from approvals.selectors.people import agency_officials, vendor_compliance_team
+from approvals.selectors.people import vendor_compliance_team
 from approvals.services._common import _date
 from portal import permissions
 from portal.accounts.models import AGENCY_ROLES, Role, User
@@ -53,11 +53,6 @@ def _referred_officials(access_request, roles=AGENCY_ROLES):
     )
 
 
-def _lead_approvers():
-    lead = Agency.objects.filter(is_lead=True).first()
-    return agency_officials(lead, {Role.AGENCY_APPROVER}) if lead else []
-
-
 def _notify_officials_outside(access_request, recipients, event, subject, key, agency, days, referral):
     with transaction.atomic():
         return notify(
@@ -101,7 +96,8 @@ def _officials_concerned(*, frontier_model=None, vendor=None, roles=AGENCY_ROLES
     return list(User.objects.filter(organisation_id__in=organisation_ids, role__in=roles, is_active=True))
 
 
-def _lead_approvers_e():
+def _lead_approvers():
+    """Every active approver of the lead agency (of every lead agency, should there be more)."""
     return list(
         User.objects.filter(
             organisation__agency__is_lead=True, role=Role.AGENCY_APPROVER, is_active=True

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from approvals import policies
 from approvals.models import (
     GRANT_DAYS,
     INTENT_TO_DENY_DAYS,
@@ -19,20 +20,17 @@ from approvals.models import (
     Grant,
     IntentToDeny,
     Position,
-    Referral,
     RequestDocument,
 )
+from approvals.policies import agency_of
 from approvals.services._common import (
     _check_version,
     _clean_text,
     _date,
     _lock_request,
     _person,
-    _require_lead_approver,
-    _require_vendor_actor,
     _save,
     _save_request,
-    agency_of,
 )
 from approvals.services._notify import _lead_approvers, _notify_officials, _notify_vendor, _referred_officials
 from approvals.services.referrals import _clean_conditions, _create_conditions
@@ -251,61 +249,12 @@ def _signed_conditions(access_request):
     )
 
 
-def _require_all_required_signed(access_request):
-    missing = access_request.referrals.filter(required=True).exclude(status=Referral.Status.SIGNED)
-    missing = list(missing.select_related("agency"))
-    if missing:
-        messages = [f"{r.agency.code} has not signed its position yet." for r in missing]
-        raise PortalError(
-            "Every required agency must sign its position before the decision.", messages=messages
-        )
-
-
-def _non_concurring(access_request):
-    return list(
-        Position.objects.filter(
-            referral__access_request=access_request,
-            signed_at__isnull=False,
-            stance=Position.Stance.NON_CONCUR,
-        ).select_related("referral__agency")
-    )
-
-
-def _require_no_decision(access_request):
-    if access_request.on_hold:
-        raise PortalError(
-            f"{access_request} is on hold while {access_request.frontier_model} is suspended: it cannot be "
-            "decided until the suspension is lifted."
-        )
-    decision = Decision.objects.filter(access_request=access_request).select_related("decided_by").first()
-    if decision is not None:
-        raise PortalError(
-            f"{_person(decision.decided_by)} already decided {access_request} "
-            f"({decision.get_outcome_display().lower()}) at "
-            f"{timezone.localtime(decision.decided_at):%B %-d, %Y %H:%M}."
-        )
-
-
 @transaction.atomic
 def record_decision(*, access_request, actor, rationale="", expected_version=None):
     """Approve a request every required agency concurs with, carrying all their conditions."""
     access_request = _lock_request(access_request)
-    _require_lead_approver(actor, access_request, "record a decision")
-    _require_no_decision(access_request)
-    if access_request.status == AccessRequest.Status.ESCALATED:
-        raise PortalError(f"{access_request} is escalated: resolve the escalation instead.")
-    if access_request.status == AccessRequest.Status.INFO_REQUESTED:
-        raise PortalError(f"{access_request} waits for the vendor's answer to an information request.")
-    if access_request.status not in (AccessRequest.Status.IN_REVIEW, AccessRequest.Status.SUBMITTED):
-        raise PortalError(
-            f"{access_request} is “{access_request.get_status_display()}”: it cannot be decided."
-        )
+    policies.require_record_decision(actor, access_request)
     _check_version(access_request, expected_version)
-    _require_all_required_signed(access_request)
-    objections = _non_concurring(access_request)
-    if objections:
-        codes = ", ".join(p.referral.agency.code for p in objections)
-        raise PortalError(f"{codes} does not concur: escalate the case instead of deciding it.")
     return _decide(
         access_request,
         actor=actor,
@@ -319,18 +268,8 @@ def record_decision(*, access_request, actor, rationale="", expected_version=Non
 def escalate_request(*, access_request, actor, reason, expected_version=None):
     """Raise a case with a signed non-concurrence for the lead agency's approver to resolve."""
     access_request = _lock_request(access_request)
-    _require_lead_approver(actor, access_request, "escalate a case")
-    _require_no_decision(access_request)
-    if access_request.status == AccessRequest.Status.ESCALATED:
-        raise PortalError(f"{access_request} is already escalated.")
-    if access_request.status not in (AccessRequest.Status.IN_REVIEW, AccessRequest.Status.SUBMITTED):
-        raise PortalError(
-            f"{access_request} is “{access_request.get_status_display()}”: it cannot be escalated."
-        )
+    policies.require_escalate(actor, access_request)
     _check_version(access_request, expected_version)
-    _require_all_required_signed(access_request)
-    if not _non_concurring(access_request):
-        raise PortalError("Every agency concurs: record the decision instead of escalating.")
     reason = _clean_text(reason)
     if not reason:
         raise PortalError("Say why the case is escalated.", field="reason")
@@ -374,10 +313,8 @@ RESOLUTIONS = {
 def resolve_escalation(*, access_request, actor, outcome, rationale, conditions=(), expected_version=None):
     """Resolve an escalated case: approve (possibly with more conditions) or announce an intent to deny."""
     access_request = _lock_request(access_request)
-    lead = _require_lead_approver(actor, access_request, "resolve an escalation")
-    _require_no_decision(access_request)
-    if access_request.status != AccessRequest.Status.ESCALATED:
-        raise PortalError(f"{access_request} is “{access_request.get_status_display()}”, not escalated.")
+    policies.require_resolve_escalation(actor, access_request)
+    lead = agency_of(actor)
     _check_version(access_request, expected_version)
     if outcome not in RESOLUTIONS:
         raise PortalError("Choose how to resolve the escalation.", field="outcome")
@@ -441,14 +378,8 @@ def resolve_escalation(*, access_request, actor, outcome, rationale, conditions=
 def respond_to_intent_to_deny(*, access_request, actor, response, expected_version=None):
     """The vendor answers an intent to deny within its window."""
     access_request = _lock_request(access_request)
-    _require_vendor_actor(actor, access_request)
     intent = IntentToDeny.objects.select_for_update().filter(access_request=access_request).first()
-    if intent is None or access_request.status != AccessRequest.Status.ESCALATED:
-        raise PortalError(f"There is no intent to deny {access_request} to respond to.")
-    if intent.status != IntentToDeny.Status.AWAITING_RESPONSE:
-        raise PortalError("Your response to the intent to deny has already been recorded.")
-    if timezone.localdate() > intent.respond_by:
-        raise PortalError(f"The window to respond closed on {_date(intent.respond_by)}.")
+    policies.require_respond_to_intent(actor, access_request)
     _check_version(access_request, expected_version)
     response = _clean_text(response)
     if not response:
@@ -475,11 +406,8 @@ def respond_to_intent_to_deny(*, access_request, actor, response, expected_versi
 def finalise_denial(*, access_request, actor, rationale="", expected_version=None):
     """Deny after the vendor has responded to the intent to deny or its window has closed."""
     access_request = _lock_request(access_request)
-    _require_lead_approver(actor, access_request, "finalise a denial")
-    _require_no_decision(access_request)
     intent = IntentToDeny.objects.select_for_update().filter(access_request=access_request).first()
-    if access_request.status != AccessRequest.Status.ESCALATED or intent is None:
-        raise PortalError("A denial follows an intent to deny: issue one first.")
+    policies.require_finalise_denial(actor, access_request)
     _check_version(access_request, expected_version)
     today = timezone.localdate()
     if intent.status == IntentToDeny.Status.AWAITING_RESPONSE:

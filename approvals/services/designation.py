@@ -7,6 +7,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from approvals import policies
 from approvals.models import (
     AccessRequest,
     EnforcementAction,
@@ -19,13 +20,11 @@ from approvals.services._common import (
     _clean_text,
     _date,
     _person,
-    _require_lead_approver_e,
-    _require_vendor_actor_e,
-    _save_why,
+    _save,
     _why,
 )
 from approvals.services._notify import (
-    _lead_approvers_e,
+    _lead_approvers,
     _notify_people,
     _officials_concerned,
     _share_action,
@@ -48,7 +47,7 @@ def designation_response_days():
 def designate_supply_chain_risk(*, vendor, actor, legal_basis, findings, expected_requests=None):
     """Designate a vendor a supply-chain risk: written findings and legal basis, notice to the vendor
     with a window to answer (30 days by default), and the extra DOD referral on its open requests."""
-    lead = _require_lead_approver_e(actor, "designate a vendor", vendor=vendor)
+    lead = policies.require_lead_approver(actor, "designate a vendor", vendor=vendor)
     legal_basis, findings = _basis(legal_basis, findings)
     open_requests = list(
         AccessRequest.objects.select_for_update(of=("self",), no_key=True)
@@ -65,7 +64,7 @@ def designate_supply_chain_risk(*, vendor, actor, legal_basis, findings, expecte
     _check_expected(expected_requests, len(requests_changed), "open requests to refer")
     now = timezone.now()
     respond_by = timezone.localdate(now) + timedelta(days=designation_response_days())
-    action = _save_why(
+    action = _save(
         EnforcementAction(
             kind=Kind.DESIGNATE_VENDOR,
             vendor=vendor,
@@ -140,7 +139,7 @@ def respond_to_designation(*, action, actor, response):
         .select_related("vendor")
         .get(pk=action.pk)
     )
-    _require_vendor_actor_e(actor, action.vendor, action)
+    policies.require_vendor_actor(actor, vendor=action.vendor, obj=action, action="view")
     if action.kind != Kind.DESIGNATE_VENDOR or action.status != EnforcementAction.Status.IN_FORCE:
         raise PortalError("There is no designation in force to answer.")
     if action.responded_at is not None:
@@ -156,14 +155,14 @@ def respond_to_designation(*, action, actor, response):
     action.vendor_response = response
     action.responded_by = actor
     action.responded_at = timezone.now()
-    _save_why(
+    _save(
         action,
         actor=actor,
         reason=f"The vendor answered, by {_person(actor)}.",
         update_fields=["vendor_response", "responded_by", "responded_at"],
     )
     _notify_people(
-        _lead_approvers_e(),
+        _lead_approvers(),
         event="designation_response",
         subject=f"{action.vendor} answered its designation as a supply-chain risk",
         key=str(action.pk),
@@ -178,7 +177,7 @@ def respond_to_designation(*, action, actor, response):
 def rescind_designation(*, vendor, actor, legal_basis, findings):
     """Rescind a vendor's designation. Referrals it added stay: a routing change never silently
     alters open referrals, and the agency's review already under way keeps its value."""
-    lead = _require_lead_approver_e(actor, "rescind a designation", vendor=vendor)
+    lead = policies.require_lead_approver(actor, "rescind a designation", vendor=vendor)
     legal_basis, findings = _basis(legal_basis, findings)
     vendor = Vendor.objects.select_for_update(no_key=True).get(pk=vendor.pk)
     if not vendor.is_supply_chain_risk:
@@ -189,7 +188,7 @@ def rescind_designation(*, vendor, actor, legal_basis, findings):
         .first()
     )
     now = timezone.now()
-    action = _save_why(
+    action = _save(
         EnforcementAction(
             kind=Kind.RESCIND_DESIGNATION,
             status=EnforcementAction.Status.DONE,
@@ -205,7 +204,7 @@ def rescind_designation(*, vendor, actor, legal_basis, findings):
     )
     if designation is not None:
         designation.status = EnforcementAction.Status.RESCINDED
-        _save_why(
+        _save(
             designation,
             actor=actor,
             reason=f"Rescinded by {_person(actor)} ({lead.code}).",

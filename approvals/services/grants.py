@@ -3,6 +3,7 @@
 from django.db import connection, transaction
 from django.utils import timezone
 
+from approvals import policies
 from approvals.models import (
     AccessRequest,
     EnforcementAction,
@@ -14,11 +15,8 @@ from approvals.services._common import (
     _basis,
     _date,
     _person,
-    _require_lead_approver_e,
-    _require_vendor_actor_e,
     _save,
     _save_request,
-    _save_why,
     _why,
 )
 from approvals.services._notify import _notify_officials, _notify_vendor, _referred_officials, _share_action
@@ -92,7 +90,7 @@ def _copy_to_history(pks, *, actor, now, reason):
 @transaction.atomic
 def revoke_grant(*, grant, actor, legal_basis, findings):
     """Revoke one grant, immediately and for good (an active or suspended one)."""
-    lead = _require_lead_approver_e(actor, "revoke a grant", grant)
+    lead = policies.require_lead_approver(actor, "revoke a grant", grant)
     legal_basis, findings = _basis(legal_basis, findings)
     grant = (
         Grant.objects.select_for_update(of=("self",), no_key=True)
@@ -105,7 +103,7 @@ def revoke_grant(*, grant, actor, legal_basis, findings):
             f"(since {_date(timezone.localdate(grant.status_changed_at))})."
         )
     now = timezone.now()
-    action = _save_why(
+    action = _save(
         EnforcementAction(
             kind=Kind.REVOKE_GRANT,
             status=EnforcementAction.Status.DONE,
@@ -124,7 +122,7 @@ def revoke_grant(*, grant, actor, legal_basis, findings):
     grant.status = Grant.Status.REVOKED
     grant.status_changed_at = now
     grant.status_reason = f"Revoked by {lead.code} on {_date(timezone.localdate(now))}: {legal_basis}"
-    _save_why(
+    _save(
         grant,
         actor=actor,
         reason=f"Revoked by {lead.code}, action #{action.pk}: {legal_basis}",
@@ -171,7 +169,7 @@ def request_grant_renewal(*, grant, actor):
         .select_related("access_request", "vendor", "frontier_model", "partner_customer")
         .get(pk=grant.pk)
     )
-    _require_vendor_actor_e(actor, grant.vendor, grant)
+    policies.require_vendor_actor(actor, vendor=grant.vendor, obj=grant, action="view")
     if grant.status == Grant.Status.REVOKED:
         raise PortalError(
             "A revoked grant cannot be renewed. File a new request if the grounds have changed."

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from approvals import policies
 from approvals.models import (
     IncidentReport,
 )
@@ -15,8 +16,7 @@ from approvals.services._common import (
     _clean_text,
     _date,
     _person,
-    _require_vendor_actor_e,
-    _save_why,
+    _save,
 )
 from approvals.services._notify import _notify_people, _officials_concerned, _share_with_agencies
 from portal import permissions
@@ -84,7 +84,7 @@ def report_incident(
     given now, the report is complete at once."""
     frontier_model = FrontierModel.objects.select_related("vendor").get(pk=frontier_model.pk)
     vendor = frontier_model.vendor
-    _require_vendor_actor_e(actor, vendor, frontier_model)
+    policies.require_vendor_actor(actor, vendor=vendor, obj=frontier_model, action="view")
     problems = []
     if category not in IncidentReport.Category.values:
         problems.append(("category", "Choose what kind of incident it is."))
@@ -122,7 +122,7 @@ def report_incident(
         completed_at=now if complete else None,
     )
     word = "Complete report" if complete else "Initial report"
-    _save_why(incident, actor=actor, reason=f"{word} filed by {_person(actor)}.")
+    _save(incident, actor=actor, reason=f"{word} filed by {_person(actor)}.")
     if customers:
         incident.affected_customers.set(customers)
     permissions.grant("view", vendor.members_group, incident)
@@ -148,7 +148,7 @@ def complete_incident_report(
         .select_related("vendor", "frontier_model")
         .get(pk=incident.pk)
     )
-    _require_vendor_actor_e(actor, incident.vendor, incident, "change")
+    policies.require_vendor_actor(actor, vendor=incident.vendor, obj=incident, action="change")
     if incident.is_complete:
         raise PortalError(
             f"{incident.reference} was completed on {_date(timezone.localdate(incident.completed_at))}; "
@@ -173,9 +173,7 @@ def complete_incident_report(
     incident.completed_by = actor
     incident.completed_at = now
     late = " (after its deadline)" if timezone.localdate(now) > incident.due_on else ""
-    _save_why(
-        incident, actor=actor, reason=f"Report completed by {_person(actor)}{late}.", update_fields=fields
-    )
+    _save(incident, actor=actor, reason=f"Report completed by {_person(actor)}{late}.", update_fields=fields)
     if affected_customers is not UNCHANGED:
         incident.affected_customers.set(_clean_customers(incident.vendor, affected_customers))
     _notify_incident(

@@ -3,11 +3,12 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from approvals import policies
 from approvals.models import (
     PrereleaseReview,
     ReviewFinding,
 )
-from approvals.policies import REVIEW_ROLES, may_record_findings
+from approvals.policies import REVIEW_ROLES, agency_of, may_record_findings
 from approvals.services._common import (
     Phase,
     _clean_cap,
@@ -15,14 +16,11 @@ from approvals.services._common import (
     _lock_model,
     _person,
     _plural,
-    _require_lead_approver_e,
-    _require_vendor_actor_e,
-    _save_why,
+    _save,
     _set_phase,
-    agency_of,
 )
 from approvals.services._notify import (
-    _lead_approvers_e,
+    _lead_approvers,
     _notify_people,
     _share_with_agencies,
     admin_model_link,
@@ -43,7 +41,7 @@ def submit_for_prerelease_review(*, frontier_model, actor, summary):
     """
     frontier_model = _lock_model(frontier_model)
     vendor = frontier_model.vendor
-    _require_vendor_actor_e(actor, vendor, frontier_model, "change")
+    policies.require_vendor_actor(actor, vendor=vendor, obj=frontier_model, action="change")
     phase = frontier_model.release_phase
     if phase not in (Phase.REGISTERED, Phase.LIMITED_PREVIEW):
         raise PortalError(
@@ -82,7 +80,7 @@ def submit_for_prerelease_review(*, frontier_model, actor, summary):
     goal = "general availability" if phase == Phase.LIMITED_PREVIEW else "release"
     try:
         with transaction.atomic():
-            _save_why(
+            _save(
                 review, actor=actor, reason=f"Submitted for pre-release review ({goal}) by {_person(actor)}."
             )
     except IntegrityError:
@@ -144,7 +142,7 @@ def record_review_finding(*, review, actor, text, recommendation=ReviewFinding.R
     if recommendation not in ReviewFinding.Recommendation.values:
         raise PortalError("Choose what the agency recommends.", field="recommendation")
     agency = agency_of(actor)
-    finding = _save_why(
+    finding = _save(
         ReviewFinding(
             review=review, agency=agency, text=text, recommendation=recommendation, recorded_by=actor
         ),
@@ -153,7 +151,7 @@ def record_review_finding(*, review, actor, text, recommendation=ReviewFinding.R
         f"{ReviewFinding.Recommendation(recommendation).label.lower()}.",
     )
     _notify_people(
-        [u for u in _lead_approvers_e() if u != actor],
+        [u for u in _lead_approvers() if u != actor],
         event="prerelease_finding_recorded",
         subject=f"{agency.code} finding on {review.frontier_model}",
         key=str(finding.pk),
@@ -170,7 +168,7 @@ def record_review_finding(*, review, actor, text, recommendation=ReviewFinding.R
 
 def _decide_review(frontier_model, *, actor, doing, basis, allowed_phases):
     """Lock the model and its open review for a clearance decision by the lead agency."""
-    _require_lead_approver_e(actor, doing, frontier_model)
+    policies.require_lead_approver(actor, doing, frontier_model)
     frontier_model = _lock_model(frontier_model)
     review = _open_review(frontier_model)
     if review is None or frontier_model.release_phase not in allowed_phases:
@@ -192,7 +190,7 @@ def _close_review(review, status, *, actor, basis, reason, cap=None):
     review.decided_at = timezone.now()
     review.basis = basis
     review.preview_customer_cap = cap
-    return _save_why(review, actor=actor, reason=reason)
+    return _save(review, actor=actor, reason=reason)
 
 
 def _notify_clearance(review, *, event, subject, context):

@@ -5,33 +5,26 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from approvals import policies
 from approvals.models import (
     INFORMATION_REQUEST_DAYS,
     AccessRequest,
     InformationRequest,
 )
-from approvals.policies import REVIEW_ROLES
+from approvals.policies import REVIEW_ROLES, agency_of
+from approvals.selectors.people import agency_officials
 from approvals.services._common import (
     ACTIVE_REFERRAL_STATUSES,
-    UNDER_REVIEW,
     _check_version,
     _clean_text,
     _date,
     _lock_request,
     _person,
-    _referral_of,
-    _require_official,
-    _require_vendor_actor,
+    _resume_clocks,
     _save,
     _save_request,
-    agency_of,
 )
-from approvals.services._notify import (
-    _notify_officials,
-    _notify_vendor,
-    _referred_officials,
-    agency_officials,
-)
+from approvals.services._notify import _notify_officials, _notify_vendor, _referred_officials
 from approvals.services.requests import _close_information_requests, _close_referrals, _store_document
 from portal import permissions
 from portal.errors import PortalError
@@ -41,15 +34,8 @@ from portal.errors import PortalError
 def issue_information_request(*, access_request, actor, question, deadline=None, expected_version=None):
     """Ask the vendor a question: the request waits for the answer and every clock stops."""
     access_request = _lock_request(access_request)
+    policies.require_ask_vendor(actor, access_request)
     agency = agency_of(actor)
-    referral = _referral_of(access_request, agency) if agency else None
-    if referral is None:
-        raise PortalError("Only officials of an agency the request is referred to can ask the vendor.")
-    _require_official(actor, agency, roles=REVIEW_ROLES, doing="ask the vendor a question", obj=referral)
-    if access_request.status not in UNDER_REVIEW:
-        raise PortalError(
-            f"{access_request} is “{access_request.get_status_display()}”: the vendor can no longer be asked."
-        )
     _check_version(access_request, expected_version)
     question = _clean_text(question)
     if not question:
@@ -101,22 +87,6 @@ def issue_information_request(*, access_request, actor, question, deadline=None,
     return information_request
 
 
-def _resume_clocks(access_request, *, actor, today):
-    """Restart every stopped clock, adding the days it was stopped to the due date."""
-    for referral in access_request.referrals.select_for_update().filter(clock_stopped_at__isnull=False):
-        paused = max(0, (today - timezone.localdate(referral.clock_stopped_at)).days)
-        referral.due_date += timedelta(days=paused)
-        referral.paused_days += paused
-        referral.clock_stopped_at = None
-        _save(
-            referral,
-            actor=actor,
-            reason=f"Clock resumed after {paused} day{'s' if paused != 1 else ''} stopped; now due "
-            f"{_date(referral.due_date)}.",
-            update_fields=["due_date", "paused_days", "clock_stopped_at"],
-        )
-
-
 @transaction.atomic
 def answer_information_request(*, information_request, actor, answer, documents=(), expected_version=None):
     """The vendor answers a question (text and documents); with none left open the clocks resume."""
@@ -124,12 +94,8 @@ def answer_information_request(*, information_request, actor, answer, documents=
     information_request = (
         InformationRequest.objects.select_for_update().select_related("agency").get(pk=information_request.pk)
     )
-    _require_vendor_actor(actor, access_request)
-    if information_request.status != InformationRequest.Status.OPEN:
-        raise PortalError(
-            f"This question is “{information_request.get_status_display().lower()}”; it cannot be "
-            "answered now."
-        )
+    information_request.access_request = access_request
+    policies.require_answer_question(actor, information_request)
     _check_version(access_request, expected_version)
     answer = _clean_text(answer)
     if not answer:
@@ -159,7 +125,7 @@ def answer_information_request(*, information_request, actor, answer, documents=
         _save_request(access_request, actor=actor, reason=reason, update_fields=[])
     else:
         if not access_request.on_hold:  # a hold keeps the clocks stopped until it is lifted
-            _resume_clocks(access_request, actor=actor, today=timezone.localdate(now))
+            _resume_clocks([access_request], actor=actor, now=now)
         access_request.status = AccessRequest.Status.IN_REVIEW
         _save_request(
             access_request,

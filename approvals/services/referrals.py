@@ -3,14 +3,15 @@
 from django.db import transaction
 from django.utils import timezone
 
+from approvals import policies
 from approvals.models import (
-    AccessRequest,
     Condition,
     InternalNote,
     Position,
     Referral,
 )
-from approvals.policies import ASSIGNER_ROLES, REVIEW_ROLES
+from approvals.policies import REVIEW_ROLES, agency_of
+from approvals.selectors.people import agency_officials
 from approvals.services._common import (
     _check_version,
     _clean_text,
@@ -18,14 +19,10 @@ from approvals.services._common import (
     _lock_referral,
     _lock_request,
     _person,
-    _referral_of,
-    _require_official,
-    _require_referral_active,
     _save,
     _save_request,
-    agency_of,
 )
-from approvals.services._notify import _lead_approvers, _notify_officials, agency_officials
+from approvals.services._notify import _lead_approvers, _notify_officials
 from approvals.services.routing import _start_review
 from portal import permissions
 from portal.accounts.models import Role
@@ -42,9 +39,7 @@ def assign_officials(*, referral, actor, officials, expected_version=None):
     """
     access_request, referral = _lock_referral(referral)
     agency = referral.agency
-    roles = ASSIGNER_ROLES | {Role.AGENCY_REVIEWER}
-    _require_official(actor, agency, roles=roles, doing="assign officials", obj=referral)
-    _require_referral_active(access_request, referral, "assign officials")
+    policies.require_assign_officials(actor, referral)
     _check_version(access_request, expected_version)
     officials = list(officials)
     if not officials:
@@ -145,12 +140,7 @@ def draft_position(*, referral, actor, stance, rationale="", conditions=(), expe
     """
     access_request, referral = _lock_referral(referral)
     agency = referral.agency
-    _require_official(actor, agency, roles=REVIEW_ROLES, doing="draft a position", obj=referral)
-    if actor.role == Role.AGENCY_REVIEWER and not permissions.has_object_permission(
-        actor, referral, "change"
-    ):
-        raise PortalError(f"Assign the referral to yourself before drafting {agency.code}'s position.")
-    _require_referral_active(access_request, referral, "draft a position")
+    policies.require_draft_position(actor, referral)
     _check_version(access_request, expected_version)
     if stance not in Position.Stance.values:
         raise PortalError("Choose concur, concur with conditions, or do not concur.", field="stance")
@@ -200,24 +190,12 @@ def sign_position(*, referral, actor, expected_drafted_at=None):
     """Sign the agency's drafted position: it becomes final and visible to the other agencies."""
     access_request, referral = _lock_referral(referral)
     agency = referral.agency
-    _require_official(actor, agency, roles={Role.AGENCY_APPROVER}, doing="sign a position", obj=referral)
     position = Position.objects.select_for_update().filter(referral=referral).first()
-    if position is not None and position.is_signed:
-        raise PortalError(
-            f"{_person(position.signed_by)} signed {agency.code}'s position on {access_request} at "
-            f"{timezone.localtime(position.signed_at):%B %-d, %Y %H:%M}; a signed position is final."
-        )
-    _require_referral_active(access_request, referral, "sign a position")
-    if position is None:
-        raise PortalError("There is no drafted position to sign yet.")
+    policies.require_sign_position(actor, referral)
     if expected_drafted_at and expected_drafted_at != position.drafted_at.isoformat():
         raise PortalError(
             "The draft was changed after you opened it. Nothing was signed: read the new draft and sign "
             "again."
-        )
-    if agency.requires_two_persons and position.drafted_by_id == actor.pk:
-        raise PortalError(
-            f"{agency.code} requires two persons: a position you drafted must be signed by another approver."
         )
     position.signed_by, position.signed_at = actor, timezone.now()
     reason = f"Position signed by {_person(actor)}: {position.get_stance_display().lower()}."
@@ -243,13 +221,8 @@ def sign_position(*, referral, actor, expected_drafted_at=None):
 def add_internal_note(*, access_request, actor, body):
     """An agency's internal note on a case: its own officials (and auditors) read it, nobody else."""
     access_request = _lock_request(access_request)
+    policies.require_add_note(actor, access_request)
     agency = agency_of(actor)
-    if agency is None or not actor.is_active:
-        raise PortalError("Only agency officials write internal notes.")
-    if access_request.status == AccessRequest.Status.DRAFT or _referral_of(access_request, agency) is None:
-        raise PortalError(f"{access_request} is not referred to {agency.code}.")
-    if not permissions.has_object_permission(actor, access_request, "view"):
-        raise PortalError("You may not write notes on this case.")
     body = _clean_text(body)
     if not body:
         raise PortalError("Write the note.", field="body")

@@ -12,12 +12,12 @@ from approvals.models import (
     IncidentReport,
     Referral,
 )
+from approvals.selectors.people import agency_officials
 from approvals.services._common import ACTIVE_REFERRAL_STATUSES, UNDER_REVIEW, Kind, _date
 from approvals.services._notify import (
     _notify_officials_outside,
     _notify_people,
     _vendor_link,
-    agency_officials,
     vendor_compliance_team,
 )
 from portal.accounts.models import Role

@@ -3,6 +3,7 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from approvals import policies
 from approvals.models import (
     AccessRequest,
     Grant,
@@ -11,6 +12,7 @@ from approvals.models import (
     RequestDocument,
     TrackingCounter,
 )
+from approvals.selectors.people import agency_officials
 from approvals.selectors.routing import route
 from approvals.services._common import (
     ACTIVE_REFERRAL_STATUSES,
@@ -22,16 +24,10 @@ from approvals.services._common import (
     _date,
     _lock_request,
     _person,
-    _require_vendor_actor,
     _save,
     _save_request,
 )
-from approvals.services._notify import (
-    _notify_officials,
-    _notify_vendor,
-    _referred_officials,
-    agency_officials,
-)
+from approvals.services._notify import _notify_officials, _notify_vendor, _referred_officials
 from approvals.services.routing import _share_case
 from portal import permissions
 from portal.audit.history import stamp
@@ -75,7 +71,7 @@ def create_draft_request(
     vendor = frontier_model.vendor
     if actor.organisation_id != vendor.organisation_id:
         raise PortalError("Choose one of your own models.", field="frontier_model")
-    _require_vendor_actor(actor, vendor=vendor)
+    policies.require_vendor_actor(actor, vendor=vendor)
     problems = _check_model_and_customer(vendor, frontier_model, partner_customer)
     if problems:
         raise PortalError(problems[0][1], field=problems[0][0], messages=[m for _, m in problems])
@@ -110,9 +106,7 @@ def update_draft(
 ):
     """Change a draft; once submitted, a request is what the agencies review and is fixed."""
     access_request = _lock_request(access_request)
-    _require_vendor_actor(actor, access_request)
-    if access_request.status != AccessRequest.Status.DRAFT:
-        raise PortalError(f"{access_request} has been submitted; a submitted request cannot be edited.")
+    policies.require_update_draft(actor, access_request)
     _check_version(access_request, expected_version)
     changes = {}
     if frontier_model is not UNCHANGED:
@@ -173,12 +167,7 @@ def _store_document(*, access_request, actor, uploaded_file, title, information_
 def attach_request_document(*, access_request, actor, uploaded_file, title=""):
     """Attach a supporting document (PDF or plain text) to a draft."""
     access_request = _lock_request(access_request)
-    _require_vendor_actor(actor, access_request)
-    if access_request.status != AccessRequest.Status.DRAFT:
-        raise PortalError(
-            "Supporting documents can be added only to a draft. Once submitted, send documents with your "
-            "answer to an information request."
-        )
+    policies.require_attach_document(actor, access_request)
     document = _store_document(
         access_request=access_request, actor=actor, uploaded_file=uploaded_file, title=title
     )
@@ -192,9 +181,7 @@ def attach_request_document(*, access_request, actor, uploaded_file, title=""):
 def remove_request_document(*, document, actor):
     """Take a supporting document off a draft (it stays in history)."""
     access_request = _lock_request(document.access_request)
-    _require_vendor_actor(actor, access_request)
-    if access_request.status != AccessRequest.Status.DRAFT:
-        raise PortalError("Documents of a submitted request are part of the record and cannot be removed.")
+    policies.require_remove_document(actor, access_request)
     document = RequestDocument.objects.select_for_update().get(pk=document.pk)
     stamp(document, actor=actor, reason=f"Document “{document.title}” removed from the draft.")
     document.delete()
@@ -205,9 +192,7 @@ def remove_request_document(*, document, actor):
 def discard_draft(*, access_request, actor):
     """Throw a draft away (a draft has no tracking number; its history is kept)."""
     access_request = _lock_request(access_request)
-    _require_vendor_actor(actor, access_request)
-    if access_request.status != AccessRequest.Status.DRAFT:
-        raise PortalError(f"{access_request} has been submitted: withdraw it instead.")
+    policies.require_discard_draft(actor, access_request)
     for document in access_request.documents.all():
         stamp(document, actor=actor, reason="Draft discarded.")
         document.delete()
@@ -279,9 +264,7 @@ def _next_tracking_number(year):
 def submit_request(*, access_request, actor, expected_version=None):
     """Check a draft for completeness, number it and refer it to the agencies the rules name."""
     access_request = _lock_request(access_request)
-    _require_vendor_actor(actor, access_request)
-    if access_request.status != AccessRequest.Status.DRAFT:
-        raise PortalError(f"{access_request} has already been submitted.")
+    policies.require_submit(actor, access_request)
     _check_version(access_request, expected_version)
     defects = completeness_defects(access_request)
     if defects:
@@ -364,14 +347,7 @@ def _close_information_requests(access_request, *, actor, reason):
 def withdraw_request(*, access_request, actor, reason, expected_version=None):
     """The vendor takes a submitted request back before a decision."""
     access_request = _lock_request(access_request)
-    _require_vendor_actor(actor, access_request)
-    if access_request.status == AccessRequest.Status.DRAFT:
-        raise PortalError("A draft has not been submitted: discard it instead.")
-    if access_request.status not in AccessRequest.OPEN_STATUSES:
-        raise PortalError(
-            f"{access_request} is “{access_request.get_status_display()}”: only a request awaiting a "
-            "decision can be withdrawn."
-        )
+    policies.require_withdraw(actor, access_request)
     _check_version(access_request, expected_version)
     reason = _clean_text(reason)
     if not reason:

@@ -10,17 +10,17 @@ from approvals.models import (
     Referral,
     RoutingRule,
 )
+from approvals.policies import agency_of
+from approvals.selectors.people import agency_officials
 from approvals.services._common import (
     _clean_text,
     _date,
     _forget_permission_cache,
     _save,
     _save_request,
-    _save_why,
     _why,
-    agency_of,
 )
-from approvals.services._notify import _notify_officials, agency_officials
+from approvals.services._notify import _notify_officials
 from portal import permissions
 from portal.accounts.models import AGENCY_ROLES, Organisation, Role
 from portal.errors import PortalError
@@ -121,7 +121,7 @@ def _add_referral(access_request, agency, *, required, routing_reason, actor, no
     """Refer an open request to one more agency, as submission does: same clock, same sharing."""
     today = timezone.localdate(now)
     stopped = access_request.status == AccessRequest.Status.INFO_REQUESTED or access_request.on_hold
-    referral = _save_why(
+    referral = _save(
         Referral(
             access_request=access_request,
             agency=agency,

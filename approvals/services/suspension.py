@@ -1,16 +1,14 @@
 """Pulling a model offline and lifting it: the model, every active grant and every open request at once."""
 
-from datetime import timedelta
-
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from approvals import policies
 from approvals.models import (
     AccessRequest,
     EnforcementAction,
     Grant,
-    InformationRequest,
     Referral,
 )
 from approvals.selectors.enforcement import suspension_in_force
@@ -25,8 +23,8 @@ from approvals.services._common import (
     _lock_model,
     _person,
     _plural,
-    _require_lead_approver_e,
-    _save_why,
+    _resume_clocks,
+    _save,
     _set_phase,
     _why,
 )
@@ -66,41 +64,6 @@ def _stop_clocks(requests, *, actor, now, reason):
         )
 
 
-def _resume_clocks_bulk(requests, *, actor, now):
-    """Restart the stopped clocks of requests coming off hold, adding the stopped days back, unless
-    an information request still holds them."""
-    waiting = set(
-        InformationRequest.objects.filter(
-            access_request__in=[r.pk for r in requests], status=InformationRequest.Status.OPEN
-        ).values_list("access_request_id", flat=True)
-    )
-    today = timezone.localdate(now)
-    referrals = list(
-        Referral.objects.select_for_update(no_key=True)
-        .filter(
-            access_request__in=[r.pk for r in requests if r.pk not in waiting], clock_stopped_at__isnull=False
-        )
-        .order_by("pk")
-    )
-    by_reason = {}
-    for referral in referrals:
-        paused = max(0, (today - timezone.localdate(referral.clock_stopped_at)).days)
-        referral.due_date += timedelta(days=paused)
-        referral.paused_days += paused
-        referral.clock_stopped_at = None
-        by_reason.setdefault(paused, []).append(referral)
-    for paused, batch in by_reason.items():
-        bulk_update_with_history(
-            batch,
-            Referral,
-            ["due_date", "paused_days", "clock_stopped_at"],
-            batch_size=BULK_BATCH,
-            default_user=actor,
-            default_change_reason=_why(f"Clock resumed after {_plural(paused, 'day')} stopped: hold lifted."),
-            default_date=now,
-        )
-
-
 def _bump_requests(requests, fields, *, actor, reason, now):
     for access_request in requests:
         access_request.version += 1
@@ -126,7 +89,7 @@ def suspend_model(
     ``expected_grants`` and ``expected_requests`` are the figures the confirmation page showed;
     if they no longer hold, nothing is done.
     """
-    lead = _require_lead_approver_e(actor, "pull a model offline", frontier_model)
+    lead = policies.require_lead_approver(actor, "pull a model offline", frontier_model)
     legal_basis, findings = _basis(legal_basis, findings)
     open_requests = list(
         AccessRequest.objects.select_for_update(of=("self",), no_key=True)
@@ -144,7 +107,7 @@ def suspend_model(
     _check_expected(expected_grants, len(grants), "active grants")
     _check_expected(expected_requests, len(open_requests), "open requests")
     now = timezone.now()
-    action = _save_why(
+    action = _save(
         EnforcementAction(
             kind=Kind.SUSPEND_MODEL,
             vendor=frontier_model.vendor,
@@ -233,7 +196,7 @@ def lift_suspension(*, frontier_model, actor, legal_basis, findings, expected_gr
     """Lift the suspension in force: the model returns to its phase before it; grants it suspended
     that nothing else has ended since become active again (or expired, if their term ran out
     meanwhile); requests it put on hold resume with their stopped days added back."""
-    lead = _require_lead_approver_e(actor, "lift a suspension", frontier_model)
+    lead = policies.require_lead_approver(actor, "lift a suspension", frontier_model)
     legal_basis, findings = _basis(legal_basis, findings)
     suspension = suspension_in_force(frontier_model)
     held = []
@@ -257,7 +220,7 @@ def lift_suspension(*, frontier_model, actor, legal_basis, findings, expected_gr
     restored = [g for g in grants if g.valid_to >= today]
     lapsed = [g for g in grants if g.valid_to < today]
     _check_expected(expected_grants, len(restored), "grants to restore")
-    lift = _save_why(
+    lift = _save(
         EnforcementAction(
             kind=Kind.LIFT_SUSPENSION,
             status=EnforcementAction.Status.DONE,
@@ -276,7 +239,7 @@ def lift_suspension(*, frontier_model, actor, legal_basis, findings, expected_gr
         f"{_plural(len(restored), 'grant')} restored.",
     )
     suspension.status = EnforcementAction.Status.LIFTED
-    _save_why(
+    _save(
         suspension, actor=actor, reason=f"Lifted by {_person(actor)} ({lead.code}).", update_fields=["status"]
     )
     phase_before = Phase(suspension.phase_before or Phase.LIMITED_PREVIEW)
@@ -317,7 +280,7 @@ def lift_suspension(*, frontier_model, actor, legal_basis, findings, expected_gr
         now=now,
         reason=f"Hold lifted: the suspension of {frontier_model} was lifted; the review resumes.",
     )
-    _resume_clocks_bulk(held, actor=actor, now=now)
+    _resume_clocks(held, actor=actor, now=now)
     _share_action(lift)
     context = {
         "model": str(frontier_model),

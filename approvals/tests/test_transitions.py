@@ -2,15 +2,19 @@
 
 A request is built in each lifecycle state through the services; each verb is then tried
 from each state (allowed only where the lifecycle allows it) and by each role (allowed
-only for the roles DESIGN.md gives it). A refusal is a ``PortalError`` and leaves the
-request exactly as it was.
+only for the roles DESIGN.md gives it). The cells are checked against ``policies.TRANSITIONS``
+(a cell allowed here is a state and role the table allows), ``policies.can_<verb>`` must give
+the same answer as the service (so a button is shown exactly when the click would work), and a
+refusal is a ``PortalError`` carrying the policy's own message that leaves the request exactly
+as it was.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
 
-from approvals import services
+from approvals import policies, services
 from approvals.models import AccessRequest, Position
 from approvals.tests.factories import (
     all_concur,
@@ -233,6 +237,24 @@ NOT_APPLICABLE = {
     "draft_position": {"draft"},
     "sign_position": {"draft"},
 }
+# test verb: (policy verb, the object the policy is asked about)
+POLICY = {
+    "update_draft": ("update_draft", lambda r: r),
+    "attach_document": ("attach_document", lambda r: r),
+    "submit": ("submit", lambda r: r),
+    "withdraw": ("withdraw", lambda r: r),
+    "assign": ("assign_officials", lambda r: referral(r, "DOC")),
+    "draft_position": ("draft_position", lambda r: referral(r, "DOC")),
+    "sign_position": ("sign_position", lambda r: referral(r, "DOC")),
+    "ask_vendor": ("ask_vendor", lambda r: r),
+    "answer": ("answer_question", _question),
+    "add_note": ("add_note", lambda r: r),
+    "decide": ("record_decision", lambda r: r),
+    "escalate": ("escalate", lambda r: r),
+    "resolve": ("resolve_escalation", lambda r: r),
+    "respond_to_intent": ("respond_to_intent", lambda r: r),
+    "finalise_denial": ("finalise_denial", lambda r: r),
+}
 ROLES = [
     "officer",
     "vendor_admin",
@@ -271,11 +293,19 @@ def _try(world, verb, state, role):
     access_request = refresh(STATES[state](world, new_customer(world)))
     before = _snapshot(access_request)
     allowed = state in allowed_states and role in allowed_roles
+    policy_verb, subject = POLICY[verb]
+    actor, obj = world[role], subject(access_request)
+    # the button (can_) and the service agree
+    assert getattr(policies, f"can_{policy_verb}")(actor, obj) is allowed, (
+        f"can_{policy_verb} from {state} by {role}"
+    )
     if allowed:
         function(world, access_request, world[role])
         assert _snapshot(access_request) != before, f"{verb} from {state} by {role} changed nothing"
     else:
-        with pytest.raises(PortalError):
+        with pytest.raises(PortalError) as refusal:
+            getattr(policies, f"require_{policy_verb}")(actor, obj)
+        with pytest.raises(PortalError, match=re.escape(refusal.value.message)):
             function(world, access_request, world[role])
         assert _snapshot(access_request) == before, f"refused {verb} from {state} by {role} left a change"
 
@@ -317,3 +347,49 @@ def test_the_states_are_what_their_names_say(world):
     }
     for state, status in expected.items():
         assert refresh(STATES[state](world, new_customer(world))).status == status, state
+
+
+STATUS_OF = {
+    "draft": AccessRequest.Status.DRAFT,
+    "submitted": AccessRequest.Status.SUBMITTED,
+    "in_review": AccessRequest.Status.IN_REVIEW,
+    "info_requested": AccessRequest.Status.INFO_REQUESTED,
+    "drafted": AccessRequest.Status.IN_REVIEW,
+    "ready": AccessRequest.Status.IN_REVIEW,
+    "objected": AccessRequest.Status.IN_REVIEW,
+    "escalated": AccessRequest.Status.ESCALATED,
+    "intent_issued": AccessRequest.Status.ESCALATED,
+    "intent_responded": AccessRequest.Status.ESCALATED,
+    "approved": AccessRequest.Status.APPROVED,
+    "denied": AccessRequest.Status.DENIED,
+    "withdrawn": AccessRequest.Status.WITHDRAWN,
+    "returned": AccessRequest.Status.RETURNED,
+}
+ROLE_OF = {
+    "officer": "vendor_officer",
+    "vendor_admin": "vendor_admin",
+    "viewer": "vendor_viewer",
+    "other_officer": "vendor_officer",
+    "doc_reviewer": "agency_reviewer",
+    "doc_approver": "agency_approver",
+    "doc_admin": "agency_admin",
+    "oncd_approver": "agency_approver",
+    "cisa_approver": "agency_approver",
+    "auditor": "auditor",
+    "portal_admin": "portal_admin",
+}
+
+
+@pytest.mark.parametrize("verb", list(VERBS))
+def test_the_matrix_allows_only_what_the_transition_table_allows(verb):
+    """Every cell this matrix expects to succeed is a state and a role that the table allows."""
+    transition = policies.TRANSITIONS[POLICY[verb][0]]
+    _, allowed_states, allowed_roles = VERBS[verb]
+    assert {STATUS_OF[state] for state in allowed_states} <= set(transition.states)
+    assert {ROLE_OF[role] for role in allowed_roles} <= set(transition.roles)
+
+
+def test_every_transition_of_the_table_is_tried():
+    assert {policy_verb for policy_verb, _ in POLICY.values()} | {"remove_document", "discard_draft"} == set(
+        policies.TRANSITIONS
+    )

@@ -11,8 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from approvals import selectors, services
-from approvals.models import AccessRequest, InformationRequest, IntentToDeny, RequestDocument
+from approvals import policies, selectors, services
+from approvals.models import AccessRequest, InformationRequest, RequestDocument
 from approvals.vendor_pages.forms import (
     AnswerForm,
     DocumentForm,
@@ -114,21 +114,37 @@ def request_new(request):
 
 
 def _detail_context(request, access_request, **forms):
+    """The request page; each form and button is there when ``policies.can_<verb>`` allows it."""
+    user = request.user
     case = selectors.vendor_case(access_request)
-    may_act = _may_act(request)
-    context = {"access_request": access_request, "case": case, "can_act": may_act, **forms}
+    can = {
+        verb: getattr(policies, f"can_{verb}")(user, access_request)
+        for verb in (
+            "update_draft",
+            "attach_document",
+            "remove_document",
+            "discard_draft",
+            "submit",
+            "withdraw",
+            "respond_to_intent",
+        )
+    }
+    context = {"access_request": access_request, "case": case, "can_act": _may_act(request), "can": can}
+    context.update(forms)
     version = {"version": access_request.version}
-    if may_act:
-        if access_request.status == AccessRequest.Status.DRAFT:
-            context.setdefault("document_form", DocumentForm())
-            context.setdefault("submit_form", SubmitForm(initial=version))
-            context["defects"] = context.get("defects") or services.completeness_defects(access_request)
-        for question in case["open_questions"]:
+    if can["attach_document"]:
+        context.setdefault("document_form", DocumentForm())
+    if can["submit"]:
+        context.setdefault("submit_form", SubmitForm(initial=version))
+        context["defects"] = context.get("defects") or services.completeness_defects(access_request)
+    open_questions = case["open_questions"]
+    # every open question of the request is answerable by the same people: ask the rule once
+    if open_questions and policies.can_answer_question(user, open_questions[0]):
+        for question in open_questions:
             bound = forms.get("answer_forms", {}).get(question.pk)
             question.form = bound or AnswerForm(initial=version, prefix=f"q{question.pk}")
-        intent = case["intent_to_deny"]
-        if intent and intent.status == IntentToDeny.Status.AWAITING_RESPONSE:
-            context.setdefault("intent_form", IntentResponseForm(initial=version))
+    if can["respond_to_intent"]:
+        context.setdefault("intent_form", IntentResponseForm(initial=version))
     return context
 
 

@@ -159,14 +159,19 @@ def as_csv(rows):
     for row in rows:
         data = asdict(row)
         data["changes"] = row.changes_text()
-        writer.writerow([_safe_cell(data[c]) for c in COLUMNS])
+        writer.writerow([safe_cell(data[c]) for c in COLUMNS])
     return out.getvalue()
 
 
-def _safe_cell(value):
-    """Neutralise spreadsheet formulas in text a user typed (CSV injection)."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """Neutralise spreadsheet formulas in text a user typed (CSV injection): prefix ``'``.
+
+    The one guard of every CSV the portal writes (audit exports, case exports, customer lists)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 def as_json(rows, *, start, end):
