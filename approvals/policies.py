@@ -205,7 +205,7 @@ def require_lead_approver(actor, doing, obj=None, *, vendor=None):
     if not may_enforce(actor):
         _refuse(f"Only an approver of the lead agency can {doing}.")
     if obj is not None and not permissions.has_object_permission(actor, obj, "view"):
-        _refuse(f"You may not {doing} on this case.")
+        _refuse(f"You may not {doing} on this {'case' if isinstance(obj, AccessRequest) else 'record'}.")
     if vendor is not None and not vendor_visible_to(actor, vendor):
         _refuse(f"You may not {doing}: none of this vendor's models is known to your agency.")
     return agency_of(actor)

@@ -23,26 +23,88 @@ def _case_link(access_request):
 
 
 def _notify_vendor(access_request, *, event, subject, key, context=None):
-    notify(
+    """The vendor's compliance team hears of an event on its request, linked to its request page."""
+    _notify_people(
+        vendor_compliance_team(access_request.vendor),
         event=event,
-        recipients=vendor_compliance_team(access_request.vendor),
         subject=subject,
-        context={"tracking_number": str(access_request), **(context or {})},
-        link=_vendor_link(access_request),
         key=key,
-        object_label=str(access_request),
+        link=_vendor_link(access_request),
+        label=str(access_request),
+        context={"tracking_number": str(access_request), **(context or {})},
     )
 
 
 def _notify_officials(access_request, recipients, *, event, subject, key, context=None):
-    notify(
+    """Officials hear of an event on a request, linked to the agency's case page."""
+    _notify_people(
+        recipients,
         event=event,
-        recipients=recipients,
         subject=subject,
-        context={"tracking_number": str(access_request), **(context or {})},
-        link=_case_link(access_request),
         key=key,
-        object_label=str(access_request),
+        link=_case_link(access_request),
+        label=str(access_request),
+        context={"tracking_number": str(access_request), **(context or {})},
+    )
+
+
+def _notify_vendor_and_officials(
+    access_request,
+    officials,
+    *,
+    event,
+    subject,
+    key,
+    context=None,
+    official_subject=None,
+    official_context=None,
+    official_key=None,
+):
+    """Both sides of a request hear of the same event, each linked to its own page."""
+    _notify_vendor(access_request, event=event, subject=subject, key=key, context=context)
+    _notify_officials(
+        access_request,
+        officials,
+        event=event,
+        subject=official_subject or subject,
+        key=official_key or key,
+        context=context if official_context is None else official_context,
+    )
+
+
+def _notify_team_and_officials(
+    vendor,
+    officials,
+    *,
+    event,
+    subject,
+    key,
+    label,
+    vendor_link,
+    official_link,
+    context=None,
+    official_key=None,
+    official_subject=None,
+):
+    """A vendor's compliance team and the officials concerned hear of the same enforcement event,
+    each linked to its own side's page (the officials' rows keyed apart, so both are kept)."""
+    _notify_people(
+        vendor_compliance_team(vendor),
+        event=event,
+        subject=subject,
+        key=key,
+        link=vendor_link,
+        label=label,
+        context=context,
+    )
+    _notify_people(
+        officials,
+        event=event,
+        subject=official_subject or subject,
+        key=official_key or key,
+        link=official_link,
+        label=label,
+        context=context,
     )
 
 

@@ -32,7 +32,13 @@ from approvals.services._common import (
     _save,
     _save_request,
 )
-from approvals.services._notify import _lead_approvers, _notify_officials, _notify_vendor, _referred_officials
+from approvals.services._notify import (
+    _lead_approvers,
+    _notify_officials,
+    _notify_vendor,
+    _notify_vendor_and_officials,
+    _referred_officials,
+)
 from approvals.services.referrals import _clean_conditions, _create_conditions
 from approvals.services.requests import _close_referrals
 from portal import permissions
@@ -223,14 +229,7 @@ def _decide(access_request, *, actor, outcome, rationale, conditions=()):
     )
     context = {"outcome": word.lower(), "valid_to": _date(valid_to) if valid_to else ""}
     event = "decision_approved" if outcome == Decision.Outcome.APPROVED else "decision_denied"
-    _notify_vendor(
-        access_request,
-        event=event,
-        subject=f"Decision on {access_request}: {word.lower()}",
-        key=str(decision.pk),
-        context=context,
-    )
-    _notify_officials(
+    _notify_vendor_and_officials(
         access_request,
         _referred_officials(access_request),
         event=event,
@@ -285,19 +284,14 @@ def escalate_request(*, access_request, actor, reason, expected_version=None):
         reason="Escalated: the agencies did not all concur.",
         update_fields=["status"],
     )
-    _notify_vendor(
-        access_request,
-        event="request_escalated",
-        subject=f"Escalated for resolution: {access_request}",
-        key=str(access_request.pk),
-    )
-    _notify_officials(
+    _notify_vendor_and_officials(
         access_request,
         _referred_officials(access_request, {Role.AGENCY_APPROVER}),
         event="request_escalated",
-        subject=f"Escalated: {access_request}",
+        subject=f"Escalated for resolution: {access_request}",
         key=str(access_request.pk),
-        context={"reason": reason},
+        official_subject=f"Escalated: {access_request}",
+        official_context={"reason": reason},
     )
     return access_request
 

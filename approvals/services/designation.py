@@ -26,10 +26,10 @@ from approvals.services._common import (
 from approvals.services._notify import (
     _lead_approvers,
     _notify_people,
+    _notify_team_and_officials,
     _officials_concerned,
     _share_action,
     admin_action_link,
-    vendor_compliance_team,
 )
 from approvals.services.routing import _add_referral
 from portal.audit.history import save_with_history
@@ -110,23 +110,18 @@ def designate_supply_chain_risk(*, vendor, actor, legal_basis, findings, expecte
         "agency": lead.code,
     }
     subject = f"{vendor} designated a supply-chain risk: answer by {_date(respond_by)}"
-    _notify_people(
-        vendor_compliance_team(vendor),
+    _notify_team_and_officials(
+        vendor,
+        [u for u in _officials_concerned(vendor=vendor) if u != actor],
         event="vendor_designated",
         subject=subject,
         key=str(action.pk),
-        link=reverse("enforcement:designation"),
         label=str(vendor),
+        vendor_link=reverse("enforcement:designation"),
+        official_link=admin_action_link(action),
         context=context,
-    )
-    _notify_people(
-        [u for u in _officials_concerned(vendor=vendor) if u != actor],
-        event="vendor_designated",
-        subject=f"{vendor} designated a supply-chain risk",
-        key=f"{action.pk}:officials",
-        link=admin_action_link(action),
-        label=str(vendor),
-        context=context,
+        official_key=f"{action.pk}:officials",
+        official_subject=f"{vendor} designated a supply-chain risk",
     )
     return action
 
@@ -222,22 +217,16 @@ def rescind_designation(*, vendor, actor, legal_basis, findings):
     )
     _share_action(action)
     context = {"vendor": str(vendor), "legal_basis": legal_basis, "findings": findings, "agency": lead.code}
-    _notify_people(
-        vendor_compliance_team(vendor),
-        event="vendor_designation_rescinded",
-        subject=f"Designation of {vendor} as a supply-chain risk rescinded",
-        key=str(action.pk),
-        link=reverse("enforcement:designation"),
-        label=str(vendor),
-        context=context,
-    )
-    _notify_people(
+    _notify_team_and_officials(
+        vendor,
         [u for u in _officials_concerned(vendor=vendor) if u != actor],
         event="vendor_designation_rescinded",
         subject=f"Designation of {vendor} as a supply-chain risk rescinded",
-        key=f"{action.pk}:officials",
-        link=admin_action_link(action),
+        key=str(action.pk),
         label=str(vendor),
+        vendor_link=reverse("enforcement:designation"),
+        official_link=admin_action_link(action),
         context=context,
+        official_key=f"{action.pk}:officials",
     )
     return action

@@ -19,7 +19,11 @@ from approvals.services._common import (
     _save_request,
     _why,
 )
-from approvals.services._notify import _notify_officials, _notify_vendor, _referred_officials, _share_action
+from approvals.services._notify import (
+    _notify_vendor_and_officials,
+    _referred_officials,
+    _share_action,
+)
 from approvals.services.requests import create_draft_request
 from portal.errors import PortalError
 
@@ -139,16 +143,14 @@ def revoke_grant(*, grant, actor, legal_basis, findings):
         "agency": lead.code,
     }
     subject = f"Grant revoked: {grant.partner_customer} for {grant.frontier_model}"
-    _notify_vendor(
-        access_request, event="grant_revoked", subject=subject, key=str(action.pk), context=context
-    )
-    _notify_officials(
+    _notify_vendor_and_officials(
         access_request,
         [u for u in _referred_officials(access_request) if u != actor],
         event="grant_revoked",
         subject=subject,
-        key=f"{action.pk}:officials",
+        key=str(action.pk),
         context=context,
+        official_key=f"{action.pk}:officials",
     )
     return action
 

@@ -24,7 +24,12 @@ from approvals.services._common import (
     _save,
     _save_request,
 )
-from approvals.services._notify import _notify_officials, _notify_vendor, _referred_officials
+from approvals.services._notify import (
+    _notify_officials,
+    _notify_vendor,
+    _notify_vendor_and_officials,
+    _referred_officials,
+)
 from approvals.services.requests import _close_information_requests, _close_referrals, _store_document
 from portal import permissions
 from portal.errors import PortalError
@@ -169,14 +174,7 @@ def _return_lapsed(information_request_pk, *, actor, today):
         access_request.status = AccessRequest.Status.RETURNED
         access_request.closed_reason = reason
         _save_request(access_request, actor=actor, reason=reason, update_fields=["status", "closed_reason"])
-        _notify_vendor(
-            access_request,
-            event="request_returned",
-            subject=f"Returned without action: {access_request}",
-            key=str(access_request.pk),
-            context={"reason": reason},
-        )
-        _notify_officials(
+        _notify_vendor_and_officials(
             access_request,
             _referred_officials(access_request),
             event="request_returned",

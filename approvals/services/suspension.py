@@ -29,11 +29,10 @@ from approvals.services._common import (
     _why,
 )
 from approvals.services._notify import (
-    _notify_people,
+    _notify_team_and_officials,
     _officials_concerned,
     _share_action,
     admin_model_link,
-    vendor_compliance_team,
     vendor_model_link,
 )
 from approvals.services.grants import _set_grants
@@ -170,23 +169,17 @@ def suspend_model(
         "agency": lead.code,
     }
     subject = f"{frontier_model} pulled offline: {_plural(len(grants), 'grant')} suspended"
-    _notify_people(
-        vendor_compliance_team(frontier_model.vendor),
-        event="model_suspended",
-        subject=subject,
-        key=str(action.pk),
-        link=vendor_model_link(frontier_model),
-        label=str(frontier_model),
-        context=context,
-    )
-    _notify_people(
+    _notify_team_and_officials(
+        frontier_model.vendor,
         [u for u in _officials_concerned(frontier_model=frontier_model) if u != actor],
         event="model_suspended",
         subject=subject,
-        key=f"{action.pk}:officials",
-        link=admin_model_link(frontier_model),
+        key=str(action.pk),
         label=str(frontier_model),
+        vendor_link=vendor_model_link(frontier_model),
+        official_link=admin_model_link(frontier_model),
         context=context,
+        official_key=f"{action.pk}:officials",
     )
     return action
 
@@ -294,22 +287,16 @@ def lift_suspension(*, frontier_model, actor, legal_basis, findings, expected_gr
         "phase": phase_before.label.lower(),
     }
     subject = f"Suspension of {frontier_model} lifted: {_plural(len(restored), 'grant')} restored"
-    _notify_people(
-        vendor_compliance_team(frontier_model.vendor),
-        event="model_suspension_lifted",
-        subject=subject,
-        key=str(lift.pk),
-        link=vendor_model_link(frontier_model),
-        label=str(frontier_model),
-        context=context,
-    )
-    _notify_people(
+    _notify_team_and_officials(
+        frontier_model.vendor,
         [u for u in _officials_concerned(frontier_model=frontier_model) if u != actor],
         event="model_suspension_lifted",
         subject=subject,
-        key=f"{lift.pk}:officials",
-        link=admin_model_link(frontier_model),
+        key=str(lift.pk),
         label=str(frontier_model),
+        vendor_link=vendor_model_link(frontier_model),
+        official_link=admin_model_link(frontier_model),
         context=context,
+        official_key=f"{lift.pk}:officials",
     )
     return lift
