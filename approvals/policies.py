@@ -218,13 +218,15 @@ def one_page(user, *, readable=(), open_reviews=None):
     each model's open review is read from the database once. ``readable``: objects the page has just
     looked up through the permissions helper; ``open_reviews``: ``{model pk: review or None}`` the
     page has just read. Only around the buttons of a page, never around a service."""
-    memo = {("read", type(obj), obj.pk): True for obj in readable}
+    outer = getattr(user, "_portal_memo", None)
+    memo = dict(outer or {})
+    memo.update({("read", type(obj), obj.pk): True for obj in readable})
     memo.update({("open_review", pk): review for pk, review in (open_reviews or {}).items()})
     user._portal_memo = memo
     try:
         yield
     finally:
-        del user._portal_memo
+        user._portal_memo = outer
 
 
 def _once(user, key, ask):

@@ -3,10 +3,10 @@
 Lists of enforcement actions, incidents and pre-release reviews are scoped by the permissions
 helper. The *model page* (``…/enforcementaction/models/<id>/``) puts everything about one
 model in one place: its phase, reviews and findings, its grants with the incidents beside
-them, the actions taken on it. Every action opens a confirmation page that says exactly what
-it will affect (how many grants, which customers, which open requests, who is told) before
-it is taken, and calls one service. Action pages answer 404 to anyone who may not act;
-auditors and portal administrators get no buttons.
+them, the actions taken on it. Every action opens a confirmation page (declared in
+``enforcement_pages``) that says exactly what it will affect before it is taken, and calls one
+service. Each button is shown by asking ``policies.can_<verb>``, and its page answers 404 to
+anyone for whom it is not shown; auditors and portal administrators get no buttons.
 """
 
 from django.contrib import admin
