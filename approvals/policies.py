@@ -249,7 +249,8 @@ def require_lead_approver(actor, doing, obj=None, *, vendor=None):
     if not may_enforce(actor):
         _refuse(f"Only an approver of the lead agency can {doing}.")
     if obj is not None and not _may_read(actor, obj):
-        _refuse(f"You may not {doing} on this case.")
+        what = "case" if isinstance(obj, AccessRequest) else "record"  # a model or a grant: a record
+        _refuse(f"You may not {doing} on this {what}.")
     if vendor is not None and not _once(
         actor, ("knows", vendor.pk), lambda: vendor_visible_to(actor, vendor)
     ):

@@ -80,7 +80,7 @@ def test_suspend_model_when_already_suspended(world):
 
 def test_suspend_model_the_lead_approver_cannot_read(world):
     model = FrontierModelFactory(vendor=world.vendor, release_phase=Phase.LIMITED_PREVIEW)
-    refused = {"doc_approver": "You may not pull a model offline on this case."}
+    refused = {"doc_approver": "You may not pull a model offline on this record."}
     service = lambda actor: services.suspend_model(frontier_model=model, actor=actor, **BASIS)  # noqa: E731
     agree(world, "suspend_model", model, service, refused=refused)
 
