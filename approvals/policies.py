@@ -9,11 +9,22 @@ asks the same rule and answers yes or no: every button, link and panel is shown 
 so a button is shown exactly when the service would accept the click.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.utils import timezone
 
-from approvals.models import AccessRequest, Agency, Decision, IntentToDeny, Position, Referral
+from approvals.models import (
+    AccessRequest,
+    Agency,
+    Decision,
+    EnforcementAction,
+    Grant,
+    IntentToDeny,
+    Position,
+    PrereleaseReview,
+    Referral,
+)
 from portal import permissions
 from portal.accounts.models import AGENCY_ROLES, Role
 from portal.errors import PortalError
@@ -159,9 +170,10 @@ def _refuse(message, **kwargs):
     raise PortalError(message, **kwargs)
 
 
-def _asks(verb):
+def _asks(verb, doing=None):
     """``can_<verb>``: the same rule as ``require_<verb>``, answered yes or no."""
     require = globals()[f"require_{verb}"]
+    doing = doing or TRANSITIONS[verb].doing
 
     def can(user, obj):
         if user is None or not user.is_authenticated:
@@ -173,7 +185,7 @@ def _asks(verb):
         return True
 
     can.__name__ = f"can_{verb}"
-    can.__doc__ = f"May ``user`` {TRANSITIONS[verb].doing} on ``obj`` now? (``require_{verb}``'s rule.)"
+    can.__doc__ = f"May ``user`` {doing} on ``obj`` now? (``require_{verb}``'s rule.)"
     return can
 
 
@@ -200,13 +212,48 @@ def require_official(actor, agency, *, roles, doing, obj=None):
         _refuse(f"You may not {doing} on this case.")
 
 
+@contextmanager
+def one_page(user, *, readable=(), open_reviews=None):
+    """While one page asks several ``can_<verb>`` of the same objects, each object's permission and
+    each model's open review is read from the database once. ``readable``: objects the page has just
+    looked up through the permissions helper; ``open_reviews``: ``{model pk: review or None}`` the
+    page has just read. Only around the buttons of a page, never around a service."""
+    outer = getattr(user, "_portal_memo", None)
+    memo = dict(outer or {})
+    memo.update({("read", type(obj), obj.pk): True for obj in readable})
+    memo.update({("open_review", pk): review for pk, review in (open_reviews or {}).items()})
+    user._portal_memo = memo
+    try:
+        yield
+    finally:
+        user._portal_memo = outer
+
+
+def _once(user, key, ask):
+    memo = getattr(user, "_portal_memo", None)
+    if memo is None:
+        return ask()
+    if key not in memo:
+        memo[key] = ask()
+    return memo[key]
+
+
+def _may_read(user, obj):
+    return _once(
+        user, ("read", type(obj), obj.pk), lambda: permissions.has_object_permission(user, obj, "view")
+    )
+
+
 def require_lead_approver(actor, doing, obj=None, *, vendor=None):
     """An approver of the lead agency (who may read ``obj`` and knows ``vendor``); their agency."""
     if not may_enforce(actor):
         _refuse(f"Only an approver of the lead agency can {doing}.")
-    if obj is not None and not permissions.has_object_permission(actor, obj, "view"):
-        _refuse(f"You may not {doing} on this {'case' if isinstance(obj, AccessRequest) else 'record'}.")
-    if vendor is not None and not vendor_visible_to(actor, vendor):
+    if obj is not None and not _may_read(actor, obj):
+        what = "case" if isinstance(obj, AccessRequest) else "record"  # a model or a grant: a record
+        _refuse(f"You may not {doing} on this {what}.")
+    if vendor is not None and not _once(
+        actor, ("knows", vendor.pk), lambda: vendor_visible_to(actor, vendor)
+    ):
         _refuse(f"You may not {doing}: none of this vendor's models is known to your agency.")
     return agency_of(actor)
 
@@ -486,3 +533,178 @@ can_record_decision = _asks("record_decision")
 can_escalate = _asks("escalate")
 can_resolve_escalation = _asks("resolve_escalation")
 can_finalise_denial = _asks("finalise_denial")
+
+
+# ---------------------------------------------------------------------------------------------
+# The lead agency's enforcement and clearance verbs; findings by any agency's officials
+#
+# Each names what it is asked about: a frontier model, a grant, a vendor, or a pre-release review.
+# The services call ``require_<verb>`` on the rows they have locked; the model page, the vendors
+# page, the case page and the action pages ask ``can_<verb>``.
+
+Phase = FrontierModel.ReleasePhase
+ENDED_GRANT_STATUSES = (Grant.Status.REVOKED, Grant.Status.EXPIRED)
+
+
+def _date(value):
+    return value.strftime("%B %-d, %Y")
+
+
+def require_suspend_model(actor, frontier_model):
+    require_lead_approver(actor, "pull a model offline", frontier_model)
+    if frontier_model.release_phase == Phase.SUSPENDED:
+        _refuse(f"{frontier_model} is already suspended.")
+
+
+def require_lift_suspension(actor, frontier_model):
+    require_lead_approver(actor, "lift a suspension", frontier_model)
+    if (
+        frontier_model.release_phase != Phase.SUSPENDED
+        or not EnforcementAction.objects.filter(
+            frontier_model=frontier_model,
+            kind=EnforcementAction.Kind.SUSPEND_MODEL,
+            status=EnforcementAction.Status.IN_FORCE,
+        ).exists()
+    ):
+        _refuse(f"{frontier_model} is not suspended: there is nothing to lift.")
+
+
+def _require_grant_in_force(grant):
+    if grant.status in ENDED_GRANT_STATUSES:
+        _refuse(
+            f"The grant for {grant.partner_customer} is already {grant.get_status_display().lower()} "
+            f"(since {_date(timezone.localdate(grant.status_changed_at))})."
+        )
+
+
+def require_revoke_grant(actor, grant):
+    require_lead_approver(actor, "revoke a grant", grant)
+    _require_grant_in_force(grant)
+
+
+def _require_not_designated(vendor):
+    if vendor.is_supply_chain_risk:
+        since = f" since {_date(timezone.localdate(vendor.designated_at))}" if vendor.designated_at else ""
+        _refuse(f"{vendor} is already designated a supply-chain risk{since}.")
+
+
+def _require_designated(vendor):
+    if not vendor.is_supply_chain_risk:
+        _refuse(f"{vendor} is not designated a supply-chain risk.")
+
+
+def require_designate_vendor(actor, vendor):
+    require_lead_approver(actor, "designate a vendor", vendor=vendor)
+    _require_not_designated(vendor)
+
+
+def require_rescind_designation(actor, vendor):
+    require_lead_approver(actor, "rescind a designation", vendor=vendor)
+    _require_designated(vendor)
+
+
+def open_review(frontier_model):
+    """The model's pre-release review in progress, or ``None``."""
+    return PrereleaseReview.objects.filter(
+        frontier_model=frontier_model, status=PrereleaseReview.Status.IN_REVIEW
+    ).first()
+
+
+def _require_clearance(actor, frontier_model, *, doing, phases):
+    require_lead_approver(actor, doing, frontier_model)
+    review = _once(actor, ("open_review", frontier_model.pk), lambda: open_review(frontier_model))
+    if review is None or frontier_model.release_phase not in phases:
+        _refuse(
+            f"{frontier_model} is “{frontier_model.get_release_phase_display()}”"
+            f"{'' if review is not None else ' with no pre-release review open'}: you cannot {doing}."
+        )
+
+
+CLEARANCES = {  # verb: (what it does, the phases it is taken from)
+    "clear_for_limited_preview": ("clear it for limited preview", (Phase.IN_REVIEW,)),
+    "clear_for_general_availability": (
+        "clear it for general availability",
+        (Phase.IN_REVIEW, Phase.LIMITED_PREVIEW),
+    ),
+    "decline_clearance": ("decide its pre-release review", (Phase.IN_REVIEW, Phase.LIMITED_PREVIEW)),
+}
+
+
+def require_clear_for_limited_preview(actor, frontier_model):
+    doing, phases = CLEARANCES["clear_for_limited_preview"]
+    _require_clearance(actor, frontier_model, doing=doing, phases=phases)
+
+
+def require_clear_for_general_availability(actor, frontier_model):
+    doing, phases = CLEARANCES["clear_for_general_availability"]
+    _require_clearance(actor, frontier_model, doing=doing, phases=phases)
+
+
+def require_decline_clearance(actor, frontier_model):
+    doing, phases = CLEARANCES["decline_clearance"]
+    _require_clearance(actor, frontier_model, doing=doing, phases=phases)
+
+
+def require_record_review_finding(actor, review):
+    if not may_record_findings(actor):
+        _refuse("Only agency reviewers and approvers record findings.")
+    if not _may_read(actor, review):
+        _refuse("You may not record findings in this review.")
+    if not review.is_open:
+        _refuse(
+            f"The review of {review.frontier_model} is closed ({review.get_status_display().lower()}); "
+            "findings can no longer be added."
+        )
+
+
+def _passes(check, *args):
+    try:
+        check(*args)
+    except PortalError:
+        return False
+    return True
+
+
+def revocable_grants(user, grants):
+    """The pks among ``grants`` that ``can_revoke_grant`` allows, in one query for a page of rows:
+    the same guards (a lead approver, who may read the grant, which is still in force)."""
+    if not may_enforce(user) or not grants:
+        return set()
+    readable = set(
+        permissions.visible_to(user, Grant.objects.filter(pk__in=[g.pk for g in grants])).values_list(
+            "pk", flat=True
+        )
+    )
+    return {g.pk for g in grants if g.pk in readable and _passes(_require_grant_in_force, g)}
+
+
+def designation_verbs(user, vendors):
+    """``{vendor pk: "designate_vendor" or "rescind_designation"}`` for the vendors among ``vendors``
+    on which ``can_designate_vendor`` or ``can_rescind_designation`` allows, in one query: the same
+    guards (a lead approver who knows one of the vendor's models; the vendor's status)."""
+    if not may_enforce(user) or not vendors:
+        return {}
+    known = set(
+        permissions.visible_to(user, FrontierModel.objects.filter(vendor__in=[v.pk for v in vendors]))
+        .values_list("vendor_id", flat=True)
+        .distinct()
+    )
+    if getattr(user, "sees_everything", False):
+        known = {v.pk for v in vendors}
+    states = {"designate_vendor": _require_not_designated, "rescind_designation": _require_designated}
+    return {
+        v.pk: verb for v in vendors if v.pk in known for verb, state in states.items() if _passes(state, v)
+    }
+
+
+can_suspend_model = _asks("suspend_model", "pull the model offline")
+can_lift_suspension = _asks("lift_suspension", "lift the model's suspension")
+can_revoke_grant = _asks("revoke_grant", "revoke the grant")
+can_designate_vendor = _asks("designate_vendor", "designate the vendor a supply-chain risk")
+can_rescind_designation = _asks("rescind_designation", "rescind the vendor's designation")
+can_clear_for_limited_preview = _asks("clear_for_limited_preview", "clear the model for limited preview")
+can_clear_for_general_availability = _asks(
+    "clear_for_general_availability", "clear the model for general availability"
+)
+can_decline_clearance = _asks("decline_clearance", "decline the model's clearance")
+can_record_review_finding = _asks("record_review_finding", "record a finding in the review")

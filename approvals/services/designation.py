@@ -47,8 +47,6 @@ def designation_response_days():
 def designate_supply_chain_risk(*, vendor, actor, legal_basis, findings, expected_requests=None):
     """Designate a vendor a supply-chain risk: written findings and legal basis, notice to the vendor
     with a window to answer (30 days by default), and the extra DOD referral on its open requests."""
-    lead = policies.require_lead_approver(actor, "designate a vendor", vendor=vendor)
-    legal_basis, findings = _basis(legal_basis, findings)
     open_requests = list(
         AccessRequest.objects.select_for_update(of=("self",), no_key=True)
         .filter(vendor=vendor, status__in=AccessRequest.OPEN_STATUSES)
@@ -56,9 +54,9 @@ def designate_supply_chain_risk(*, vendor, actor, legal_basis, findings, expecte
         .order_by("pk")
     )
     vendor = Vendor.objects.select_for_update(no_key=True).get(pk=vendor.pk)
-    if vendor.is_supply_chain_risk:
-        since = f" since {_date(timezone.localdate(vendor.designated_at))}" if vendor.designated_at else ""
-        raise PortalError(f"{vendor} is already designated a supply-chain risk{since}.")
+    policies.require_designate_vendor(actor, vendor)
+    lead = policies.agency_of(actor)
+    legal_basis, findings = _basis(legal_basis, findings)
     additions = designation_referrals(open_requests)
     requests_changed = {r.pk for r, _, _, _ in additions}
     _check_expected(expected_requests, len(requests_changed), "open requests to refer")
@@ -172,11 +170,10 @@ def respond_to_designation(*, action, actor, response):
 def rescind_designation(*, vendor, actor, legal_basis, findings):
     """Rescind a vendor's designation. Referrals it added stay: a routing change never silently
     alters open referrals, and the agency's review already under way keeps its value."""
-    lead = policies.require_lead_approver(actor, "rescind a designation", vendor=vendor)
-    legal_basis, findings = _basis(legal_basis, findings)
     vendor = Vendor.objects.select_for_update(no_key=True).get(pk=vendor.pk)
-    if not vendor.is_supply_chain_risk:
-        raise PortalError(f"{vendor} is not designated a supply-chain risk.")
+    policies.require_rescind_designation(actor, vendor)
+    lead = policies.agency_of(actor)
+    legal_basis, findings = _basis(legal_basis, findings)
     designation = (
         EnforcementAction.objects.select_for_update(no_key=True)
         .filter(vendor=vendor, kind=Kind.DESIGNATE_VENDOR, status=EnforcementAction.Status.IN_FORCE)

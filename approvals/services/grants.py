@@ -94,18 +94,14 @@ def _copy_to_history(pks, *, actor, now, reason):
 @transaction.atomic
 def revoke_grant(*, grant, actor, legal_basis, findings):
     """Revoke one grant, immediately and for good (an active or suspended one)."""
-    lead = policies.require_lead_approver(actor, "revoke a grant", grant)
-    legal_basis, findings = _basis(legal_basis, findings)
     grant = (
         Grant.objects.select_for_update(of=("self",), no_key=True)
         .select_related("access_request", "vendor", "frontier_model", "partner_customer")
         .get(pk=grant.pk)
     )
-    if grant.status in (Grant.Status.REVOKED, Grant.Status.EXPIRED):
-        raise PortalError(
-            f"The grant for {grant.partner_customer} is already {grant.get_status_display().lower()} "
-            f"(since {_date(timezone.localdate(grant.status_changed_at))})."
-        )
+    policies.require_revoke_grant(actor, grant)
+    lead = policies.agency_of(actor)
+    legal_basis, findings = _basis(legal_basis, findings)
     now = timezone.now()
     action = _save(
         EnforcementAction(

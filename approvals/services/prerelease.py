@@ -8,7 +8,7 @@ from approvals.models import (
     PrereleaseReview,
     ReviewFinding,
 )
-from approvals.policies import REVIEW_ROLES, agency_of, may_record_findings
+from approvals.policies import REVIEW_ROLES, agency_of
 from approvals.services._common import (
     Phase,
     _clean_cap,
@@ -122,20 +122,12 @@ def _open_review(frontier_model):
 @transaction.atomic
 def record_review_finding(*, review, actor, text, recommendation=ReviewFinding.Recommendation.NONE):
     """An agency official records a finding in an open pre-release review (agency-side only)."""
-    if not may_record_findings(actor):
-        raise PortalError("Only agency reviewers and approvers record findings.")
-    if not permissions.has_object_permission(actor, review, "view"):
-        raise PortalError("You may not record findings in this review.")
     review = (
         PrereleaseReview.objects.select_for_update(no_key=True)
         .select_related("frontier_model")
         .get(pk=review.pk)
     )
-    if not review.is_open:
-        raise PortalError(
-            f"The review of {review.frontier_model} is closed ({review.get_status_display().lower()}); "
-            "findings can no longer be added."
-        )
+    policies.require_record_review_finding(actor, review)
     text = _clean_text(text)
     if not text:
         raise PortalError("Write the finding.", field="text")
@@ -166,16 +158,11 @@ def record_review_finding(*, review, actor, text, recommendation=ReviewFinding.R
     return finding
 
 
-def _decide_review(frontier_model, *, actor, doing, basis, allowed_phases):
+def _decide_review(frontier_model, *, actor, require, basis):
     """Lock the model and its open review for a clearance decision by the lead agency."""
-    policies.require_lead_approver(actor, doing, frontier_model)
     frontier_model = _lock_model(frontier_model)
     review = _open_review(frontier_model)
-    if review is None or frontier_model.release_phase not in allowed_phases:
-        raise PortalError(
-            f"{frontier_model} is “{frontier_model.get_release_phase_display()}”"
-            f"{'' if review is not None else ' with no pre-release review open'}: you cannot {doing}."
-        )
+    require(actor, frontier_model)
     basis = _clean_text(basis)
     if not basis:
         raise PortalError(
@@ -228,9 +215,8 @@ def clear_for_limited_preview(*, frontier_model, actor, basis, preview_customer_
     frontier_model, review, basis = _decide_review(
         frontier_model,
         actor=actor,
-        doing="clear it for limited preview",
+        require=policies.require_clear_for_limited_preview,
         basis=basis,
-        allowed_phases=(Phase.IN_REVIEW,),
     )
     cap = _clean_cap(preview_customer_cap)
     lead = agency_of(actor)
@@ -265,9 +251,8 @@ def clear_for_general_availability(*, frontier_model, actor, basis):
     frontier_model, review, basis = _decide_review(
         frontier_model,
         actor=actor,
-        doing="clear it for general availability",
+        require=policies.require_clear_for_general_availability,
         basis=basis,
-        allowed_phases=(Phase.IN_REVIEW, Phase.LIMITED_PREVIEW),
     )
     lead = agency_of(actor)
     _close_review(
@@ -298,9 +283,8 @@ def decline_clearance(*, frontier_model, actor, basis):
     frontier_model, review, basis = _decide_review(
         frontier_model,
         actor=actor,
-        doing="decide its pre-release review",
+        require=policies.require_decline_clearance,
         basis=basis,
-        allowed_phases=(Phase.IN_REVIEW, Phase.LIMITED_PREVIEW),
     )
     lead = agency_of(actor)
     _close_review(

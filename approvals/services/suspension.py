@@ -36,7 +36,6 @@ from approvals.services._notify import (
     vendor_model_link,
 )
 from approvals.services.grants import _set_grants
-from portal.errors import PortalError
 
 
 def _stop_clocks(requests, *, actor, now, reason):
@@ -88,16 +87,15 @@ def suspend_model(
     ``expected_grants`` and ``expected_requests`` are the figures the confirmation page showed;
     if they no longer hold, nothing is done.
     """
-    lead = policies.require_lead_approver(actor, "pull a model offline", frontier_model)
-    legal_basis, findings = _basis(legal_basis, findings)
     open_requests = list(
         AccessRequest.objects.select_for_update(of=("self",), no_key=True)
         .filter(frontier_model=frontier_model, status__in=AccessRequest.OPEN_STATUSES, on_hold=False)
         .order_by("pk")
     )
     frontier_model = _lock_model(frontier_model)
-    if frontier_model.release_phase == Phase.SUSPENDED:
-        raise PortalError(f"{frontier_model} is already suspended.")
+    policies.require_suspend_model(actor, frontier_model)
+    lead = policies.agency_of(actor)
+    legal_basis, findings = _basis(legal_basis, findings)
     grants = list(
         Grant.objects.select_for_update(no_key=True)
         .filter(frontier_model=frontier_model, status=Grant.Status.ACTIVE)
@@ -189,8 +187,6 @@ def lift_suspension(*, frontier_model, actor, legal_basis, findings, expected_gr
     """Lift the suspension in force: the model returns to its phase before it; grants it suspended
     that nothing else has ended since become active again (or expired, if their term ran out
     meanwhile); requests it put on hold resume with their stopped days added back."""
-    lead = policies.require_lead_approver(actor, "lift a suspension", frontier_model)
-    legal_basis, findings = _basis(legal_basis, findings)
     suspension = suspension_in_force(frontier_model)
     held = []
     if suspension is not None:
@@ -201,8 +197,9 @@ def lift_suspension(*, frontier_model, actor, legal_basis, findings, expected_gr
         )
     frontier_model = _lock_model(frontier_model)
     suspension = suspension_in_force(frontier_model, lock=True)
-    if suspension is None or frontier_model.release_phase != Phase.SUSPENDED:
-        raise PortalError(f"{frontier_model} is not suspended: there is nothing to lift.")
+    policies.require_lift_suspension(actor, frontier_model)
+    lead = policies.agency_of(actor)
+    legal_basis, findings = _basis(legal_basis, findings)
     grants = list(
         Grant.objects.select_for_update(no_key=True)
         .filter(suspended_by=suspension, status=Grant.Status.SUSPENDED)

@@ -17,6 +17,7 @@ from approvals.models import (
 )
 from approvals.tests.factories import all_concur, draft, new_customer, referral, refresh, sign, submitted
 from portal.accounts.models import Organisation
+from portal.errors import PortalError
 from portal.tests.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -250,9 +251,12 @@ def test_review_through_the_admin_forms(client, world):
     drafted_at = re.search(r'name="drafted_at" value="([^"]+)"', sign_page.content.decode()).group(1)
     response = client.post(f"{base}/sign/", {"drafted_at": drafted_at, "version": ""})
     assert response.status_code == 302
-    response = client.post(f"{base}/sign/", {"drafted_at": drafted_at, "version": ""})
-    assert response.status_code == 200
-    assert "a signed position is final" in text(response)
+    # once signed, the button is gone and so is its page (GET and POST): the service is not called
+    assert "Sign the position" not in text(client.get(case(access_request)))
+    assert client.get(f"{base}/sign/").status_code == 404
+    assert client.post(f"{base}/sign/", {"drafted_at": drafted_at, "version": ""}).status_code == 404
+    with pytest.raises(PortalError, match="a signed position is final"):
+        services.sign_position(referral=referral(access_request, "DOC"), actor=approver)
     # the other agencies sign; the approver records the decision
     sign(world, access_request, "ONCD")
     sign(world, access_request, "OSTP")
