@@ -35,6 +35,27 @@ def needs_real_commits(item):
     return bool(TRANSACTIONAL_FIXTURES & set(getattr(item, "fixturenames", ())))
 
 
+class RolledBackAtTheEnd:
+    """A transaction (or a savepoint inside one) for rows that tests share: the rows built in it
+    stay for the tests of a module and are rolled back when the block ends. Database access is
+    opened only to enter and leave it; build the rows inside ``django_db_blocker.unblock()``."""
+
+    def __init__(self, django_db_blocker):
+        self.blocker = django_db_blocker
+
+    def __enter__(self):
+        with self.blocker.unblock():
+            self.atomic = transaction.atomic()
+            self.atomic._from_testcase = True  # as django.test.TestCase's: durable blocks still work
+            self.atomic.__enter__()
+        return self
+
+    def __exit__(self, *exc_info):
+        with self.blocker.unblock():
+            transaction.set_rollback(True)
+            self.atomic.__exit__(None, None, None)
+
+
 @pytest.fixture(scope="module")
 def module_world(request, django_db_setup, django_db_blocker):
     """The world of this module, or None where a test of the module needs real commits."""
@@ -42,22 +63,10 @@ def module_world(request, django_db_setup, django_db_blocker):
     if any(needs_real_commits(item) for item in module_items):
         yield None
         return
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer._from_testcase = True  # as django.test.TestCase's blocks: a durable block still works
-        outer.__enter__()
-        try:
-            world = build_world()
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
-    try:
-        yield world
-    finally:
+    with RolledBackAtTheEnd(django_db_blocker):
         with django_db_blocker.unblock():
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+            world = build_world()
+        yield world
 
 
 @pytest.fixture
