@@ -11,9 +11,10 @@ Auditors and portal administrators read everything (DESIGN.md) but change nothin
 through this helper's ``view`` shortcut.
 """
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 from django.http import Http404
-from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
+from guardian.shortcuts import get_objects_for_user, remove_perm
 
 READ_ACTIONS = {"view"}
 
@@ -66,29 +67,52 @@ def get_visible_or_404(user, queryset, action="view", **lookup):
 
 def grant(actions, user_or_group, obj):
     """Give ``user_or_group`` each of ``actions`` on ``obj``. Called by services only."""
-    for action in [actions] if isinstance(actions, str) else actions:
-        assign_perm(codename(type(obj), action), user_or_group, obj)
+    grant_many(actions, user_or_group, [obj])
 
 
-def grant_many(actions, group, objects):
-    """Give ``group`` each of ``actions`` on every one of ``objects`` in one bulk insert per
-    action (a CSV import of thousands of rows must not cost thousands of queries)."""
+def grant_many(actions, user_or_group, objects):
+    """Give ``user_or_group`` each of ``actions`` on every one of ``objects``: one query for the
+    permissions and one insert for all the rows, whatever the numbers (a CSV import of thousands
+    of rows must not cost thousands of queries). Permissions already held are kept as they are."""
     objects = list(objects)
     if not objects:
         return
-    from guardian.utils import get_group_obj_perms_model
+    from django.contrib.auth.models import Group
+    from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
     model = type(objects[0])
-    permission_model = get_group_obj_perms_model(model)
+    is_group = isinstance(user_or_group, Group)
+    permission_model = (get_group_obj_perms_model if is_group else get_user_obj_perms_model)(model)
+    holder = {"group" if is_group else "user": user_or_group}
+    generic = permission_model.objects.is_generic()
+    content_type = ContentType.objects.get_for_model(model)
+    rows = []
+    for permission in _permissions(model, content_type, actions):
+        for obj in objects:
+            if obj.pk is None:
+                raise ValueError(f"{obj!r} must be saved before a permission on it is granted.")
+            if generic:
+                target = {"content_type": content_type, "object_pk": obj.pk}
+            else:
+                target = {"content_object": obj}
+            rows.append(permission_model(permission=permission, **holder, **target))
+    permission_model.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def _permissions(model, content_type, actions):
+    """The ``Permission`` rows of ``actions`` on ``model``, in one query."""
     from django.contrib.auth.models import Permission
 
-    for action in [actions] if isinstance(actions, str) else actions:
-        app_label, name = codename(model, action).split(".")
-        permission = Permission.objects.get(content_type__app_label=app_label, codename=name)
-        permission_model.objects.bulk_create(
-            [permission_model(group=group, permission=permission, content_object=obj) for obj in objects],
-            ignore_conflicts=True,
-        )
+    names = {codename(model, action).split(".", 1)[1] for action in _as_list(actions)}
+    found = list(Permission.objects.filter(content_type=content_type, codename__in=names))
+    missing = names - {permission.codename for permission in found}
+    if missing:
+        raise Permission.DoesNotExist(f"No permission {', '.join(sorted(missing))} on {model.__name__}.")
+    return found
+
+
+def _as_list(actions):
+    return [actions] if isinstance(actions, str) else list(actions)
 
 
 def revoke(actions, user_or_group, obj):

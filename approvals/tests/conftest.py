@@ -1,8 +1,101 @@
+"""The review process's world (six agencies, their officials, a vendor and its team), built once
+per test module.
+
+Building it through the services costs about 500 queries, and most tests of this folder need
+it. So it is built once per module inside a transaction that is rolled back when the module is
+done; each test runs in a savepoint of that transaction (pytest-django's ``db``), so it sees the
+world exactly as built and leaves nothing behind. Each test gets fresh Python objects of the
+world's rows, so that nothing a test changes in memory reaches the next one.
+
+A module with a test that needs real commits (``transaction=True``, ``live_server``: other
+connections must see the rows) builds the world per test as before, inside the test.
+"""
+
+import dataclasses
+
 import pytest
+from django.db import transaction
 
 from approvals.tests.factories import build_world
 
+TRANSACTIONAL_FIXTURES = {
+    "transactional_db",
+    "live_server",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+}
+
+
+def needs_real_commits(item):
+    marker = item.get_closest_marker("django_db")
+    if marker is not None:
+        transactional = marker.kwargs.get("transaction", marker.args[0] if marker.args else False)
+        if transactional or marker.kwargs.get("reset_sequences") or marker.kwargs.get("serialized_rollback"):
+            return True
+    return bool(TRANSACTIONAL_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+class RolledBackAtTheEnd:
+    """A transaction (or a savepoint inside one) for rows that tests share: the rows built in it
+    stay for the tests of a module and are rolled back when the block ends. Database access is
+    opened only to enter and leave it; build the rows inside ``django_db_blocker.unblock()``."""
+
+    def __init__(self, django_db_blocker):
+        self.blocker = django_db_blocker
+
+    def __enter__(self):
+        with self.blocker.unblock():
+            self.atomic = transaction.atomic()
+            self.atomic._from_testcase = True  # as django.test.TestCase's: durable blocks still work
+            self.atomic.__enter__()
+        return self
+
+    def __exit__(self, *exc_info):
+        with self.blocker.unblock():
+            transaction.set_rollback(True)
+            self.atomic.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def module_world(request, django_db_setup, django_db_blocker):
+    """The world of this module, or None where a test of the module needs real commits."""
+    module_items = [item for item in request.session.items if item.module is request.module]
+    if any(needs_real_commits(item) for item in module_items):
+        yield None
+        return
+    with RolledBackAtTheEnd(django_db_blocker):
+        with django_db_blocker.unblock():
+            world = build_world()
+        yield world
+
 
 @pytest.fixture
-def world(db):
-    return build_world()
+def world(module_world, db):
+    if module_world is None:
+        return build_world()
+    return fresh(module_world)
+
+
+def fresh(world):
+    """The same world, read again from the database: new Python objects, same rows."""
+
+    def reload(objects):
+        objects = list(objects)
+        if not objects:
+            return {}
+        by_pk = type(objects[0])._default_manager.in_bulk([obj.pk for obj in objects])
+        return {obj.pk: by_pk[obj.pk] for obj in objects}
+
+    people = reload(world.people.values())
+    agencies = reload(world.agencies.values())
+    vendors = reload([world.vendor, *([world.other_vendor] if world.other_vendor else [])])
+    return dataclasses.replace(
+        world,
+        agencies={code: agencies[agency.pk] for code, agency in world.agencies.items()},
+        people={name: people[person.pk] for name, person in world.people.items()},
+        vendor=vendors[world.vendor.pk],
+        other_vendor=vendors[world.other_vendor.pk] if world.other_vendor else None,
+        frontier_model=type(world.frontier_model)._default_manager.get(pk=world.frontier_model.pk),
+        partner_customer=type(world.partner_customer)._default_manager.get(pk=world.partner_customer.pk),
+        extras=dict(world.extras),
+    )

@@ -170,3 +170,60 @@ def refresh(obj):
 
 def lead():
     return Agency.objects.get(is_lead=True)
+
+
+def bulk_copies(template, count, **varying):
+    """``count`` copies of ``template``'s row in one insert, each with the object permissions the
+    template holds for its users and groups, so that each copy is seen by exactly the people
+    who see the template. For size tests: ``varying`` maps a field to a function of the copy's
+    index (0, 1, …). A copy has no history and sends nothing: it is a row to list, not an event.
+    """
+    from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
+
+    model = type(template)
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    rows = []
+    for n in range(count):
+        values = {f.attname: getattr(template, f.attname) for f in fields if f.name not in varying}
+        values.update({name: value_of(n) for name, value_of in varying.items()})
+        rows.append(model(**values))
+    copies = model._default_manager.bulk_create(rows)
+    for permission_model in (get_user_obj_perms_model(model), get_group_obj_perms_model(model)):
+        if permission_model.objects.is_generic():
+            raise TypeError(f"{model.__name__} has no direct permission table to copy.")
+        holder = permission_model.objects.user_or_group_field
+        held = permission_model.objects.filter(content_object=template)
+        held = list(held.values_list(f"{holder}_id", "permission_id"))
+        permission_model.objects.bulk_create(
+            [
+                permission_model(content_object=copy, permission_id=permission, **{f"{holder}_id": who})
+                for copy in copies
+                for who, permission in held
+            ]
+        )
+    return copies
+
+
+def bulk_submitted(world, count):
+    """``count`` submitted requests, each for a customer of its own: the first through the
+    services, the others copies of it (with copies of its customer and referrals) in bulk."""
+    from vendors.models import normalise_name
+
+    first = submitted(world, partner_customer=new_customer(world))
+    customer = first.partner_customer
+    customers = bulk_copies(
+        customer,
+        count - 1,
+        legal_name=lambda n: f"{customer.legal_name} copy {n}",
+        normalised_name=lambda n: normalise_name(f"{customer.legal_name} copy {n}"),
+    )
+    year = first.tracking_number.split("-")[1]
+    requests = bulk_copies(
+        first,
+        count - 1,
+        partner_customer=lambda n: customers[n],
+        tracking_number=lambda n: f"FAR-{year}-{900000 + n:06d}",  # far from the services' numbers
+    )
+    for template in first.referrals.all():
+        bulk_copies(template, count - 1, access_request=lambda n: requests[n])
+    return [first, *requests]

@@ -21,11 +21,8 @@ def late_evening(day):
     return datetime.combine(day, time(23, 30), tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
-def test_due_date_is_thirty_calendar_days_across_a_month_end_and_a_leap_day():
+def test_due_date_is_thirty_calendar_days_across_a_month_end_and_a_leap_day(world):
     # 2028 is a leap year: January 31 + 30 days = March 1
-    from approvals.tests.factories import build_world
-
-    world = build_world()
     with time_machine.travel(noon(date(2028, 1, 31)), tick=False):
         access_request = submitted(world)
     assert referral(access_request, "DOC").due_date == date(2028, 3, 1)

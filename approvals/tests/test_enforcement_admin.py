@@ -8,7 +8,7 @@ import pytest
 from approvals import services
 from approvals.models import EnforcementAction, Grant
 from approvals.tests.enforcement_helpers import BASIS, approved, bulk_grants, suspend
-from approvals.tests.factories import new_customer, refresh, submitted
+from approvals.tests.factories import bulk_copies, new_customer, refresh, submitted
 from vendors.models import FrontierModel
 from vendors.tests.factories import EvidenceDocumentFactory, FrontierModelFactory
 
@@ -265,14 +265,15 @@ def test_changelists_cost_the_same_for_5_and_50_rows(client, world, django_asser
     grants = bulk_grants(world, size, share=True)
     for grant in grants:
         services.revoke_grant(grant=grant, actor=world["doc_approver"], **BASIS)
-        services.report_incident(
-            frontier_model=world.frontier_model,
-            actor=world["officer"],
-            category="other",
-            severity="serious",
-            description="x",
-            detected_on=grant.valid_from,
-        )
+    incident = services.report_incident(
+        frontier_model=world.frontier_model,
+        actor=world["officer"],
+        category="other",
+        severity="serious",
+        description="x",
+        detected_on=grants[0].valid_from,
+    )
+    bulk_copies(incident, size - 1)  # one incident per grant, as filed
     client.force_login(world["doc_approver"])
     for url in (BASE, f"{BASE}models/", f"{BASE}vendors/", "/admin/approvals/incidentreport/"):
         client.get(url)

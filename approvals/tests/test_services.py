@@ -37,6 +37,7 @@ from approvals.tests.factories import (
 from portal import permissions
 from portal.accounts.models import Organisation, Role
 from portal.accounts.services import system_user
+from portal.audit.history import save_with_history
 from portal.errors import PortalError
 from portal.notifications.models import Notification
 from portal.tests.factories import OrganisationFactory, UserFactory
@@ -571,10 +572,13 @@ def test_sign_position_refusals(world):
     assert not Position.objects.get().is_signed
 
 
-def test_two_person_rule_refuses_signing_ones_own_draft():
-    from approvals.tests.factories import build_world
-
-    world = build_world(two_persons_at_doc=True)
+def test_two_person_rule_refuses_signing_ones_own_draft(world):
+    # given DOC set up for the two-person rule (as a portal administrator sets it)
+    doc_agency = world.agency("DOC")
+    doc_agency.requires_two_persons = True
+    save_with_history(
+        doc_agency, actor=world["portal_admin"], reason="Two persons.", update_fields=["requires_two_persons"]
+    )
     doc = referral(submitted(world), "DOC")
     services.draft_position(referral=doc, actor=world["doc_approver"], stance="concur")
     with pytest.raises(PortalError, match="requires two persons"):

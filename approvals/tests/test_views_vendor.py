@@ -8,6 +8,7 @@ from django.urls import reverse
 from approvals import services
 from approvals.models import AccessRequest, InformationRequest
 from approvals.tests.factories import (
+    bulk_submitted,
     document,
     draft,
     new_customer,
@@ -101,8 +102,7 @@ def test_a_draft_is_addressed_by_id_and_a_submitted_request_by_tracking_number(c
 
 
 def make_requests(world, count):
-    for _ in range(count):
-        submitted(world, partner_customer=new_customer(world))
+    bulk_submitted(world, count)
 
 
 @pytest.mark.parametrize("count", [5, 50])

@@ -6,6 +6,10 @@ Inside a web request the middleware also knows the user, but Celery tasks and ma
 commands have no request, so the explicit stamp is what makes their history complete.
 """
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import CheckConstraint, F, Q, UniqueConstraint
+from django.db.models.constants import LOOKUP_SEP
+
 # Bookkeeping fields that change with every edit and would only add noise to a diff.
 NOT_SHOWN_IN_DIFFS = ["updated_at"]
 
@@ -21,10 +25,91 @@ def stamp(instance, *, actor, reason):
 
 def save_with_history(instance, *, actor, reason, update_fields=None):
     """Validate, stamp and save one row; the single path services use to write."""
-    instance.full_clean()
+    validate_changes(instance, update_fields=update_fields)
     stamp(instance, actor=actor, reason=reason)
     instance.save(update_fields=update_fields)
     return instance
+
+
+def validate_changes(instance, *, update_fields=None):
+    """Validate what a save is about to write.
+
+    A new row, or a save of every field, is validated in full (``full_clean()``). A save of
+    ``update_fields`` validates those fields, the model's ``clean()``, and every unique set and
+    constraint that reads one of them, read as a whole; the fields it does not write were
+    validated when they were written, and re-checking them cost a query per foreign key and
+    per constraint on every status change.
+    """
+    if instance._state.adding or update_fields is None:
+        instance.full_clean()
+        return
+    opts = instance._meta
+    changed = {opts.get_field(name).name for name in update_fields}
+    every_field = {field.name for field in opts.concrete_fields}
+    read_together = set(changed)
+    unique_checks, _date_checks = instance._get_unique_checks()
+    for _model, names in unique_checks:
+        if changed & set(names):
+            read_together |= set(names)
+    for _model, constraints in instance.get_constraints():
+        for constraint in constraints:
+            names = _fields_read_by(constraint)
+            if names is None:  # a kind of constraint not read here: check it with everything
+                names = every_field
+            if changed & names:
+                read_together |= names
+
+    errors = {}
+    for check in (lambda: instance.clean_fields(exclude=every_field - changed), instance.clean):
+        try:
+            check()
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+    # As full_clean() does: no unique or constraint check on a field that is already invalid.
+    not_read = (every_field - read_together) | {name for name in errors if name != NON_FIELD_ERRORS}
+    for check in (instance.validate_unique, instance.validate_constraints):
+        try:
+            check(exclude=not_read)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _fields_read_by(constraint):
+    """The field names a unique or check constraint reads, or None for another kind."""
+    if isinstance(constraint, UniqueConstraint):
+        names = set(constraint.fields)
+        for expression in constraint.expressions:
+            names |= _names_in(expression)
+        if constraint.condition is not None:
+            names |= _names_in(constraint.condition)
+        return names
+    if isinstance(constraint, CheckConstraint):
+        return _names_in(constraint.condition)
+    return None
+
+
+def _names_in(expression):
+    """The base field names a ``Q``, an expression or a value refers to."""
+    if isinstance(expression, Q):
+        names = set()
+        for child in expression.children:
+            if isinstance(child, Q):
+                names |= _names_in(child)
+            else:
+                lookup, value = child
+                names.add(lookup.split(LOOKUP_SEP, 1)[0])
+                names |= _names_in(value)
+        return names
+    if isinstance(expression, F):
+        return {expression.name.split(LOOKUP_SEP, 1)[0]}
+    if hasattr(expression, "get_source_expressions"):
+        names = set()
+        for source in expression.get_source_expressions():
+            names |= _names_in(source)
+        return names
+    return set()
 
 
 def history_rows(instance, *, limit=None):

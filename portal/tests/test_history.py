@@ -3,12 +3,15 @@
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from portal.accounts import services
 from portal.accounts.models import Role, User
 from portal.accounts.tasks import deactivate_dormant_accounts
-from portal.audit.history import history_rows
+from portal.audit.history import history_rows, save_with_history
 from portal.tests.factories import OrganisationFactory, portal_admin, vendor_user
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +106,51 @@ def test_a_long_reason_is_kept_whole():
         reason=reason,
     )
     assert member.history.latest().history_change_reason == reason
+
+
+# --- what a save validates: all of a new row, the written fields of a partial save ---------
+
+
+def test_a_new_row_is_validated_in_full():
+    user = User(
+        email="new@example.org",
+        full_name="x" * 500,
+        organisation=OrganisationFactory(),
+        role=Role.VENDOR_VIEWER,
+    )
+    with pytest.raises(ValidationError, match="at most 200 characters"):
+        save_with_history(user, actor=None, reason="Invited.")
+    assert not User.objects.filter(email="new@example.org").exists()
+
+
+def test_a_partial_save_refuses_an_invalid_value_in_a_field_it_writes():
+    member = vendor_user(Role.VENDOR_VIEWER)
+    member.role = "chief-of-everything"
+    with pytest.raises(ValidationError, match="is not a valid choice"):
+        save_with_history(member, actor=None, reason="Promoted.", update_fields=["role"])
+    member.refresh_from_db()
+    assert member.role == Role.VENDOR_VIEWER
+
+
+def test_a_partial_save_checks_each_unique_rule_that_reads_a_field_it_writes():
+    first, second = vendor_user(), vendor_user()
+    second.email = first.email
+    with pytest.raises(ValidationError, match=r"(?i)e-mail address already exists"):
+        save_with_history(second, actor=None, reason="Corrected.", update_fields=["email"])
+    # a unique constraint on an expression (Lower("name"), kind) reads the name too
+    taken, renamed = OrganisationFactory(name="Aurora Labs"), OrganisationFactory(name="Basalt AI")
+    renamed.name = taken.name.upper()
+    with pytest.raises(ValidationError, match=r"organisation_unique_name_per_kind|already exists"):
+        save_with_history(renamed, actor=None, reason="Renamed.", update_fields=["name"])
+
+
+def test_a_partial_save_does_not_check_the_fields_it_does_not_write():
+    member = vendor_user(Role.VENDOR_VIEWER)
+    member.role = Role.VENDOR_OFFICER
+    with CaptureQueriesContext(connection) as queries:
+        save_with_history(member, actor=None, reason="Promoted.", update_fields=["role"])
+    # full_clean() would have checked that the member's organisation still exists (a query on
+    # its table); the save writes only the role, whose rule clean() reads from the loaded row.
+    assert not [q["sql"] for q in queries if '"accounts_organisation"' in q["sql"]]
+    member.refresh_from_db()
+    assert member.role == Role.VENDOR_OFFICER

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.http import Http404
 
 from portal import permissions
@@ -104,3 +105,26 @@ def test_grant_many_gives_a_group_the_permission_on_every_object():
     permissions.grant_many("view", group, organisations)  # again: no duplicate rows, no error
     assert set(permissions.visible_to(member, Organisation.objects.all())) == set(organisations)
     assert permissions.visible_to(member, Organisation.objects.all(), "change").count() == 3
+
+
+def test_a_grant_costs_two_queries_whatever_the_number_of_actions_and_objects(django_assert_num_queries):
+    member = vendor_user()
+    group = Group.objects.create(name="bulk")
+    organisations = [OrganisationFactory() for _ in range(5)]
+    ContentType.objects.get_for_model(Organisation)  # the content type is cached per process
+    with django_assert_num_queries(2):  # the permissions, then one insert
+        permissions.grant_many(["view", "change"], group, organisations)
+    with django_assert_num_queries(2):
+        permissions.grant(["view", "change"], member, organisations[0])
+    assert group.organisationgroupobjectpermission_set.count() == 10
+    assert permissions.has_object_permission(member, organisations[0], "change")
+    assert not permissions.has_object_permission(member, organisations[1], "view")
+
+
+def test_granting_again_keeps_one_row_and_an_unknown_action_is_refused(world):
+    user, mine, _theirs = world
+    permissions.grant(["view", "change"], user, mine)
+    assert mine.organisationuserobjectpermission_set.filter(user=user).count() == 2
+    with pytest.raises(Permission.DoesNotExist, match="fly_organisation"):
+        permissions.grant(["view", "fly"], user, mine)
+    assert mine.organisationuserobjectpermission_set.filter(user=user).count() == 2

@@ -2,7 +2,7 @@
 
     PORTAL_VAR_DIR=/tmp/d-var python manage.py migrate && python manage.py seed_demo
     PORTAL_VAR_DIR=/tmp/d-var python manage.py runserver 127.0.0.1:8105
-    python approvals/tests/walkthrough_enforcement.py [--base http://127.0.0.1:8105] [--out /tmp/shots]
+    python scripts/walkthrough_enforcement.py [--base http://127.0.0.1:8105] [--out /tmp/shots]
 
 ``approver@doc.example`` opens Aurora Atlas 2.0, sees beforehand exactly what pulling it offline
 will suspend, and does it; ``compliance@aurora.example`` sees the suspension on the model and on
@@ -48,7 +48,7 @@ class Person:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", default="http://127.0.0.1:8105")
-    parser.add_argument("--out", default="/tmp/d-shots/walkthrough")
+    parser.add_argument("--out", default="/tmp/d-shots/walkthrough")  # noqa: S108 - pictures only
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

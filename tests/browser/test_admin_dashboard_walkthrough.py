@@ -6,12 +6,11 @@ finish their reviews) and later decides the case from "Ready for decision";
 auditor@oversight.example reads the whole case and its history and finds no way to change
 anything. Screenshots go to ``test-artifacts/``.
 
-Also runs as a script against a running server (``python approvals/tests/test_admin_browser.py
+Also runs as a script against a running server (``python tests/browser/test_admin_dashboard_walkthrough.py
 http://127.0.0.1:8106`` after ``migrate`` and ``seed_demo``).
 """
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -191,20 +190,13 @@ def walk_through(browser, base):
 
 
 @pytest.fixture
-def browser(live_server, settings):
-    from conftest import require_service
-
-    require_service(
-        "Chromium", shutil.which(CHROMIUM) is not None, f"apt-get install -y chromium ({CHROMIUM})"
-    )
+def browser(chromium, live_server):
+    """The session's Chromium (``tests/browser/conftest.py``) on the demo world."""
     from django.core.management import call_command
-    from playwright.sync_api import sync_playwright
 
+    ARTIFACTS.mkdir(exist_ok=True)
     call_command("seed_demo", verbosity=0)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
+    return chromium
 
 
 def test_done_when_dashboard_review_decision_and_audit(browser, live_server):

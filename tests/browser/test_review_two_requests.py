@@ -9,7 +9,6 @@ Screenshots of each step are kept in ``test-artifacts/``.
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,23 +16,12 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from approvals.models import AccessRequest
-from conftest import require_service
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 BASE = ""
 SHOTS = str(ARTIFACTS / "review")
 step_no = [0]
@@ -156,21 +144,14 @@ def file_request(browser, email, model, customer, duration="180"):
 
 
 @pytest.fixture
-def browser(live_server, settings):
-    require_service(
-        "Chromium", shutil.which(CHROMIUM) is not None, f"apt-get install -y chromium ({CHROMIUM})"
-    )
-    from playwright.sync_api import sync_playwright
-
+def browser(chromium, live_server, settings):
+    """The session's Chromium (``tests/browser/conftest.py``) on the demo world."""
     global BASE
     BASE = live_server.url
     settings.VENDOR_DASHBOARD_PANELS = ["approvals.vendor_pages.panels.requests_panel"]
     ARTIFACTS.mkdir(exist_ok=True)
     call_command("seed_demo", verbosity=0)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
+    return chromium
 
 
 def test_two_requests_from_filing_to_decision(browser):

@@ -4,7 +4,7 @@ Not a test (timings do not belong in assertions). Run it against the database to
 for example PostgreSQL::
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_d \\
-        .venv/bin/python approvals/tests/bench_suspension.py [--grants 10000] [--runs 3]
+        .venv/bin/python scripts/bench_suspension.py [--grants 10000] [--runs 3]
 
 It creates a throwaway test database (``test_<name>``), builds the agencies, a vendor and the
 grants in bulk, then times ``suspend_model`` and ``lift_suspension`` (each one transaction,
@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 
