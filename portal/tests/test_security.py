@@ -139,3 +139,15 @@ def test_sign_in_still_works_when_the_cache_is_down(client, settings):
     user = vendor_user()
     assert attempt(client, user.email, "wrong").status_code == 200
     assert attempt(client, user.email, PASSWORD).status_code == 302
+
+
+def test_the_history_list_override_is_the_installed_one_without_its_style_attribute():
+    import simple_history
+
+    name = "simple_history/object_history_list.html"
+    installed = (Path(simple_history.__file__).parent / "templates" / name).read_text()
+    ours = (Path(settings.BASE_DIR) / "templates" / name).read_text()
+    comment, _, ours = ours.partition("{% endcomment %}\n")
+    assert "style attribute" in comment
+    assert ours == installed.replace(' style="border-top: 0"', "")
+    assert ours != installed
