@@ -6,8 +6,10 @@ CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self'",
-        # Django's admin and USWDS set a few inline style attributes.
-        "style-src 'self' 'unsafe-inline'",
+        # Style sheets from this origin only: no <style> block and no style="" attribute in
+        # any page (the portal's own rules are in portal/static/portal/*.css). Scripts may
+        # still set element.style, which this directive does not govern.
+        "style-src 'self'",
         "img-src 'self' data:",
         "font-src 'self'",
         "connect-src 'self'",

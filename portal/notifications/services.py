@@ -33,14 +33,15 @@ from datetime import timedelta
 from urllib.parse import urlparse
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F
-from django.template import TemplateDoesNotExist
+from django.template import Context, TemplateDoesNotExist, Variable
 from django.template.loader import get_template, render_to_string
 from django.template.loader_tags import ExtendsNode
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 
 from portal.errors import PortalError
 from portal.notifications.models import (
@@ -95,9 +96,9 @@ def notify(
     event occurrence (for example ``decision:42``); with the event and the recipient it
     forms the idempotency key, so calling twice for the same occurrence writes nothing new.
 
-    Templates: ``notifications/email/<event>.txt`` and ``.html`` (any app's
-    ``templates/notifications/email/``), falling back to ``generic.txt``/``generic.html``.
-    They extend ``notifications/email/base.txt``/``base.html`` and are given ``context``
+    Template: ``notifications/email/<event>.txt`` (any app's ``templates/notifications/email/``),
+    falling back to ``generic.txt``: the event's words, once, as plain text; both the text and
+    the HTML part are rendered from it (see ``render_email``). It is given ``context``
     plus ``recipient``, ``subject`` (with the tracking number), ``title`` (without it),
     ``link`` and ``url`` (both the absolute address),
     ``path`` (the link as given), ``object_label``, ``tracking_number``, ``portal_name``
@@ -171,30 +172,43 @@ def _digest_users(people):
 
 
 def render_email(event, context):
-    """The plain-text and HTML bodies for ``event``.
+    """The plain-text and HTML bodies for ``event``, from one template.
 
-    ``notifications/email/<event>.txt``/``.html`` either extends the layout
-    (``notifications/email/base.*``, overriding ``body``) or is a fragment, which is then
-    put inside the layout as ``content``. Without an event template the layout shows
-    ``summary`` (or the subject). The layout adds the action link, the reference and
-    the footer.
+    ``notifications/email/<event>.txt`` (else ``generic.txt``) holds the event's words once,
+    as plain text. It starts ``{% extends email_layout %}`` and fills ``body`` (and, to
+    change the button's words, ``action_label``); it is rendered into
+    ``notifications/email/base.txt`` for the text part and into ``base.html`` for the HTML
+    part, where the body is shown through ``email_html.text_to_html`` (paragraphs, lists,
+    links, everything escaped). A template without ``{% extends %}`` is a fragment: it is
+    rendered as plain text and put inside each layout as ``content``. The layouts add the
+    greeting, the action link, the reference and the footer.
     """
     context = {"portal_name": PORTAL_NAME, "base_url": settings.PORTAL_BASE_URL, "event": event, **context}
-    text = _render_part(event, "txt", context)
+    template = _event_template(event)
+    text = _render_part(template, "txt", context)
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in text.strip().splitlines()))
-    return text + "\n", _render_part(event, "html", context)
+    return text + "\n", _render_part(template, "html", context)
 
 
-def _render_part(event, extension, context):
-    layout = f"notifications/email/base.{extension}"
+def _event_template(event):
     try:
-        template = get_template(f"notifications/email/{event}.{extension}")
+        return get_template(f"notifications/email/{event}.txt")
     except TemplateDoesNotExist:
-        return render_to_string(f"notifications/email/generic.{extension}", context)
-    if template.template.nodelist.get_nodes_by_type(ExtendsNode):
-        return template.render(context)
-    content = template.render(context)
-    return render_to_string(layout, {**context, "content": mark_safe(content)})  # noqa: S308 - rendered by us
+        return get_template("notifications/email/generic.txt")
+
+
+def _render_part(template, extension, context):
+    layout = f"notifications/email/base.{extension}"
+    extends = template.template.nodelist.get_nodes_by_type(ExtendsNode)
+    if extends:
+        if not isinstance(extends[0].parent_name.var, Variable):
+            raise ImproperlyConfigured(
+                f"{template.origin.template_name} must start with {{% extends email_layout %}}: its words "
+                "are rendered into both the text and the HTML layout."
+            )
+        return template.render({**context, "email_layout": layout})
+    content = template.template.render(Context(context, autoescape=False))
+    return render_to_string(layout, {**context, "content": content})
 
 
 def enqueue(notification_ids):
@@ -569,9 +583,9 @@ def _write_digest(*, recipient_id, day, now):
                 "recipient": recipient,
                 "subject": subject,
                 "items": held,
-                "link": absolute_url("/notifications/"),
-                "url": absolute_url("/notifications/"),
-                "path": "/notifications/",
+                "link": absolute_url(reverse("notifications:list")),
+                "url": absolute_url(reverse("notifications:list")),
+                "path": reverse("notifications:list"),
                 "day": timezone.localtime(now).date(),
             },
         )
@@ -581,7 +595,7 @@ def _write_digest(*, recipient_id, day, now):
             subject=subject,
             body=text,
             html_body=html,
-            link="/notifications/",
+            link=reverse("notifications:list"),
             idempotency_key=key,
             immediate=True,
             read_at=now,

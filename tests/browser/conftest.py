@@ -26,6 +26,31 @@ LAUNCH_ARGS = [
 ]
 
 
+# Every refusal of the Content-Security-Policy (an inline style or script the page tried to
+# use) in the current test; the test fails if there is any (``_no_policy_refusals``).
+POLICY_REFUSALS = []
+
+
+def _note_policy_refusal(message):
+    if message.type == "error" and "Content Security Policy" in message.text:
+        POLICY_REFUSALS.append(f"{message.location.get('url', '?')}: {message.text[:240]}")
+
+
+class _Chromium:
+    """The browser, each of whose contexts reports the policy's refusals to ``POLICY_REFUSALS``."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+    def new_context(self, **kwargs):
+        context = self._browser.new_context(**kwargs)
+        context.on("console", _note_policy_refusal)
+        return context
+
+
 @pytest.fixture(scope="session")
 def chromium():
     require_service(
@@ -35,8 +60,17 @@ def chromium():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
-        yield browser
+        yield _Chromium(browser)
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_policy_refusals():
+    """No page of a journey may have an inline style or script refused by the policy."""
+    POLICY_REFUSALS.clear()
+    yield
+    refusals, POLICY_REFUSALS[:] = list(POLICY_REFUSALS), []
+    assert not refusals, "the Content-Security-Policy refused:\n" + "\n".join(refusals)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -4,6 +4,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -37,21 +38,17 @@ def _notify(recipients, **kwargs):
 
 @pytest.fixture
 def event_templates(settings, tmp_path):
-    """An app's own templates for one event, found ahead of the generic ones."""
+    """An app's own templates for two events, found ahead of the generic one."""
     folder = tmp_path / "notifications" / "email"
     folder.mkdir(parents=True)
     (folder / "decision_approved.txt").write_text(
-        '{% extends "notifications/email/base.txt" %}{% block body %}'
+        "{% extends email_layout %}{% block body %}"
         "Approved for {{ customer }} with {{ conditions|length }} conditions.{% endblock %}"
     )
-    (folder / "decision_approved.html").write_text(
-        '{% extends "notifications/email/base.html" %}{% block body %}'
-        "<p>Approved for <b>{{ customer }}</b>.</p>{% endblock %}"
+    (folder / "position_signed.txt").write_text("{{ agency }} signed its position on {{ tracking_number }}.")
+    (folder / "old_style.txt").write_text(
+        '{% extends "notifications/email/base.txt" %}{% block body %}Only text.{% endblock %}'
     )
-    (folder / "position_signed.txt").write_text(
-        "{% autoescape off %}{{ agency }} signed its position on {{ tracking_number }}.{% endautoescape %}"
-    )
-    (folder / "position_signed.html").write_text('<p>{{ agency }} signed. <a href="{{ link }}">Read</a></p>')
     engine = settings.TEMPLATES[0]
     settings.TEMPLATES = [{**engine, "DIRS": [tmp_path, *engine["DIRS"]]}]
 
@@ -147,9 +144,10 @@ def test_mail_headers_identify_the_notification_for_downstream_deduplication(
 
 
 def test_event_templates_of_other_apps_are_used_ahead_of_the_generic_ones(officer, event_templates):
-    (row,) = _notify([officer], event="decision_approved", context={"customer": "Acme", "conditions": [1, 2]})
-    assert "Approved for Acme with 2 conditions." in row.body
-    assert "<b>Acme</b>" in row.html_body
+    (row,) = _notify([officer], event="decision_approved", context={"customer": "A&B", "conditions": [1, 2]})
+    # one template: the same words in the text and (escaped, as a paragraph) in the HTML
+    assert "Approved for A&B with 2 conditions." in row.body
+    assert ">Approved for A&amp;B with 2 conditions.</p>" in row.html_body
     # the layout still wraps it: greeting, link, footer
     assert "Hello Vera Officer," in row.body
     assert "/vendor/requests/FAR-2026-000123/" in row.body
@@ -164,9 +162,18 @@ def test_a_fragment_event_template_is_put_inside_the_layout(officer, event_templ
     assert "https://portal.example.gov/vendor/requests/FAR-2026-000123/" in row.body
     assert "Reference: FAR-2026-000123" in row.body
     assert "replies are not read" in row.body
-    # in HTML ``link`` is the absolute address too, and the layout wraps the fragment
-    assert '<p>R&amp;D Office signed. <a href="https://portal.example.gov/vendor/requests/' in row.html_body
+    # in HTML the same words, escaped, inside the layout with its absolute link
+    assert ">R&amp;D Office signed its position on FAR-2026-000123.</p>" in row.html_body
+    assert 'href="https://portal.example.gov/vendor/requests/FAR-2026-000123/"' in row.html_body
     assert row.html_body.lstrip().startswith("<!DOCTYPE html>")
+
+
+def test_an_event_template_that_names_the_text_layout_is_refused(officer, event_templates):
+    # its words could not be rendered into the HTML layout
+    with pytest.raises(
+        ImproperlyConfigured, match=r"old_style\.txt must start with \{% extends email_layout %\}"
+    ):
+        _notify([officer], event="old_style")
 
 
 def test_context_stored_on_the_row_keeps_only_plain_values(officer):
