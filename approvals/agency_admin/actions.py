@@ -7,10 +7,10 @@ message, the template and its extra context, and where to go back. ``action_view
 the same way for every page: it shows the form; on a valid POST it calls the service, turns a
 ``PortalError`` into form errors (keeping what was typed) or redirects with the message.
 
-The page opens for a person exactly when its button is shown: when ``can_<verb>`` says no, GET
-answers 404. A POST always reaches the service, which asks the same rule (``require_<verb>``):
-a form opened while the button was shown and sent after the state moved on (another approver
-signed first) is refused with the rule's message, keeping what was typed, and nothing is done.
+The page exists for a person exactly when its button does: when ``can_<verb>`` says no, GET and
+POST both answer 404 and the service is not called. (A page opened while the button was shown
+and posted after the state moved on — another approver signed first — therefore answers 404
+too; the case page, reloaded, shows what changed.)
 """
 
 from collections.abc import Callable
@@ -55,7 +55,7 @@ def action_view(request, pk, *, page, model_admin):
     obj = page.lookup(model_admin, request, pk)
     with policies.one_page(request.user, readable=[obj]):  # the lookup has just checked it
         allowed = page.allowed(request.user, obj)
-    if not allowed and request.method != "POST":
+    if not allowed:
         raise Http404("No such page.")
     data = request.POST if request.method == "POST" else None
     form = page.form_class(data, initial=page.initial(request, obj), **page.form_kwargs(request, obj))
