@@ -98,7 +98,7 @@ def test_overdue_referrals_and_the_clock_chart(client, world):
     assert re.search(r"<strong>1</strong>overdue", page)
     chart = re.search(r'<table class="portal-chart">(.*?)</table>', page).group(1)
     assert re.search(r"Overdue</a></th> <td class=\"portal-chart__n\">1</td>", chart)
-    assert 'style="width: 100%"' in chart
+    assert '<rect width="100%" height="100%"/>' in chart
     assert late.tracking_number in page
 
 

@@ -169,7 +169,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def home_url(self):
         """Where the user lands after signing in."""
-        return "/vendor/" if self.is_vendor_member else "/admin/"
+        from django.urls import reverse
+
+        return reverse("vendors:dashboard") if self.is_vendor_member else reverse("admin:index")
 
 
 class SignInEvent(models.Model):
