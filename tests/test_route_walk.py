@@ -530,3 +530,17 @@ def test_owners_see_the_strings_the_walk_looks_for(client, walk_world, db):
         for name in names:
             assert walk_world.strings[name] in body, (url, name)
     assert set(walk_world.strings) == {name for names in pages.values() for name in names}
+
+
+def test_a_record_out_of_reach_is_404_on_the_stock_admin_pages(client, walk_world, db):
+    """Not Django's "does not exist" redirect to the index, and the same as for no record at all."""
+    client.force_login(walk_world.agency_outsider)
+    customer = walk_world.c1.pk
+    for url in (
+        f"/admin/vendors/partnercustomer/{customer}/change/",
+        f"/admin/vendors/partnercustomer/{customer}/history/",
+        "/admin/vendors/partnercustomer/999999999/change/",
+        f"/admin/accounts/signinevent/{walk_world.sign_in.pk}/history/",
+        "/admin/accounts/signinevent/999999999/history/",
+    ):
+        assert client.get(url).status_code == 404, url
