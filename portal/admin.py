@@ -8,7 +8,21 @@ from simple_history.admin import SimpleHistoryAdmin
 from portal import permissions
 
 
-class PortalModelAdmin(SimpleHistoryAdmin):
+class NotFoundForOutsiders:
+    """A record an official may not see answers 404 on every stock admin page (DESIGN.md: 404,
+    not 403), exactly as a record that does not exist: not Django's "does not exist" redirect to
+    the index, and not a 403 on a history page that would confirm that the id exists."""
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404("No such record.")
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise Http404("No such record.")
+        return super().history_view(request, object_id, extra_context=extra_context)
+
+
+class PortalModelAdmin(NotFoundForOutsiders, SimpleHistoryAdmin):
     """Rows come through the permissions helper; auditors see everything and change nothing.
 
     Domain changes happen through services (buttons that open forms), so the stock add,

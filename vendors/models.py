@@ -19,6 +19,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from portal.accounts.models import Organisation
+from portal.permissions import RestrictedQuerySet
 from vendors.choices import COUNTRY_CHOICES, COUNTRY_NAMES, CRITICAL_INFRASTRUCTURE_SECTORS, Sector
 
 
@@ -47,6 +48,7 @@ class Vendor(models.Model):
     editors_group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="vendor_editors")
     admins_group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="vendor_admins")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    objects = RestrictedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -117,6 +119,7 @@ class FrontierModel(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
+    objects = RestrictedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -226,6 +229,7 @@ class PartnerCustomer(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
+    objects = RestrictedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -294,6 +298,7 @@ class EvidenceDocument(models.Model):
     sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
+    objects = RestrictedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -344,6 +349,8 @@ class CustomerImport(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     imported_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -8,6 +8,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from approvals.models.agencies import Agency
+from portal.permissions import RestrictedQuerySet
 from vendors.models import FrontierModel, PartnerCustomer, Vendor
 
 
@@ -47,6 +48,7 @@ class PrereleaseReview(models.Model):
     preview_customer_cap = models.PositiveIntegerField(
         null=True, blank=True, help_text="Most partner customers that may be cleared in limited preview."
     )
+    objects = RestrictedQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=[evidence])
 
     class Meta:
@@ -168,6 +170,7 @@ class EnforcementAction(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     responded_at = models.DateTimeField(null=True, blank=True)
+    objects = RestrictedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -263,6 +266,7 @@ class IncidentReport(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     completed_at = models.DateTimeField(null=True, blank=True)
+    objects = RestrictedQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=[affected_customers])
 
     class Meta:

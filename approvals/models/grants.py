@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 from approvals.models.decisions import Decision
 from approvals.models.requests import AccessRequest
 from approvals.models.review import Condition
+from portal.permissions import RestrictedQuerySet
 from vendors.models import FrontierModel, PartnerCustomer, Vendor
 
 
@@ -43,6 +44,7 @@ class Grant(models.Model):
         related_name="suspended_grants",
         help_text="The suspension of the model that suspended this grant; lifting it restores the grant.",
     )
+    objects = RestrictedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

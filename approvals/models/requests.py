@@ -8,6 +8,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from approvals.models.agencies import Agency
+from portal.permissions import RestrictedQuerySet
 from vendors.models import FrontierModel, PartnerCustomer, Vendor
 
 REFERRAL_DAYS = 30
@@ -73,6 +74,7 @@ class AccessRequest(models.Model):
     version = models.PositiveIntegerField(
         default=0, help_text="Raised by every change, so that a form filled in on a stale page is refused."
     )
+    objects = RestrictedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

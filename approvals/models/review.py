@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from approvals.models.agencies import Agency
 from approvals.models.requests import REFERRAL_DAYS, AccessRequest
+from portal.permissions import RestrictedQuerySet
 
 
 class Referral(models.Model):
@@ -38,6 +39,7 @@ class Referral(models.Model):
         null=True, blank=True, help_text="Set while an information request is open."
     )
     paused_days = models.PositiveIntegerField(default=0)
+    objects = RestrictedQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=[assigned_officials])
 
     class Meta:
@@ -179,6 +181,7 @@ class InformationRequest(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     answered_at = models.DateTimeField(null=True, blank=True)
+    objects = RestrictedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

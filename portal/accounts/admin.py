@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from portal.accounts.forms import AdminUserCreationForm
 from portal.accounts.models import STAFF_ROLES, Organisation, SignInEvent, User
-from portal.admin import PortalModelAdmin
+from portal.admin import NotFoundForOutsiders, PortalModelAdmin
 from portal.admin_site import admin_site
 from portal.audit.history import stamp
 
@@ -80,7 +80,7 @@ class UserAdmin(PortalModelAdmin, DjangoUserAdmin):
 
 
 @admin.register(SignInEvent, site=admin_site)
-class SignInEventAdmin(admin.ModelAdmin):
+class SignInEventAdmin(NotFoundForOutsiders, admin.ModelAdmin):
     """Append-only: auditors and portal administrators read it; nobody edits it."""
 
     list_display = ["at", "email", "outcome", "ip_address", "user"]

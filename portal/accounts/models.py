@@ -15,6 +15,8 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from portal.permissions import RestrictedQuerySet
+
 
 class Organisation(models.Model):
     """A vendor, an agency, the oversight office or the operator of the portal."""
@@ -28,6 +30,7 @@ class Organisation(models.Model):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    objects = RestrictedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
