@@ -12,8 +12,9 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-# collectstatic needs settings but no real secret, database or broker.
-RUN SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret-xx python manage.py collectstatic --noinput -v0
+# Static files in production mode (hashed names and their manifest); the test suite runs
+# the same script (portal/tests/test_production_pages.py).
+RUN scripts/build_static
 
 USER portal
 EXPOSE 8000
