@@ -13,6 +13,8 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.observability.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -35,6 +37,7 @@ DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
 )
+CSRF_FAILURE_VIEW = "portal.error_pages.csrf_failure"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://localhost:8000").rstrip("/")
 
@@ -58,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later line of a request's work logs with its id.
+    "portal.observability.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -215,20 +220,27 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # The health check is probed over plain HTTP by the orchestrator.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz", r"^metrics$"]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # In-process tasks would otherwise log a line for every e-mail they send.
-        "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
-        "kombu.connection": {"level": "ERROR" if CELERY_TASK_ALWAYS_EAGER else "WARNING"},
-    },
-}
+# Logs: one JSON object per line in production, readable text in development. Either way
+# each line names the request id, user and organisation (portal/observability/logs.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
+LOGGING = logging_config(
+    fmt=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"), eager=CELERY_TASK_ALWAYS_EAGER
+)
+# Celery workers log through the same configuration instead of replacing it.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Request ids: taken from this header when the proxy in front sets it (empty: never trust
+# a header, always make a new id), and returned as X-Request-ID.
+REQUEST_ID_HEADER = env.str("REQUEST_ID_HEADER", default="X-Request-ID")
+
+# /metrics (Prometheus): readable from these networks, or anywhere with
+# "Authorization: Bearer <METRICS_TOKEN>".
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# The dependency report of /healthz/details is shown to signed-in portal administrators and
+# to the networks above (or the token); /healthz itself says only "ok" or "down".
 
 # Clock jobs run by Celery beat (synced into django-celery-beat's tables at start-up).
 CELERY_BEAT_SCHEDULE = {

@@ -15,6 +15,8 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from portal.audit.models import RequestIdHistory
+
 
 class Organisation(models.Model):
     """A vendor, an agency, the oversight office or the operator of the portal."""
@@ -28,7 +30,7 @@ class Organisation(models.Model):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[RequestIdHistory])
 
     class Meta:
         ordering = ["name"]
@@ -110,7 +112,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="Can open the agency dashboard (set from the role)."
     )
     date_joined = models.DateTimeField(default=timezone.now)
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    history = HistoricalRecords(excluded_fields=["password", "last_login"], bases=[RequestIdHistory])
 
     objects = UserManager()
 
