@@ -18,4 +18,9 @@ RUN scripts/build_static
 
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Healthy only when a page renders (templates and static files), not merely when the
+# database answers.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=5 \
+    CMD curl -fsS http://localhost:8000/healthz/ready || exit 1
+# Workers, timeout and port from the environment: see gunicorn.conf.py.
+CMD ["gunicorn", "portal.wsgi:application", "--config", "gunicorn.conf.py"]

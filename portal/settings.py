@@ -98,7 +98,28 @@ TEMPLATES = [
 ]
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
+
+
+def _database_url():
+    """DATABASE_URL; else one built from POSTGRES_* (as docker-compose passes them); else SQLite."""
+    url = env.str("DATABASE_URL", default="")
+    if url:
+        return url
+    password = env.str("POSTGRES_PASSWORD", default="")
+    if password:
+        from urllib.parse import quote
+
+        return "postgres://{}:{}@{}:{}/{}".format(
+            quote(env.str("POSTGRES_USER", default="portal"), safe=""),
+            quote(password, safe=""),
+            env.str("POSTGRES_HOST", default="db"),
+            env.int("POSTGRES_PORT", default=5432),
+            quote(env.str("POSTGRES_DB", default="portal"), safe=""),
+        )
+    return f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"
+
+
+DATABASES = {"default": env.db_url_config(_database_url())}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
