@@ -293,6 +293,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "approvals.send_enforcement_reminders",
         "schedule": crontab(hour=6, minute=15),
     },
+    "notifications-outbox-alert": {
+        "task": "notifications.alert_if_outbox_stuck",
+        "schedule": 5 * 60,
+    },
+    "portal-prune-retention": {
+        "task": "portal.prune_retention",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 # Panels on the vendor dashboard, contributed by apps that the registry may not import
@@ -310,20 +318,37 @@ VENDOR_MODEL_PANELS = env.list("VENDOR_MODEL_PANELS", default=["approvals.dashbo
 # MAX_ATTEMPTS, then it is marked failed for a portal administrator to retry. The sweep
 # (every minute) re-queues pending rows left for SWEEP_PENDING_AFTER seconds and gives back
 # rows held "sending" for longer than SENDING_LEASE seconds by a worker that died.
-NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=8)
+# With the defaults the attempts span about 25 hours (30 s, 1, 2, 4 … 32 min, then hourly):
+# a mail server down over a night and a day loses nothing.
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=32)
 NOTIFICATIONS_RETRY_BACKOFF_BASE = env.float("NOTIFICATIONS_RETRY_BACKOFF_BASE", default=30.0)
 NOTIFICATIONS_RETRY_BACKOFF_MAX = env.float("NOTIFICATIONS_RETRY_BACKOFF_MAX", default=3600.0)
 NOTIFICATIONS_SWEEP_PENDING_AFTER = env.int("NOTIFICATIONS_SWEEP_PENDING_AFTER", default=300)
 NOTIFICATIONS_SENDING_LEASE = env.int("NOTIFICATIONS_SENDING_LEASE", default=900)
 NOTIFICATIONS_SWEEP_BATCH = env.int("NOTIFICATIONS_SWEEP_BATCH", default=500)
 NOTIFICATIONS_DIGEST_HOUR = env.int("NOTIFICATIONS_DIGEST_HOUR", default=7)
+# The outbox is stuck when a row has been due this long, or rows failed in the last day;
+# portal administrators are then mailed (through ALERT_EMAIL_URL if set, else the normal
+# mail server, never through the outbox) at most every NOTIFICATIONS_ALERT_EVERY seconds.
+NOTIFICATIONS_STUCK_AFTER = env.int("NOTIFICATIONS_STUCK_AFTER", default=30 * 60)
+NOTIFICATIONS_ALERT_EVERY = env.int("NOTIFICATIONS_ALERT_EVERY", default=6 * 60 * 60)
+ALERT_EMAIL_URL = env.str("ALERT_EMAIL_URL", default="")
+
+# Retention (portal/retention.py, daily): sent notifications and sign-in events older than
+# this many days are deleted (0: kept for ever). History and decisions are never pruned.
+RETENTION_NOTIFICATIONS_DAYS = env.int("RETENTION_NOTIFICATIONS_DAYS", default=365)
+RETENTION_SIGN_IN_EVENTS_DAYS = env.int("RETENTION_SIGN_IN_EVENTS_DAYS", default=365)
 
 # Panels on the agency dashboard (the admin's home page), contributed by the apps that
 # portal/ may not import: dotted paths to callables taking the request and returning a dict
 # with "template" and "context", or None to show nothing.
 ADMIN_DASHBOARD_PANELS = env.list(
     "ADMIN_DASHBOARD_PANELS",
-    default=["approvals.admin_dashboard.queues_panel", "approvals.admin_dashboard.oversight_panel"],
+    default=[
+        "portal.notifications.outbox_health.outbox_panel",
+        "approvals.admin_dashboard.queues_panel",
+        "approvals.admin_dashboard.oversight_panel",
+    ],
 )
 
 # Enforcement clocks (approvals/enforcement.py holds the defaults; INCIDENT_REPORT_DAYS, a
