@@ -23,6 +23,19 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
+# gunicorn's own lines (start-up, worker restarts, timeouts) in the portal's format too.
+try:
+    from portal.observability.logs import logging_config
+
+    production = os.environ.get("PORTAL_ENV") == "production"
+    logconfig_dict = logging_config(
+        fmt=os.environ.get("LOG_FORMAT", "json" if production else "text"),
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        eager=False,
+    )
+except ImportError:  # run from elsewhere than the project's directory
+    pass
+
 # Prometheus: every worker writes its numbers here and /metrics adds them up.
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "/tmp/portal-prometheus")  # noqa: S108 - per container
 

@@ -71,7 +71,7 @@ def count_queries():
 def view_label(request):
     match = getattr(request, "resolver_match", None)
     if match is None:
-        return "unresolved"
+        return "static" if request.path.startswith(settings.STATIC_URL) else "unresolved"
     return match.view_name or match._func_path
 
 
