@@ -158,3 +158,25 @@ def test_one_request_id_in_the_log_the_task_log_and_the_history_row(
     assert task_lines[0]["request_id"] == request_id
     assert task_lines[0]["task"] == "accounts.deactivate_dormant_accounts"
     assert dormant.history.latest().history_request_id == request_id
+
+
+def test_the_audit_export_carries_the_request_id(client):
+    from datetime import date
+
+    from portal.audit.export import as_csv, audit_rows
+    from portal.tests.factories import auditor
+
+    reader = auditor()
+    user = vendor_user(full_name="Before")
+    tokens = context.bind(request_id="req-export-1")
+    try:
+        user.full_name = "After"
+        user._change_reason = "renamed"
+        user.save()
+    finally:
+        context.unbind(tokens)
+    today = timezone.localdate()
+    rows = [r for r in audit_rows(reader, start=today, end=today) if r.model == "accounts.user"]
+    assert "req-export-1" in {r.request_id for r in rows}
+    assert as_csv(rows).splitlines()[0].endswith(",history_id,request_id")
+    assert isinstance(today, date)
