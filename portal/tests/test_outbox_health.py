@@ -101,3 +101,35 @@ def test_no_panel_when_all_is_well(client):
     row(due=timezone.now() - timedelta(minutes=1))
     client.force_login(portal_admin())
     assert "The outbox is stuck" not in client.get("/admin/").content.decode()
+
+
+def test_a_refusing_mail_server_is_one_warning_line_without_a_traceback(settings, caplog):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+    notification = row()
+    caplog.clear()
+    result, countdown = services.send_notification(notification_id=notification.pk)
+    assert result == services.SendResult.RETRY
+    assert countdown == 30
+    lines = [r for r in caplog.records if r.levelno >= 30]
+    assert len(lines) == 1
+    assert lines[0].levelname == "WARNING"
+    assert lines[0].exc_info is None
+    assert "ConnectionRefusedError" in lines[0].getMessage()
+
+
+def test_a_broker_that_is_down_is_one_warning_line_without_a_traceback(caplog):
+    from portal.celery import app
+
+    notification = row()
+    previous = (app.conf.task_always_eager, app.conf.broker_url)
+    app.conf.task_always_eager, app.conf.broker_url = False, "redis://127.0.0.1:1/0"
+    caplog.clear()
+    try:
+        assert services.enqueue([notification.pk]) == 0
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = previous
+    lines = [r for r in caplog.records if r.levelno >= 30]
+    assert len(lines) == 1
+    assert lines[0].levelname == "WARNING"
+    assert lines[0].exc_info is None
