@@ -138,6 +138,7 @@ def celery_worker_process(redis_url, transactional_db, postgres_only, tmp_path):
         "REDIS_URL": redis_url,
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "CELERY_TASK_ALWAYS_EAGER": "false",
+        "LOG_FORMAT": "json",  # as in production: tests read the task's log lines
     }
     with open(log_path, "wb") as log:
         process = subprocess.Popen(

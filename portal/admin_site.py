@@ -43,10 +43,14 @@ class PortalAdminSite(admin.AdminSite):
         return bool(user.is_active and user.is_authenticated and user.is_staff and user.role in STAFF_ROLES)
 
     def login(self, request, extra_context=None):
+        index = reverse("admin:index", current_app=self.name)
+        target = request.GET.get("next") or index
         if request.user.is_authenticated:
-            # Signed in, but not an official: the dashboard does not exist for them.
+            # A vendor who types /admin/ is taken to the vendor pages; any deeper address of
+            # the dashboard does not exist for them (404, naming nothing).
+            if target == index and getattr(request.user, "is_vendor_member", False):
+                return redirect(request.user.home_url())
             raise Http404("No such page.")
-        target = request.GET.get("next") or reverse("admin:index", current_app=self.name)
         return redirect(f"{reverse('accounts:login')}?{urlencode({'next': target})}")
 
     def index(self, request, extra_context=None):

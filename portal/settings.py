@@ -13,6 +13,8 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.observability.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -35,6 +37,7 @@ DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
 )
+CSRF_FAILURE_VIEW = "portal.error_pages.csrf_failure"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://localhost:8000").rstrip("/")
 
@@ -58,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later line of a request's work logs with its id.
+    "portal.observability.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -93,7 +98,28 @@ TEMPLATES = [
 ]
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
+
+
+def _database_url():
+    """DATABASE_URL; else one built from POSTGRES_* (as docker-compose passes them); else SQLite."""
+    url = env.str("DATABASE_URL", default="")
+    if url:
+        return url
+    password = env.str("POSTGRES_PASSWORD", default="")
+    if password:
+        from urllib.parse import quote
+
+        return "postgres://{}:{}@{}:{}/{}".format(
+            quote(env.str("POSTGRES_USER", default="portal"), safe=""),
+            quote(password, safe=""),
+            env.str("POSTGRES_HOST", default="db"),
+            env.int("POSTGRES_PORT", default=5432),
+            quote(env.str("POSTGRES_DB", default="portal"), safe=""),
+        )
+    return f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"
+
+
+DATABASES = {"default": env.db_url_config(_database_url())}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -215,20 +241,27 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # The health check is probed over plain HTTP by the orchestrator.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz", r"^metrics$"]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # In-process tasks would otherwise log a line for every e-mail they send.
-        "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
-        "kombu.connection": {"level": "ERROR" if CELERY_TASK_ALWAYS_EAGER else "WARNING"},
-    },
-}
+# Logs: one JSON object per line in production, readable text in development. Either way
+# each line names the request id, user and organisation (portal/observability/logs.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
+LOGGING = logging_config(
+    fmt=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"), eager=CELERY_TASK_ALWAYS_EAGER
+)
+# Celery workers log through the same configuration instead of replacing it.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Request ids: taken from this header when the proxy in front sets it (empty: never trust
+# a header, always make a new id), and returned as X-Request-ID.
+REQUEST_ID_HEADER = env.str("REQUEST_ID_HEADER", default="X-Request-ID")
+
+# /metrics (Prometheus): readable from these networks, or anywhere with
+# "Authorization: Bearer <METRICS_TOKEN>".
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# The dependency report of /healthz/details is shown to signed-in portal administrators and
+# to the networks above (or the token); /healthz itself says only "ok" or "down".
 
 # Clock jobs run by Celery beat (synced into django-celery-beat's tables at start-up).
 CELERY_BEAT_SCHEDULE = {
@@ -260,6 +293,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "approvals.send_enforcement_reminders",
         "schedule": crontab(hour=6, minute=15),
     },
+    "notifications-outbox-alert": {
+        "task": "notifications.alert_if_outbox_stuck",
+        "schedule": 5 * 60,
+    },
+    "portal-prune-retention": {
+        "task": "portal.prune_retention",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 # Panels on the vendor dashboard, contributed by apps that the registry may not import
@@ -280,20 +321,37 @@ VENDOR_MODEL_PANELS = env.list("VENDOR_MODEL_PANELS", default=["approvals.vendor
 # MAX_ATTEMPTS, then it is marked failed for a portal administrator to retry. The sweep
 # (every minute) re-queues pending rows left for SWEEP_PENDING_AFTER seconds and gives back
 # rows held "sending" for longer than SENDING_LEASE seconds by a worker that died.
-NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=8)
+# With the defaults the attempts span about 25 hours (30 s, 1, 2, 4 … 32 min, then hourly):
+# a mail server down over a night and a day loses nothing.
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=32)
 NOTIFICATIONS_RETRY_BACKOFF_BASE = env.float("NOTIFICATIONS_RETRY_BACKOFF_BASE", default=30.0)
 NOTIFICATIONS_RETRY_BACKOFF_MAX = env.float("NOTIFICATIONS_RETRY_BACKOFF_MAX", default=3600.0)
 NOTIFICATIONS_SWEEP_PENDING_AFTER = env.int("NOTIFICATIONS_SWEEP_PENDING_AFTER", default=300)
 NOTIFICATIONS_SENDING_LEASE = env.int("NOTIFICATIONS_SENDING_LEASE", default=900)
 NOTIFICATIONS_SWEEP_BATCH = env.int("NOTIFICATIONS_SWEEP_BATCH", default=500)
 NOTIFICATIONS_DIGEST_HOUR = env.int("NOTIFICATIONS_DIGEST_HOUR", default=7)
+# The outbox is stuck when a row has been due this long, or rows failed in the last day;
+# portal administrators are then mailed (through ALERT_EMAIL_URL if set, else the normal
+# mail server, never through the outbox) at most every NOTIFICATIONS_ALERT_EVERY seconds.
+NOTIFICATIONS_STUCK_AFTER = env.int("NOTIFICATIONS_STUCK_AFTER", default=30 * 60)
+NOTIFICATIONS_ALERT_EVERY = env.int("NOTIFICATIONS_ALERT_EVERY", default=6 * 60 * 60)
+ALERT_EMAIL_URL = env.str("ALERT_EMAIL_URL", default="")
+
+# Retention (portal/retention.py, daily): sent notifications and sign-in events older than
+# this many days are deleted (0: kept for ever). History and decisions are never pruned.
+RETENTION_NOTIFICATIONS_DAYS = env.int("RETENTION_NOTIFICATIONS_DAYS", default=365)
+RETENTION_SIGN_IN_EVENTS_DAYS = env.int("RETENTION_SIGN_IN_EVENTS_DAYS", default=365)
 
 # Panels on the agency dashboard (the admin's home page), contributed by the apps that
 # portal/ may not import: dotted paths to callables taking the request and returning a dict
 # with "template" and "context", or None to show nothing.
 ADMIN_DASHBOARD_PANELS = env.list(
     "ADMIN_DASHBOARD_PANELS",
-    default=["approvals.agency_admin.panels.queues_panel", "approvals.agency_admin.panels.oversight_panel"],
+    default=[
+        "portal.notifications.outbox_health.outbox_panel",
+        "approvals.agency_admin.panels.queues_panel",
+        "approvals.agency_admin.panels.oversight_panel",
+    ],
 )
 
 # Enforcement clocks (approvals/enforcement.py holds the defaults; INCIDENT_REPORT_DAYS, a

@@ -13,6 +13,10 @@ rm -rf "$DEST"
 mkdir -p "$DEST/css" "$DEST/js"
 cp "$DIST/css/uswds.min.css" "$DEST/css/"
 cp "$DIST/js/uswds.min.js" "$DIST/js/uswds-init.min.js" "$DEST/js/"
+# The source maps are not vendored, so their references go: collectstatic in production
+# mode (the manifest storage) refuses a file that points at a file it cannot find.
+sed -i -E '/^(\/\*# sourceMappingURL=.*\*\/|\/\/# sourceMappingURL=.*)$/d' \
+  "$DEST/css/uswds.min.css" "$DEST/js/uswds.min.js" "$DEST/js/uswds-init.min.js"
 # Only the fonts and images the stylesheet refers to, plus the icon sprite.
 grep -o 'url([^)]*)' "$DIST/css/uswds.min.css" | sed 's/^url(//; s/)$//; s/["'"'"']//g; s/[?#].*//' \
   | grep '^\.\./' | sort -u | while read -r rel; do

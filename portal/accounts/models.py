@@ -15,6 +15,7 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from portal.audit.models import RequestIdHistory
 from portal.permissions import RestrictedQuerySet
 
 
@@ -31,7 +32,7 @@ class Organisation(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[RequestIdHistory])
 
     class Meta:
         ordering = ["name"]
@@ -113,7 +114,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="Can open the agency dashboard (set from the role)."
     )
     date_joined = models.DateTimeField(default=timezone.now)
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    history = HistoricalRecords(excluded_fields=["password", "last_login"], bases=[RequestIdHistory])
 
     objects = UserManager()
 

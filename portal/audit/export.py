@@ -72,6 +72,8 @@ class AuditRow:
     user: str
     reason: str
     changes: list = field(default_factory=list)
+    # The X-Request-ID of the request (or its task) that wrote the row: joins it to the logs.
+    request_id: str = ""
 
     def changes_text(self):
         return "; ".join(f"{c['field']}: {c['old']} → {c['new']}" for c in self.changes)
@@ -128,6 +130,7 @@ def _rows_for_model(user, model, start, end):
                 user=user_label,
                 reason=record.history_change_reason or "",
                 changes=changes,
+                request_id=getattr(record, "history_request_id", "") or "",
             )
         )
         previous = record
@@ -149,7 +152,18 @@ def audit_rows(user, *, start, end):
     return rows
 
 
-COLUMNS = ["at", "model", "record", "object_id", "action", "user", "reason", "changes", "history_id"]
+COLUMNS = [
+    "at",
+    "model",
+    "record",
+    "object_id",
+    "action",
+    "user",
+    "reason",
+    "changes",
+    "history_id",
+    "request_id",
+]
 
 
 def as_csv(rows):

@@ -79,9 +79,13 @@ def test_safe_next_is_followed_and_foreign_next_is_not(client):
 
 
 def test_vendor_member_cannot_open_the_agency_dashboard(client):
+    # issue 12: a vendor who types /admin/ is taken to the vendor pages, deeper addresses 404
     user = vendor_user()
     client.force_login(user)
-    assert client.get("/admin/", follow=True).status_code == 404
+    response = client.get("/admin/", follow=True)
+    assert response.redirect_chain[-1][0] == "/vendor/"
+    assert "agency dashboard" not in response.content.decode().lower()
+    assert client.get("/admin/accounts/user/", follow=True).status_code == 404
 
 
 def test_agency_official_gets_404_on_vendor_pages(client):
