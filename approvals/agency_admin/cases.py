@@ -111,8 +111,13 @@ class AccessRequestAdmin(PortalModelAdmin):
 
     def get_ordering(self, request):
         # open cases first, the nearest running clock first; then the newest (``next_due`` is
-        # annotated below, so it cannot be the declarative ``ordering``)
-        return [F("next_due").asc(nulls_last=True), "-submitted_at", "-pk"]
+        # annotated below, so it cannot be the declarative ``ordering``). Only the case list has
+        # the annotation: other admin pages (a referral's history version) order the requests
+        # of their drop-downs by this ordering too, through the plain manager.
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.url_name == "approvals_accessrequest_changelist":
+            return [F("next_due").asc(nulls_last=True), "-submitted_at", "-pk"]
+        return ["-submitted_at", "-pk"]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

@@ -300,3 +300,17 @@ def test_auditor_reads_the_whole_case_and_finds_nothing_to_press(client, world):
     case = text(client.get(pages[0]))
     for fragment in ("ONCD-DRAFT-RATIONALE", "ONCD-NOTE", "DOC-NOTE", "OSTP-CONDITION"):
         assert fragment in case
+
+
+def test_history_versions_of_referrals_and_questions_open_for_auditors(client, world):
+    # the requests' drop-down on these pages was ordered by the case list's annotation: a 500
+    access_request = submitted(world)
+    services.issue_information_request(
+        access_request=refresh(access_request), actor=world["doc_reviewer"], question="Why?"
+    )
+    client.force_login(world["auditor"])
+    for obj in (referral(access_request, "DOC"), access_request.information_requests.get()):
+        opts = obj._meta
+        version = obj.history.order_by("-history_id").first()
+        url = f"/admin/{opts.app_label}/{opts.model_name}/{obj.pk}/history/{version.history_id}/"
+        assert client.get(url).status_code == 200, url
