@@ -19,6 +19,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from portal.accounts.models import Organisation
+from portal.audit.models import RequestIdHistory
 from portal.permissions import RestrictedQuerySet
 from vendors.choices import COUNTRY_CHOICES, COUNTRY_NAMES, CRITICAL_INFRASTRUCTURE_SECTORS, Sector
 
@@ -49,7 +50,7 @@ class Vendor(models.Model):
     admins_group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="vendor_admins")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[RequestIdHistory])
 
     class Meta:
         ordering = ["legal_name"]
@@ -120,7 +121,7 @@ class FrontierModel(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[RequestIdHistory])
 
     class Meta:
         ordering = ["name", "version"]
@@ -230,7 +231,7 @@ class PartnerCustomer(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[RequestIdHistory])
 
     class Meta:
         ordering = ["legal_name"]
@@ -299,7 +300,7 @@ class EvidenceDocument(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[RequestIdHistory])
 
     class Meta:
         ordering = ["-uploaded_at"]

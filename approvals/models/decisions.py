@@ -7,6 +7,7 @@ from simple_history.models import HistoricalRecords
 
 from approvals.models.requests import AccessRequest
 from approvals.models.review import Condition
+from portal.audit.models import RequestIdHistory
 
 
 class Escalation(models.Model):
@@ -16,7 +17,7 @@ class Escalation(models.Model):
     raised_at = models.DateTimeField(default=timezone.now)
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[RequestIdHistory])
 
     def __str__(self):
         return f"Escalation of {self.access_request}"
@@ -43,7 +44,7 @@ class IntentToDeny(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     responded_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[RequestIdHistory])
 
     class Meta:
         verbose_name_plural = "intents to deny"
@@ -68,7 +69,7 @@ class Decision(models.Model):
     snapshot = models.JSONField()
     snapshot_sha256 = models.CharField(max_length=64)
     letter_text = models.TextField()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[RequestIdHistory])
 
     def __str__(self):
         return f"{self.get_outcome_display()}: {self.access_request}"

@@ -8,6 +8,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from approvals.models.agencies import Agency
+from portal.audit.models import RequestIdHistory
 from portal.permissions import RestrictedQuerySet
 from vendors.models import FrontierModel, PartnerCustomer, Vendor
 
@@ -49,7 +50,7 @@ class PrereleaseReview(models.Model):
         null=True, blank=True, help_text="Most partner customers that may be cleared in limited preview."
     )
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[evidence])
+    history = HistoricalRecords(m2m_fields=[evidence], bases=[RequestIdHistory])
 
     class Meta:
         ordering = ["-submitted_at", "-pk"]
@@ -103,7 +104,7 @@ class ReviewFinding(models.Model):
     )
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[RequestIdHistory])
 
     class Meta:
         ordering = ["recorded_at", "pk"]
@@ -171,7 +172,7 @@ class EnforcementAction(models.Model):
     )
     responded_at = models.DateTimeField(null=True, blank=True)
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[RequestIdHistory])
 
     class Meta:
         ordering = ["-taken_at", "-pk"]
@@ -267,7 +268,7 @@ class IncidentReport(models.Model):
     )
     completed_at = models.DateTimeField(null=True, blank=True)
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[affected_customers])
+    history = HistoricalRecords(m2m_fields=[affected_customers], bases=[RequestIdHistory])
 
     class Meta:
         ordering = ["-reported_at", "-pk"]

@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 from approvals.models.decisions import Decision
 from approvals.models.requests import AccessRequest
 from approvals.models.review import Condition
+from portal.audit.models import RequestIdHistory
 from portal.permissions import RestrictedQuerySet
 from vendors.models import FrontierModel, PartnerCustomer, Vendor
 
@@ -45,7 +46,7 @@ class Grant(models.Model):
         help_text="The suspension of the model that suspended this grant; lifting it restores the grant.",
     )
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[RequestIdHistory])
 
     class Meta:
         ordering = ["valid_to"]

@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from approvals.models.agencies import Agency
 from approvals.models.requests import REFERRAL_DAYS, AccessRequest
+from portal.audit.models import RequestIdHistory
 from portal.permissions import RestrictedQuerySet
 
 
@@ -40,7 +41,7 @@ class Referral(models.Model):
     )
     paused_days = models.PositiveIntegerField(default=0)
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[assigned_officials])
+    history = HistoricalRecords(m2m_fields=[assigned_officials], bases=[RequestIdHistory])
 
     class Meta:
         ordering = ["due_date", "agency__code"]
@@ -92,7 +93,7 @@ class Position(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     signed_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[RequestIdHistory])
 
     class Meta:
         constraints = [
@@ -140,7 +141,7 @@ class Condition(models.Model):
     seat_cap = models.PositiveIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[RequestIdHistory])
 
     class Meta:
         ordering = ["agency__code", "created_at"]
@@ -182,7 +183,7 @@ class InformationRequest(models.Model):
     )
     answered_at = models.DateTimeField(null=True, blank=True)
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[RequestIdHistory])
 
     class Meta:
         ordering = ["-asked_at"]

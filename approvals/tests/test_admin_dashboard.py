@@ -45,13 +45,19 @@ def take(world, access_request, who="doc_reviewer"):
         ("oncd_approver", 200),
         ("auditor", 200),
         ("portal_admin", 200),
-        ("officer", 404),
-        ("viewer", 404),
     ],
 )
 def test_dashboard_role_matrix(client, world, who, expected):
     client.force_login(world[who])
     assert client.get(DASHBOARD, follow=True).status_code == expected
+
+
+@pytest.mark.parametrize("who", ["officer", "viewer"])
+def test_a_vendor_opening_the_agency_dashboard_lands_on_the_vendor_dashboard(client, world, who):
+    client.force_login(world[who])
+    response = client.get(DASHBOARD, follow=True)
+    assert response.redirect_chain[-1][0] == "/vendor/"
+    assert response.status_code == 200
 
 
 def test_anonymous_is_sent_to_sign_in(client, world):
