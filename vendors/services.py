@@ -5,6 +5,8 @@ history with the actor and a reason, and grants object permissions on what it cr
 ``view`` to the vendor's ``members_group`` and ``change`` to its ``editors_group``.
 """
 
+import math
+
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
@@ -335,8 +337,14 @@ def deactivate_member(*, vendor, member, actor, reason=""):
 
 def _compute(value):
     if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise PortalError(
+                "Training compute must be a finite number of FLOP.", field="training_compute_flop"
+            )
         if value < 0:
             raise PortalError("Training compute cannot be negative.", field="training_compute_flop")
+        if value == 0:
+            raise PortalError("Training compute must be more than zero.", field="training_compute_flop")
         return float(value)
     try:
         return parse_flop(value)

@@ -189,7 +189,10 @@ def model_create(request):
         except PortalError as error:
             _apply_error(form, error)
         else:
-            messages.success(request, f"{frontier_model} is registered. {frontier_model.frontier_reason}")
+            read_back = form.compute_read_back()
+            messages.success(
+                request, f"{frontier_model} is registered. {read_back} {frontier_model.frontier_reason}"
+            )
             return redirect("vendors:model_detail", pk=frontier_model.pk)
     return render(request, "vendors/model_form.html", {"form": form, "frontier_model": None})
 
@@ -210,7 +213,7 @@ def model_edit(request, pk):
         except PortalError as error:
             _apply_error(form, error)
         else:
-            messages.success(request, f"{frontier_model} is updated.")
+            messages.success(request, f"{frontier_model} is updated. {form.compute_read_back()}".strip())
             return redirect("vendors:model_detail", pk=frontier_model.pk)
     return render(request, "vendors/model_form.html", {"form": form, "frontier_model": frontier_model})
 
