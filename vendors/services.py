@@ -246,13 +246,21 @@ def _team_member(vendor, member):
 
 @transaction.atomic
 def invite_member(*, vendor, email, full_name, role, actor, reason=""):
-    """Add a colleague without a password and e-mail them a one-time link to set one."""
+    """Add a colleague without a password and e-mail them a one-time link to set one.
+
+    An address that already has an account (in any organisation) is not added and not
+    changed; its owner is told by mail instead, and the service returns ``None``. The
+    inviter is told the same thing either way, so the form cannot reveal who has an account."""
     vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
     _require_team_admin(actor, vendor)
     if role not in VENDOR_ROLES:
         raise PortalError("Choose a role: compliance admin, compliance officer or viewer.", field="role")
     if not " ".join((full_name or "").split()):
         raise PortalError("Enter the colleague's full name.", field="full_name")
+    existing = User.objects.filter(email__iexact=(email or "").strip()).first()
+    if existing is not None:
+        _tell_existing_account(existing, vendor=vendor, role=role, actor=actor)
+        return None
     member = account_services.create_member(
         organisation=vendor.organisation,
         email=email,
@@ -279,6 +287,21 @@ def invite_member(*, vendor, email, full_name, role, actor, reason=""):
         object_label=vendor.legal_name,
     )
     return member
+
+
+def _tell_existing_account(user, *, vendor, role, actor):
+    notify(
+        event="team_invitation_existing_account",
+        recipients=[user],
+        subject=f"Someone tried to invite you to {vendor} on the Frontier Access Portal",
+        context={
+            "vendor": vendor.legal_name,
+            "inviter": actor.full_name or actor.email,
+            "role": Role(role).label,
+        },
+        key=f"invite-existing:{vendor.pk}:{user.pk}:{timezone.now().timestamp():.0f}",
+        object_label=vendor.legal_name,
+    )
 
 
 @transaction.atomic

@@ -478,13 +478,13 @@ def team_invite(request):
     form = forms.InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            member = services.invite_member(vendor=request.vendor, actor=request.user, **form.cleaned_data)
+            services.invite_member(vendor=request.vendor, actor=request.user, **form.cleaned_data)
         except PortalError as error:
             _apply_error(form, error)
         else:
-            messages.success(
-                request, f"{member.email} is invited: they will get an e-mail with a link to set a password."
-            )
+            # The same words whether or not the address already has an account (see invite_member).
+            email = form.cleaned_data["email"]
+            messages.success(request, f"An e-mail about this invitation is on its way to {email}.")
             return redirect("vendors:team")
     return render(request, "vendors/team_invite.html", {"form": form})
 
