@@ -883,12 +883,16 @@ def confirm_customer_import(*, customer_import, actor):
         locked = (
             CustomerImport.objects.select_for_update().select_related("vendor").get(pk=customer_import.pk)
         )
-        if not has_object_permission(actor, locked, "change"):
+        # The uploader hears about the file's state first: a file with row errors is never given
+        # the "change" permission, and being told someone else uploaded it would be untrue.
+        if locked.uploaded_by_id != actor.pk or not has_object_permission(actor, locked, "view"):
             raise PortalError("Only the person who uploaded this file may import it.")
         if locked.status == CustomerImport.Status.IMPORTED:
             raise PortalError(f"This file was already imported ({locked.imported_count} customers).")
         if locked.status != CustomerImport.Status.PREVIEWED:
             raise PortalError("This file has rows that need fixing; fix them and upload it again.")
+        if not has_object_permission(actor, locked, "change"):
+            raise PortalError("You can no longer import this file; upload it again.")
         try:
             locked.file.open("rb")
         except (FileNotFoundError, OSError, ValueError):
