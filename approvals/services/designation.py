@@ -49,13 +49,15 @@ def designate_supply_chain_risk(*, vendor, actor, legal_basis, findings, expecte
     with a window to answer (30 days by default), and the extra DOD referral on its open requests."""
     lead = policies.require_lead_approver(actor, "designate a vendor", vendor=vendor)
     legal_basis, findings = _basis(legal_basis, findings)
+    # The vendor first, then its open requests: a submission holds the vendor row while it
+    # routes, so a request submitted meanwhile is committed (and found below) before we read.
+    vendor = Vendor.objects.select_for_update(no_key=True).get(pk=vendor.pk)
     open_requests = list(
         AccessRequest.objects.select_for_update(of=("self",), no_key=True)
         .filter(vendor=vendor, status__in=AccessRequest.OPEN_STATUSES)
         .select_related("vendor", "frontier_model", "partner_customer")
         .order_by("pk")
     )
-    vendor = Vendor.objects.select_for_update(no_key=True).get(pk=vendor.pk)
     if vendor.is_supply_chain_risk:
         since = f" since {_date(timezone.localdate(vendor.designated_at))}" if vendor.designated_at else ""
         raise PortalError(f"{vendor} is already designated a supply-chain risk{since}.")
