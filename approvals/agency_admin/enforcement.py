@@ -28,6 +28,7 @@ from approvals.agency_admin.forms import (
     DesignateForm,
     FindingForm,
     LiftForm,
+    RescindForm,
     SuspendForm,
 )
 from approvals.models import EnforcementAction, Grant, IncidentReport, PrereleaseReview
@@ -346,19 +347,25 @@ class EnforcementActionAdmin(PortalModelAdmin):
             .first()
         )
 
+        referrals = selectors.referrals_from_designation(designation)
+
         def call(data):
             services.rescind_designation(vendor=vendor, actor=request.user, **data)
-            return f"The designation of {vendor} is rescinded; the vendor has been notified."
+            closed = (
+                f" {len(referrals)} referral(s) it caused are closed." if data.get("close_referrals") else ""
+            )
+            return f"The designation of {vendor} is rescinded; the vendor has been notified.{closed}"
 
         return self._confirm(
             request,
             template="rescind.html",
             title=f"Rescind the designation of {vendor}",
-            form=BasisForm(request.POST or None),
+            form=RescindForm(request.POST or None, referrals=referrals),
             call=call,
             back=back,
             vendor=vendor,
             designation=designation,
+            referrals=referrals,
         )
 
     def _clearance(self, request, pk, *, title, form_class, service, message, what):

@@ -11,7 +11,9 @@ from approvals import policies
 from approvals.models import (
     AccessRequest,
     EnforcementAction,
+    Referral,
 )
+from approvals.selectors.enforcement import referrals_from_designation
 from approvals.selectors.routing import designation_referrals
 from approvals.services._common import (
     Kind,
@@ -171,9 +173,10 @@ def respond_to_designation(*, action, actor, response):
 
 
 @transaction.atomic
-def rescind_designation(*, vendor, actor, legal_basis, findings):
-    """Rescind a vendor's designation. Referrals it added stay: a routing change never silently
-    alters open referrals, and the agency's review already under way keeps its value."""
+def rescind_designation(*, vendor, actor, legal_basis, findings, close_referrals=False):
+    """Rescind a vendor's designation. The referrals it caused (``referrals_from_designation``)
+    stay open unless the lead asks to close them with it (``close_referrals``): a routing change
+    never silently alters referrals under way, so closing them is the lead's explicit choice."""
     lead = policies.require_lead_approver(actor, "rescind a designation", vendor=vendor)
     legal_basis, findings = _basis(legal_basis, findings)
     vendor = Vendor.objects.select_for_update(no_key=True).get(pk=vendor.pk)
@@ -199,6 +202,19 @@ def rescind_designation(*, vendor, actor, legal_basis, findings):
         actor=actor,
         reason=f"Designation of {vendor} rescinded by {_person(actor)} ({lead.code}).",
     )
+    if close_referrals:
+        for referral in referrals_from_designation(designation):
+            referral = Referral.objects.select_for_update(no_key=True).get(pk=referral.pk)
+            if referral.status not in (Referral.Status.OPEN, Referral.Status.DRAFTED):
+                continue
+            referral.status = Referral.Status.CLOSED
+            _save(
+                referral,
+                actor=actor,
+                reason=f"Closed with the rescission of {vendor}'s designation by {_person(actor)} "
+                f"({lead.code}), action #{action.pk}.",
+                update_fields=["status"],
+            )
     if designation is not None:
         designation.status = EnforcementAction.Status.RESCINDED
         _save(
