@@ -111,6 +111,16 @@ class FrontierModelForm(USWDSMixin, forms.Form):
                         "Fixed once the model has gone to review: the agencies review what was registered."
                     )
 
+    def compute_read_back(self):
+        """The training compute as typed and as read, for the confirmation message; empty when
+        the field was not changed (it is fixed once the model has gone to review)."""
+        field = self.fields["training_compute_flop"]
+        if field.disabled:
+            return ""
+        typed = " ".join(str(self.data.get("training_compute_flop", "")).split())
+        read = format_flop(self.cleaned_data["training_compute_flop"])
+        return f"Training compute: you wrote “{typed}”, read as {read} FLOP."
+
 
 class WithdrawForm(USWDSMixin, forms.Form):
     reason = _text(

@@ -160,8 +160,14 @@ def read_customer_csv(uploaded_file, *, field="file"):
     rows = []
     number = 1
     try:
-        for record in reader:
+        # Count the row before reading it: a cell over the size limit fails inside the read,
+        # and the message must name the row that holds it.
+        while True:
             number += 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                break
             if not any(cell.strip() for cell in record):
                 continue
             if len(rows) >= MAX_IMPORT_ROWS:

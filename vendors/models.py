@@ -368,38 +368,54 @@ class CustomerImportGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(CustomerImport, on_delete=models.CASCADE)
 
 
-_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_TIMES = r"(?:[x×*·⋅]|\\times|\\cdot)"
+_EXPONENT = r"(?:\^|\*\*)\s*[({]?\s*(?P<e>[+-]?[0-9]+)\s*[)}]?"
 _FLOP_PATTERNS = [
-    re.compile(r"^(?P<m>[0-9]*\.?[0-9]+)\s*(?:e|E)\s*\+?(?P<e>-?[0-9]+)$"),
-    re.compile(
-        r"^(?P<m>[0-9]*\.?[0-9]+)\s*(?:[x×*·]|\\times)\s*10\s*(?:\^|\*\*)?\s*\(?\+?(?P<e>-?[0-9]+)\)?$"
-    ),
-    re.compile(r"^10\s*(?:\^|\*\*)\s*\(?\+?(?P<e>-?[0-9]+)\)?$"),
-    re.compile(r"^(?P<m>[0-9]+(?:\.[0-9]+)?)$"),
+    re.compile(r"^(?P<s>[+-]?)\s*(?P<m>[0-9]*\.?[0-9]+)\s*e\s*(?P<e>[+-]?[0-9]+)$", re.IGNORECASE),
+    re.compile(rf"^(?P<s>[+-]?)\s*(?P<m>[0-9]*\.?[0-9]+)\s*{_TIMES}\s*10\s*{_EXPONENT}$", re.IGNORECASE),
+    re.compile(r"^(?P<s>[+-]?)\s*10\s*(?:\^|\*\*)\s*[({]?\s*(?P<e>[+-]?[0-9]+)\s*[)}]?$"),
+    re.compile(r"^(?P<s>[+-]?)\s*(?P<m>[0-9]+(?:\.[0-9]+)?)$"),
 ]
+# Thousands grouped by plain spaces ("1 000 000"); other spaces are left for the patterns.
+_SPACE_GROUPED = re.compile(r"^([+-]?[0-9]{1,3})((?: [0-9]{3})+)((?:\.[0-9]+)?)$")
 
 
 def parse_flop(text):
-    """Read training compute the way people write it: ``3.2e26``, ``3.2 × 10^26``, ``3.2x10²⁶``,
-    ``10^26`` or plain digits with separators. Raises ``ValueError`` with a message for the user."""
+    """Read training compute the way people write it: ``3.2e26``, ``3.2E+26``, ``3.2 × 10^26``,
+    ``3.2 X 10^26``, ``3.2·10²⁶``, ``3.2 * 10**26``, ``10^26`` or plain digits with separators,
+    with or without a trailing ``FLOP``. Zero and negative amounts are refused. Raises
+    ``ValueError`` with a message for the user."""
     raw = (text or "").strip()
     if not raw:
         raise ValueError("Enter the training compute in FLOP, for example 3.2e26 or 3.2 × 10^26.")
-    cleaned = raw.replace(",", "").replace("_", "").replace("\u202f", "").replace("\u2009", "")
-    cleaned = re.sub(r"10([⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)", lambda m: "10^" + m.group(1).translate(_SUPERSCRIPTS), cleaned)
+    cleaned = raw.replace("\u2212", "-").replace("\u2013", "-")  # minus sign and en dash
+    for separator in (",", "_", "\u202f", "\u2009", "\u00a0"):
+        cleaned = cleaned.replace(separator, "")
     cleaned = re.sub(r"\s*FLOPs?$", "", cleaned, flags=re.IGNORECASE)
+    cleaned = re.sub(r"10([⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+)", lambda m: "10^" + m.group(1).translate(_SUPERSCRIPTS), cleaned)
+    cleaned = _SPACE_GROUPED.sub(lambda m: m.group(1) + m.group(2).replace(" ", "") + m.group(3), cleaned)
     for pattern in _FLOP_PATTERNS:
         match = pattern.match(cleaned)
-        if match:
-            groups = match.groupdict()
-            mantissa = float(groups.get("m") or 1)
-            exponent = int(groups.get("e") or 0)
-            if abs(exponent) > 60:
-                break
-            value = mantissa * 10.0**exponent
-            if not math.isfinite(value) or value < 0:
-                break
-            return value
+        if not match:
+            continue
+        groups = match.groupdict()
+        mantissa = float(groups.get("m") or 1)
+        exponent = int(groups.get("e") or 0)
+        if abs(exponent) > 60:
+            break
+        value = mantissa * 10.0**exponent
+        if not math.isfinite(value):
+            break
+        if groups.get("s") == "-" and value != 0:
+            raise ValueError(
+                "Training compute cannot be negative: enter the total FLOP used to train the model."
+            )
+        if value <= 0:
+            raise ValueError(
+                "Training compute must be more than zero: enter the total FLOP used to train the model."
+            )
+        return value
     raise ValueError(
         f"“{raw[:40]}” is not a number of FLOP the portal can read. Write it like 3.2e26 or 3.2 × 10^26."
     )

@@ -5,6 +5,8 @@ history with the actor and a reason, and grants object permissions on what it cr
 ``view`` to the vendor's ``members_group`` and ``change`` to its ``editors_group``.
 """
 
+import math
+
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
@@ -244,13 +246,21 @@ def _team_member(vendor, member):
 
 @transaction.atomic
 def invite_member(*, vendor, email, full_name, role, actor, reason=""):
-    """Add a colleague without a password and e-mail them a one-time link to set one."""
+    """Add a colleague without a password and e-mail them a one-time link to set one.
+
+    An address that already has an account (in any organisation) is not added and not
+    changed; its owner is told by mail instead, and the service returns ``None``. The
+    inviter is told the same thing either way, so the form cannot reveal who has an account."""
     vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
     _require_team_admin(actor, vendor)
     if role not in VENDOR_ROLES:
         raise PortalError("Choose a role: compliance admin, compliance officer or viewer.", field="role")
     if not " ".join((full_name or "").split()):
         raise PortalError("Enter the colleague's full name.", field="full_name")
+    existing = User.objects.filter(email__iexact=(email or "").strip()).first()
+    if existing is not None:
+        _tell_existing_account(existing, vendor=vendor, role=role, actor=actor)
+        return None
     member = account_services.create_member(
         organisation=vendor.organisation,
         email=email,
@@ -277,6 +287,21 @@ def invite_member(*, vendor, email, full_name, role, actor, reason=""):
         object_label=vendor.legal_name,
     )
     return member
+
+
+def _tell_existing_account(user, *, vendor, role, actor):
+    notify(
+        event="team_invitation_existing_account",
+        recipients=[user],
+        subject=f"Someone tried to invite you to {vendor} on the Frontier Access Portal",
+        context={
+            "vendor": vendor.legal_name,
+            "inviter": actor.full_name or actor.email,
+            "role": Role(role).label,
+        },
+        key=f"invite-existing:{vendor.pk}:{user.pk}:{timezone.now().timestamp():.0f}",
+        object_label=vendor.legal_name,
+    )
 
 
 @transaction.atomic
@@ -335,8 +360,14 @@ def deactivate_member(*, vendor, member, actor, reason=""):
 
 def _compute(value):
     if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise PortalError(
+                "Training compute must be a finite number of FLOP.", field="training_compute_flop"
+            )
         if value < 0:
             raise PortalError("Training compute cannot be negative.", field="training_compute_flop")
+        if value == 0:
+            raise PortalError("Training compute must be more than zero.", field="training_compute_flop")
         return float(value)
     try:
         return parse_flop(value)
@@ -852,12 +883,16 @@ def confirm_customer_import(*, customer_import, actor):
         locked = (
             CustomerImport.objects.select_for_update().select_related("vendor").get(pk=customer_import.pk)
         )
-        if not has_object_permission(actor, locked, "change"):
+        # The uploader hears about the file's state first: a file with row errors is never given
+        # the "change" permission, and being told someone else uploaded it would be untrue.
+        if locked.uploaded_by_id != actor.pk or not has_object_permission(actor, locked, "view"):
             raise PortalError("Only the person who uploaded this file may import it.")
         if locked.status == CustomerImport.Status.IMPORTED:
             raise PortalError(f"This file was already imported ({locked.imported_count} customers).")
         if locked.status != CustomerImport.Status.PREVIEWED:
             raise PortalError("This file has rows that need fixing; fix them and upload it again.")
+        if not has_object_permission(actor, locked, "change"):
+            raise PortalError("You can no longer import this file; upload it again.")
         try:
             locked.file.open("rb")
         except (FileNotFoundError, OSError, ValueError):

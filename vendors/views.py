@@ -189,7 +189,10 @@ def model_create(request):
         except PortalError as error:
             _apply_error(form, error)
         else:
-            messages.success(request, f"{frontier_model} is registered. {frontier_model.frontier_reason}")
+            read_back = form.compute_read_back()
+            messages.success(
+                request, f"{frontier_model} is registered. {read_back} {frontier_model.frontier_reason}"
+            )
             return redirect("vendors:model_detail", pk=frontier_model.pk)
     return render(request, "vendors/model_form.html", {"form": form, "frontier_model": None})
 
@@ -210,7 +213,7 @@ def model_edit(request, pk):
         except PortalError as error:
             _apply_error(form, error)
         else:
-            messages.success(request, f"{frontier_model} is updated.")
+            messages.success(request, f"{frontier_model} is updated. {form.compute_read_back()}".strip())
             return redirect("vendors:model_detail", pk=frontier_model.pk)
     return render(request, "vendors/model_form.html", {"form": form, "frontier_model": frontier_model})
 
@@ -475,13 +478,13 @@ def team_invite(request):
     form = forms.InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            member = services.invite_member(vendor=request.vendor, actor=request.user, **form.cleaned_data)
+            services.invite_member(vendor=request.vendor, actor=request.user, **form.cleaned_data)
         except PortalError as error:
             _apply_error(form, error)
         else:
-            messages.success(
-                request, f"{member.email} is invited: they will get an e-mail with a link to set a password."
-            )
+            # The same words whether or not the address already has an account (see invite_member).
+            email = form.cleaned_data["email"]
+            messages.success(request, f"An e-mail about this invitation is on its way to {email}.")
             return redirect("vendors:team")
     return render(request, "vendors/team_invite.html", {"form": form})
 

@@ -20,6 +20,7 @@ from approvals.agency_admin.forms import (
     DesignateForm,
     FindingForm,
     LiftForm,
+    RescindForm,
     SuspendForm,
 )
 from approvals.models import EnforcementAction, Grant
@@ -94,9 +95,29 @@ def _designate(request, vendor, form):
     )
 
 
+def _designation_in_force(vendor):
+    return (
+        EnforcementAction.objects.filter(
+            vendor=vendor,
+            kind=EnforcementAction.Kind.DESIGNATE_VENDOR,
+            status=EnforcementAction.Status.IN_FORCE,
+        )
+        .select_related("responded_by")
+        .first()
+    )
+
+
 def _rescind(request, vendor, form):
     services.rescind_designation(vendor=vendor, actor=request.user, **form.cleaned_data)
-    return f"The designation of {vendor} is rescinded; the vendor has been notified."
+    closed = ""
+    if form.cleaned_data.get("close_referrals"):
+        closed = f" {len(form.referrals)} referral(s) it caused are closed."
+    return f"The designation of {vendor} is rescinded; the vendor has been notified.{closed}"
+
+
+def _rescind_form_kwargs(request, vendor):
+    designation = _designation_in_force(vendor)
+    return {"referrals": selectors.referrals_from_designation(designation) if designation else []}
 
 
 def _clearance(service, message):
@@ -133,16 +154,9 @@ def _designate_context(request, vendor):
 
 
 def _rescind_context(request, vendor):
-    designation = (
-        EnforcementAction.objects.filter(
-            vendor=vendor,
-            kind=EnforcementAction.Kind.DESIGNATE_VENDOR,
-            status=EnforcementAction.Status.IN_FORCE,
-        )
-        .select_related("responded_by")
-        .first()
-    )
-    return {"vendor": vendor, "designation": designation}
+    designation = _designation_in_force(vendor)
+    referrals = selectors.referrals_from_designation(designation) if designation else []
+    return {"vendor": vendor, "designation": designation, "referrals": referrals}
 
 
 def _review_context(what):
@@ -278,7 +292,8 @@ ENFORCEMENT_ACTIONS = [
         lookup=vendor_for,
         title=lambda vendor: f"Rescind the designation of {vendor}",
         allowed=policies.can_rescind_designation,
-        form_class=BasisForm,
+        form_class=RescindForm,
+        form_kwargs=_rescind_form_kwargs,
         call=_rescind,
         back=vendors_url,
         template=TEMPLATES + "rescind.html",

@@ -142,6 +142,26 @@ class DesignateForm(BasisForm):
     expected_requests = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
+class RescindForm(BasisForm):
+    close_referrals = forms.BooleanField(
+        required=False,
+        help_text="Closed without a position, each with this rescission in its history. Unticked, they stay "
+        "open and the agencies finish their reviews.",
+    )
+
+    def __init__(self, *args, referrals=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.referrals = list(referrals)
+        count = len(referrals)
+        if not count:
+            del self.fields["close_referrals"]
+        else:
+            codes = ", ".join(sorted({r.agency.code for r in referrals}))
+            self.fields[
+                "close_referrals"
+            ].label = f"Close these {count} {codes} referral{'s' if count != 1 else ''} with the rescission"
+
+
 class ClearanceForm(forms.Form):
     basis = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),

@@ -142,10 +142,11 @@ def _require_undecided(access_request):
 
 
 def unsigned_required_referrals(access_request):
-    """Required referrals whose position is not signed yet (the decision waits for them)."""
+    """Required referrals whose position is not signed yet (the decision waits for them); a
+    referral closed without a position (with a rescinded designation) is not waited for."""
     return list(
         access_request.referrals.filter(required=True)
-        .exclude(status=Referral.Status.SIGNED)
+        .exclude(status__in=(Referral.Status.SIGNED, Referral.Status.CLOSED))
         .select_related("agency")
     )
 

@@ -178,6 +178,28 @@ def designations_awaiting_answer(user):
     )
 
 
+def referrals_from_designation(designation):
+    """The referrals ``designation`` caused that are still awaiting a signed position: those of the
+    supply-chain-risk rules' agencies on the vendor's open requests, made when it was taken or
+    later (a request submitted while the vendor was designated), oldest request first."""
+    if designation is None:
+        return []
+    from approvals.selectors.routing import supply_chain_rules
+
+    agencies = {rule.agency_id for rule in supply_chain_rules()}
+    return list(
+        Referral.objects.filter(
+            access_request__vendor_id=designation.vendor_id,
+            access_request__status__in=AccessRequest.OPEN_STATUSES,
+            agency_id__in=agencies,
+            referred_at__gte=designation.taken_at,
+            status__in=(Referral.Status.OPEN, Referral.Status.DRAFTED),
+        )
+        .select_related("access_request", "agency")
+        .order_by("access_request__submitted_at", "pk")
+    )
+
+
 def incidents_to_complete(user):
     return list(incidents_visible_to(user).filter(status=IncidentReport.Status.INITIAL).order_by("due_on"))
 

@@ -1,6 +1,7 @@
 """Who hears about what, and the links in their mail."""
 
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 
 from approvals.models import (
@@ -193,7 +194,25 @@ def _notify_people(recipients, *, event, subject, key, link, label, context=None
     )
 
 
+def _agencies_concerned_by(action):
+    """The lead agency and every agency whose cases ``action`` concerns: a referral on the revoked
+    grant's request, on a request for the suspended model, or on any request of the designated
+    vendor. The same rule picks the officials e-mailed (``_officials_concerned``)."""
+    referrals = Referral.objects.all()
+    if action.grant_id is not None:
+        referrals = referrals.filter(access_request__grant=action.grant_id)
+    elif action.frontier_model_id is not None:
+        referrals = referrals.filter(access_request__frontier_model_id=action.frontier_model_id)
+    else:
+        referrals = referrals.filter(access_request__vendor_id=action.vendor_id)
+    return Agency.objects.filter(Q(is_lead=True) | Q(pk__in=referrals.values("agency_id"))).select_related(
+        "officials_group"
+    )
+
+
 def _share_action(action):
+    """The vendor's members and the agencies the action concerns read it (see the README's
+    "Who sees what"); an agency referred a case later is given it by ``routing._share_case``."""
     permissions.grant("view", action.vendor.members_group, action)
-    for group in _all_agency_groups():
-        permissions.grant("view", group, action)
+    for agency in _agencies_concerned_by(action):
+        permissions.grant("view", agency.officials_group, action)

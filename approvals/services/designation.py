@@ -11,7 +11,9 @@ from approvals import policies
 from approvals.models import (
     AccessRequest,
     EnforcementAction,
+    Referral,
 )
+from approvals.selectors.enforcement import referrals_from_designation
 from approvals.selectors.routing import designation_referrals
 from approvals.services._common import (
     Kind,
@@ -47,13 +49,15 @@ def designation_response_days():
 def designate_supply_chain_risk(*, vendor, actor, legal_basis, findings, expected_requests=None):
     """Designate a vendor a supply-chain risk: written findings and legal basis, notice to the vendor
     with a window to answer (30 days by default), and the extra DOD referral on its open requests."""
+    # The vendor first, then its open requests: a submission holds the vendor row while it
+    # routes, so a request submitted meanwhile is committed (and found below) before we read.
+    vendor = Vendor.objects.select_for_update(no_key=True).get(pk=vendor.pk)
     open_requests = list(
         AccessRequest.objects.select_for_update(of=("self",), no_key=True)
         .filter(vendor=vendor, status__in=AccessRequest.OPEN_STATUSES)
         .select_related("vendor", "frontier_model", "partner_customer")
         .order_by("pk")
     )
-    vendor = Vendor.objects.select_for_update(no_key=True).get(pk=vendor.pk)
     policies.require_designate_vendor(actor, vendor)
     lead = policies.agency_of(actor)
     legal_basis, findings = _basis(legal_basis, findings)
@@ -167,9 +171,10 @@ def respond_to_designation(*, action, actor, response):
 
 
 @transaction.atomic
-def rescind_designation(*, vendor, actor, legal_basis, findings):
-    """Rescind a vendor's designation. Referrals it added stay: a routing change never silently
-    alters open referrals, and the agency's review already under way keeps its value."""
+def rescind_designation(*, vendor, actor, legal_basis, findings, close_referrals=False):
+    """Rescind a vendor's designation. The referrals it caused (``referrals_from_designation``)
+    stay open unless the lead asks to close them with it (``close_referrals``): a routing change
+    never silently alters referrals under way, so closing them is the lead's explicit choice."""
     vendor = Vendor.objects.select_for_update(no_key=True).get(pk=vendor.pk)
     policies.require_rescind_designation(actor, vendor)
     lead = policies.agency_of(actor)
@@ -194,6 +199,19 @@ def rescind_designation(*, vendor, actor, legal_basis, findings):
         actor=actor,
         reason=f"Designation of {vendor} rescinded by {_person(actor)} ({lead.code}).",
     )
+    if close_referrals:
+        for referral in referrals_from_designation(designation):
+            referral = Referral.objects.select_for_update(no_key=True).get(pk=referral.pk)
+            if referral.status not in (Referral.Status.OPEN, Referral.Status.DRAFTED):
+                continue
+            referral.status = Referral.Status.CLOSED
+            _save(
+                referral,
+                actor=actor,
+                reason=f"Closed with the rescission of {vendor}'s designation by {_person(actor)} "
+                f"({lead.code}), action #{action.pk}.",
+                update_fields=["status"],
+            )
     if designation is not None:
         designation.status = EnforcementAction.Status.RESCINDED
         _save(

@@ -8,6 +8,7 @@ from approvals.models import (
     AccessRequest,
     EnforcementAction,
     Grant,
+    RequestDocument,
 )
 from approvals.services._common import (
     BULK_BATCH,
@@ -161,7 +162,8 @@ RENEWAL_CLOSED_STATUSES = (
 @transaction.atomic
 def request_grant_renewal(*, grant, actor):
     """Open a draft request to renew ``grant``: pre-filled from the request that led to it and linked
-    to it (``renewal_of``). The vendor checks it, attaches current documents and submits it."""
+    to it (``renewal_of``), with its documents carried over. The vendor checks it, removes what no
+    longer applies, attaches current documents and submits it."""
     grant = (
         Grant.objects.select_for_update(of=("self",), no_key=True)
         .select_related("access_request", "vendor", "frontier_model", "partner_customer")
@@ -204,4 +206,27 @@ def request_grant_renewal(*, grant, actor):
         ),
         update_fields=["renewal_of"],
     )
+    _copy_documents(original, access_request, actor=actor)
     return access_request
+
+
+def _copy_documents(original, renewal, *, actor):
+    """The original request's documents, as references to the same stored files (a file is never
+    deleted with its row, so removing a copy from the draft leaves the original intact), answers to
+    questions included; the officer removes what no longer applies."""
+    for document in original.documents.order_by("uploaded_at", "pk"):
+        _save(
+            RequestDocument(
+                access_request=renewal,
+                title=document.title,
+                file=document.file.name,
+                original_filename=document.original_filename,
+                content_type=document.content_type,
+                size_bytes=document.size_bytes,
+                sha256=document.sha256,
+                uploaded_by=actor,
+            ),
+            actor=actor,
+            reason=f"Document “{document.title}” carried over from {original} for the renewal; "
+            "remove it if it no longer applies.",
+        )

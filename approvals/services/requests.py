@@ -32,7 +32,7 @@ from approvals.services.routing import _share_case
 from portal import permissions
 from portal.audit.history import stamp
 from portal.errors import PortalError
-from vendors.models import FrontierModel
+from vendors.models import FrontierModel, Vendor
 
 
 def _check_model_and_customer(vendor, frontier_model, partner_customer):
@@ -262,7 +262,12 @@ def _next_tracking_number(year):
 
 @transaction.atomic
 def submit_request(*, access_request, actor, expected_version=None):
-    """Check a draft for completeness, number it and refer it to the agencies the rules name."""
+    """Check a draft for completeness, number it and refer it to the agencies the rules name.
+
+    The vendor row is locked first, as a designation locks it before it reads the vendor's open
+    requests: a submission and a designation of the same vendor then run one after the other, so
+    the request is either routed with the designation's DOD referral or seen by the designation."""
+    Vendor.objects.select_for_update(no_key=True).filter(pk=access_request.vendor_id).first()
     access_request = _lock_request(access_request)
     policies.require_submit(actor, access_request)
     _check_version(access_request, expected_version)

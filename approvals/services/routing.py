@@ -2,11 +2,13 @@
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from approvals.models import (
     AccessRequest,
     Agency,
+    EnforcementAction,
     Referral,
     RoutingRule,
 )
@@ -115,6 +117,15 @@ def _share_case(access_request, agency):
     permissions.grant("view", group, access_request)
     share_with_group(access_request.frontier_model, group)
     share_with_group(access_request.partner_customer, group)
+    # The enforcement actions on record that concern this case: on its model, on its vendor as a
+    # whole (designations), on its own grant (see _notify._agencies_concerned_by).
+    concerning = EnforcementAction.objects.filter(
+        Q(frontier_model_id=access_request.frontier_model_id, grant__isnull=True)
+        | Q(vendor_id=access_request.vendor_id, frontier_model__isnull=True, grant__isnull=True)
+        | Q(grant__access_request=access_request)
+    )
+    for action in concerning:
+        permissions.grant("view", group, action)
 
 
 def _add_referral(access_request, agency, *, required, routing_reason, actor, now, why):

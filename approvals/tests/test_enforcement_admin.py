@@ -222,9 +222,9 @@ def test_an_action_page_shows_the_grants_it_took(client, world):
         assert grant.partner_customer.legal_name in page
     assert "Lift the suspension" not in page  # the auditor gets no button
     assert "Lift the suspension" in text(get(client, world["doc_approver"], f"{BASE}{action.pk}/change/"))
-    assert (
-        get(client, world["cisa_approver"], f"{BASE}{action.pk}/change/").status_code == 200
-    )  # all agencies
+    # the agencies whose cases it concerns, not every agency (README, "Who sees what")
+    assert get(client, world["oncd_approver"], f"{BASE}{action.pk}/change/").status_code == 200
+    assert get(client, world["cisa_approver"], f"{BASE}{action.pk}/change/").status_code == 404
 
 
 # ---------------------------------------------------------------------------------------------

@@ -330,13 +330,14 @@ def test_an_expired_grant_cannot_be_revoked(world):
         services.revoke_grant(grant=refresh(grant), actor=world["doc_approver"], **BASIS)
 
 
-def test_the_vendor_sees_its_actions_and_the_agencies_see_them_all(world):
+def test_the_vendor_sees_its_actions_and_the_agencies_see_those_concerning_their_cases(world):
     from portal import permissions
 
     approved(world)
     action = suspend(world)
     assert permissions.has_object_permission(world["viewer"], action)
-    assert permissions.has_object_permission(world["dod_approver"], action)
+    assert permissions.has_object_permission(world["oncd_approver"], action)  # referred on the model
+    assert not permissions.has_object_permission(world["dod_approver"], action)  # no case of it (README)
     assert not permissions.has_object_permission(world["other_officer"], action)
 
 

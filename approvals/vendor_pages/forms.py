@@ -91,10 +91,11 @@ class RequestForm(USWDSMixin, VersionMixin):
 
 class NewRequestForm(RequestForm):
     document = forms.FileField(
-        label="Supporting document (optional)",
+        label="Supporting document (needed before you submit)",
         required=False,
         help_text=(
-            "A PDF or plain-text file, for example the customer's end-use statement. You can add more later."
+            "A PDF or plain-text file, for example the customer's end-use statement. You can save the draft "
+            "without it and add it, or more, later; a request is submitted with at least one."
         ),
     )
     document_title = forms.CharField(label="Document title", required=False, max_length=200)

@@ -84,6 +84,8 @@ def requests_panel(request):
         return None
     counts = selectors.status_counts(user)
     questions, intents = selectors.waiting_on_vendor(user)
+    today = timezone.localdate()
+    designation_due = any(d.respond_by >= today for d in selectors.designations_awaiting_answer(user))
     return {
         "template": "approvals/dashboard_panel.html",
         "context": {
@@ -93,6 +95,7 @@ def requests_panel(request):
             "total": sum(counts.values()),
             "questions": questions,
             "intents": intents,
+            "designation_due": designation_due,
             "can_act": user.role in {"vendor_admin", "vendor_officer"},
         },
     }

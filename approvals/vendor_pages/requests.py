@@ -281,6 +281,12 @@ def request_withdraw(request, ref):
     access_request = _request(request, ref)
     if not _may_act(request):
         raise Http404("No such page.")
+    if request.method == "GET" and not policies.can_withdraw(request.user, access_request):
+        try:
+            policies.require_withdraw(request.user, access_request)
+        except PortalError as refusal:
+            messages.info(request, refusal.message)
+        return redirect(_detail_url(access_request))
     form = WithdrawForm(request.POST or None, initial={"version": access_request.version})
     if request.method == "POST" and form.is_valid():
         try:

@@ -42,7 +42,8 @@ class EmailAuthenticationForm(AuthenticationForm):
                 user_agent=self.request.META.get("HTTP_USER_AGENT", "")[:300],
             )
             raise forms.ValidationError(
-                "Too many failed sign-ins. Wait 15 minutes and try again, or reset your password.",
+                "Too many failed sign-ins: sign-in with this address is paused for up to 15 minutes. "
+                "Wait and try again then. A password reset does not lift it.",
                 code="locked",
             )
         return super().clean()
