@@ -27,6 +27,7 @@ from approvals.services._notify import (
 )
 from approvals.services.requests import create_draft_request
 from portal.errors import PortalError
+from portal.observability.context import current_request_id
 
 
 @transaction.atomic
@@ -84,12 +85,14 @@ def _copy_to_history(pks, *, actor, now, reason):
     placeholders = ", ".join(["%s"] * len(pks))
     sql = (
         f"INSERT INTO {quote(history._meta.db_table)} "  # noqa: S608 - names from the models, values bound
-        f"({columns}, history_date, history_change_reason, history_type, history_user_id) "
-        f"SELECT {columns}, %s, %s, %s, %s FROM {quote(Grant._meta.db_table)} WHERE id IN ({placeholders})"
+        f"({columns}, history_date, history_change_reason, history_type, history_user_id, "
+        "history_request_id) "
+        f"SELECT {columns}, %s, %s, %s, %s, %s FROM {quote(Grant._meta.db_table)} "
+        f"WHERE id IN ({placeholders})"
     )
     date = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [date, reason, "~", actor.pk, *pks])
+        cursor.execute(sql, [date, reason, "~", actor.pk, current_request_id() or "", *pks])
 
 
 @transaction.atomic

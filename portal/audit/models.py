@@ -14,6 +14,7 @@ class RequestIdHistory(models.Model):
         "request id",
         max_length=64,
         blank=True,
+        default="",
         db_index=True,
         help_text="The X-Request-ID of the web request (or its task) that wrote this row.",
     )
