@@ -11,27 +11,6 @@ from portal.celery import app as celery_app
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
-# The longest test files, longest first. Under xdist (--dist loadfile --no-loadscope-reorder)
-# each worker takes the next file when it is free: starting with the long ones lets the two
-# workers finish together instead of one running a browser journey alone at the end. Measured
-# with --durations; a file not listed keeps its place after these.
-LONGEST_FIRST = [
-    "approvals/tests/test_transitions.py",
-    "tests/browser/test_journey_review.py",
-    "tests/browser/test_review_two_requests.py",
-    "tests/browser/test_admin_dashboard_walkthrough.py",
-    "tests/browser/test_accessibility.py",
-    "tests/browser/test_journey_enforcement.py",
-    "tests/browser/test_journey_registry.py",
-    "portal/notifications/tests/test_faults.py",
-]
-
-
-def pytest_collection_modifyitems(items):
-    rank = {path: n for n, path in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))  # stable
-
-
 def require_service(name, reachable, how):
     """Skip with a clear reason when a service is absent; under CI, fail instead."""
     if reachable:
