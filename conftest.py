@@ -42,6 +42,11 @@ def _fast_and_in_process(settings):
     }
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
+    # A test that published to a real broker (publishing_to) closes its producer pool on the
+    # way out; drop any pool left behind so the next test makes a fresh one when it needs it.
+    celery_app._pool = None
+    if "amqp" in celery_app.__dict__:
+        celery_app.__dict__["amqp"]._producer_pool = None
     from django.core.cache import cache
 
     cache.clear()  # sign-in throttle counters must not leak between tests

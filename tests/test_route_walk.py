@@ -39,6 +39,9 @@ from vendors.models import EvidenceDocument, FrontierModel, PartnerCustomer, Ven
 
 ALLOW_LIST = {
     "healthz": "public liveness probe: up or down, no records",
+    "readiness": "public readiness probe: renders a template, answers up or down, no records",
+    "healthz_details": "dependency timings for portal administrators and the metrics network only",
+    "metrics": "Prometheus counts for the metrics network or token only; no records",
     "root": "redirects to the signed-in person's home page; shows nothing",
     "accounts:login": "the public sign-in page",
     "accounts:logout": "signs the walker out; shows nothing",
@@ -196,8 +199,23 @@ AGENCY_SHARED = {
 AGENCY_SHARED_STRINGS = {"vendor", "m2"}
 
 # Routes walked with B's records that answer 404 even to the records' owners, and why.
+# An action page opens only while policies.can_<verb> shows its button (agency_admin/actions.py):
+# B's request and model sit in one state each, in which these buttons are not shown to anyone.
+STATE_GATED = "an action page shown only in the states where its button is (policies.can_<verb>)"
 NOBODY_REACHES = {
     "admin:view_on_site": "no model has get_absolute_url, so the admin's shortcut answers 404 to all",
+    "admin:approvals_accessrequest_ask": STATE_GATED,
+    "admin:approvals_accessrequest_assign": STATE_GATED,
+    "admin:approvals_accessrequest_decide": STATE_GATED,
+    "admin:approvals_accessrequest_escalate": STATE_GATED,
+    "admin:approvals_accessrequest_finalise": STATE_GATED,
+    "admin:approvals_accessrequest_position": STATE_GATED,
+    "admin:approvals_accessrequest_resolve": STATE_GATED,
+    "admin:approvals_accessrequest_sign": STATE_GATED,
+    "admin:approvals_enforcementaction_clear_ga": STATE_GATED,
+    "admin:approvals_enforcementaction_clear_preview": STATE_GATED,
+    "admin:approvals_enforcementaction_decline": STATE_GATED,
+    "admin:approvals_enforcementaction_rescind": STATE_GATED,
 }
 
 ADMIN_SUFFIXES = ("changelist", "add", "change", "delete", "history", "simple_history")

@@ -4,6 +4,7 @@ services, and what each page costs in queries at two sizes."""
 import re
 
 import pytest
+from django.utils import timezone
 
 from approvals import services
 from approvals.models import EnforcementAction, Grant
@@ -243,7 +244,7 @@ def test_model_and_confirmation_pages_cost_the_same_for_5_and_50_grants(
             category="other",
             severity="serious",
             description="x",
-            detected_on=refresh(world.frontier_model).created_at.date(),
+            detected_on=timezone.localdate(refresh(world.frontier_model).created_at),
         )
     client.force_login(world["doc_approver"])
     for url, bound in (
