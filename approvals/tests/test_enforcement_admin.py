@@ -248,7 +248,8 @@ def test_model_and_confirmation_pages_cost_the_same_for_5_and_50_grants(
         )
     client.force_login(world["doc_approver"])
     for url, bound in (
-        (model_page(world.frontier_model), 18),
+        # 19: one more since enforcement actions are shared by the cases they concern (issue 19)
+        (model_page(world.frontier_model), 19),
         (f"{model_page(world.frontier_model)}suspend/", 14),
     ):
         client.get(url)
@@ -257,7 +258,7 @@ def test_model_and_confirmation_pages_cost_the_same_for_5_and_50_grants(
     suspend(world)
     url = f"{model_page(world.frontier_model)}lift/"
     client.get(url)
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(19):
         assert client.get(url).status_code == 200
 
 

@@ -27,7 +27,7 @@ def test_return_lapsed_requests_task(world):
         access_request=access_request, actor=world["doc_reviewer"], question="Q"
     )
     with time_machine.travel(noon(question.deadline + timedelta(days=1)), tick=False):
-        assert tasks.return_lapsed_requests.delay().get() == 1
+        assert tasks.return_lapsed_requests.apply().get() == 1
     assert refresh(access_request).status == AccessRequest.Status.RETURNED
 
 
@@ -37,11 +37,11 @@ def test_reminder_and_expiry_tasks(world):
     access_request = all_concur(world, submitted(world))
     grant = services.record_decision(access_request=access_request, actor=world["doc_approver"]).grant
     with time_machine.travel(noon(grant.valid_to - timedelta(days=7)), tick=False):
-        assert tasks.send_clock_reminders.delay().get() == 2
+        assert tasks.send_clock_reminders.apply().get() == 2
     assert Notification.objects.filter(event="grant_expiring").count() == 2
     with time_machine.travel(noon(grant.valid_to + timedelta(days=1)), tick=False):
-        assert tasks.expire_lapsed_grants.delay().get() == 1
-        assert tasks.expire_lapsed_grants.delay().get() == 0
+        assert tasks.expire_lapsed_grants.apply().get() == 1
+        assert tasks.expire_lapsed_grants.apply().get() == 0
     grant = refresh(grant)
     assert grant.status == Grant.Status.EXPIRED
     assert grant.history.order_by("-history_id").first().history_change_reason.startswith("Expired")
