@@ -370,23 +370,7 @@ def test_every_verb_by_every_role(world_and_states, verb, role):
 
 def test_the_states_are_what_their_names_say(world_and_states):
     _, built = world_and_states
-    expected = {
-        "draft": AccessRequest.Status.DRAFT,
-        "submitted": AccessRequest.Status.SUBMITTED,
-        "in_review": AccessRequest.Status.IN_REVIEW,
-        "info_requested": AccessRequest.Status.INFO_REQUESTED,
-        "drafted": AccessRequest.Status.IN_REVIEW,
-        "ready": AccessRequest.Status.IN_REVIEW,
-        "objected": AccessRequest.Status.IN_REVIEW,
-        "escalated": AccessRequest.Status.ESCALATED,
-        "intent_issued": AccessRequest.Status.ESCALATED,
-        "intent_responded": AccessRequest.Status.ESCALATED,
-        "approved": AccessRequest.Status.APPROVED,
-        "denied": AccessRequest.Status.DENIED,
-        "withdrawn": AccessRequest.Status.WITHDRAWN,
-        "returned": AccessRequest.Status.RETURNED,
-    }
-    for state, status in expected.items():
+    for state, status in STATUS_OF.items():
         assert AccessRequest.objects.get(pk=built[state]).status == status, state
 
 
