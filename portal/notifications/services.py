@@ -24,19 +24,13 @@ Delivery guarantees (see also ``models.Notification``):
   a duplicate that the receiving side can recognise, so that is the trade made.
 """
 
-import hashlib
 import logging
 import re
-import smtplib
-import uuid
 from datetime import timedelta
-from urllib.parse import urlparse
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import F
 from django.template import Context, TemplateDoesNotExist, Variable
 from django.template.loader import get_template, render_to_string
 from django.template.loader_tags import ExtendsNode
@@ -47,31 +41,15 @@ from portal.errors import PortalError
 from portal.notifications.models import (
     ALWAYS_IMMEDIATE_EVENTS,
     DIGEST_EVENT,
-    ONE_TIME_LINK_EVENTS,
-    WITHHELD_BODY,
     Notification,
     NotificationPreference,
     absolute_url,
 )
+from portal.notifications.sending import _setting, enqueue, enqueue_after_commit, max_attempts
 
 logger = logging.getLogger(__name__)
 
 PORTAL_NAME = "Frontier Access Portal"
-
-
-def _setting(name, default):
-    return getattr(settings, name, default)
-
-
-def max_attempts():
-    return int(_setting("NOTIFICATIONS_MAX_ATTEMPTS", 8))
-
-
-def backoff_seconds(attempt):
-    """Seconds to wait after failed attempt number ``attempt`` (1, 2, 3…): base × 2^(attempt-1)."""
-    base = float(_setting("NOTIFICATIONS_RETRY_BACKOFF_BASE", 30.0))
-    cap = float(_setting("NOTIFICATIONS_RETRY_BACKOFF_MAX", 3600.0))
-    return min(base * 2 ** max(attempt - 1, 0), cap)
 
 
 # ---------------------------------------------------------------------------------------
@@ -159,7 +137,7 @@ def notify(
             created.append(notification)
     to_send = [n.pk for n in created if n.status == Notification.Status.PENDING]
     if to_send:
-        transaction.on_commit(lambda: enqueue(to_send))
+        enqueue_after_commit(to_send)
     return created
 
 
@@ -209,184 +187,6 @@ def _render_part(template, extension, context):
         return template.render({**context, "email_layout": layout})
     content = template.template.render(Context(context, autoescape=False))
     return render_to_string(layout, {**context, "content": content})
-
-
-def enqueue(notification_ids):
-    """Hand rows to the broker. Never raises: what cannot be queued now waits for the sweep.
-
-    Runs after the causing transaction committed (``on_commit``), so a broker that is down,
-    or a mail server that refuses in the in-process (eager) mode, must not turn a committed
-    decision into an error page. One connection serves the whole batch, and a broker that
-    does not answer is given up at the first refusal instead of after Celery's retries, so
-    that the request does not hang either. Returns how many were queued.
-    """
-    from portal.notifications.tasks import send_notification
-
-    ids = list(notification_ids)
-    if not ids:
-        return 0
-    app = send_notification.app
-    if app.conf.task_always_eager:
-        return _publish(send_notification, ids)
-    try:
-        with app.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=0)
-            return _publish(send_notification, ids, connection=connection)
-    except Exception as exc:  # noqa: BLE001 - kombu raises its own and socket errors alike
-        logger.warning("Broker unreachable; %s notification(s) left for the outbox sweep: %s", len(ids), exc)
-        return 0
-
-
-def _publish(task, ids, **options):
-    queued = 0
-    for pk in ids:
-        try:
-            task.apply_async((pk,), retry=False, **options)
-        except Exception as exc:  # kombu's OperationalError, or any error of an in-process task
-            if isinstance(exc, (OSError, ConnectionError)) or _is_broker_error(exc):
-                logger.warning("Broker unreachable; notification %s left for the outbox sweep: %s", pk, exc)
-                break
-            logger.exception("Notification %s could not be sent now; left for the outbox sweep", pk)
-            continue
-        queued += 1
-    return queued
-
-
-def _is_broker_error(exc):
-    from kombu.exceptions import OperationalError
-
-    return isinstance(exc, OperationalError)
-
-
-# ---------------------------------------------------------------------------------------
-# Sending
-
-
-class SendResult:
-    SENT = "sent"
-    SKIPPED = "skipped"
-    RETRY = "retry"
-    FAILED = "failed"
-
-
-def message_id_for(notification):
-    """A stable Message-ID derived from the idempotency key, for downstream de-duplication."""
-    digest = hashlib.sha256(notification.idempotency_key.encode()).hexdigest()[:40]
-    host = urlparse(settings.PORTAL_BASE_URL).hostname or "portal.invalid"
-    return f"<notification.{digest}@{host}>"
-
-
-def claim(notification_id):
-    """Move the row from ``pending`` to ``sending`` in its own committed transaction.
-
-    A compare-and-set: of two tasks racing for the same row, the database lets exactly one
-    update it. Returns ``(notification, token)``, or ``(None, None)`` if it is not pending.
-    """
-    token = uuid.uuid4().hex
-    now = timezone.now()
-    with transaction.atomic():
-        claimed = Notification.objects.filter(pk=notification_id, status=Notification.Status.PENDING).update(
-            status=Notification.Status.SENDING,
-            claimed_at=now,
-            claim_token=token,
-            attempts=F("attempts") + 1,
-        )
-    if not claimed:
-        return None, None
-    return Notification.objects.select_related("recipient").get(pk=notification_id), token
-
-
-def build_message(notification, connection=None):
-    headers = {
-        "Message-ID": message_id_for(notification),
-        "X-Portal-Notification": notification.idempotency_key,
-        "X-Portal-Event": notification.event,
-    }
-    message = EmailMultiAlternatives(
-        subject=notification.subject,
-        body=notification.body,
-        to=[notification.recipient.email],
-        headers=headers,
-        connection=connection,
-    )
-    if notification.html_body:
-        message.attach_alternative(notification.html_body, "text/html")
-    return message
-
-
-def is_permanent_error(exc):
-    """A 5xx answer from the mail server will not get better by retrying."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in exc.recipients.values()]
-        return bool(codes) and all(500 <= code < 600 for code in codes)
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return 500 <= exc.smtp_code < 600
-    return False
-
-
-def send_notification(*, notification_id):
-    """Claim, send and mark one row; the body of the Celery task.
-
-    Returns ``(result, countdown)`` where result is a ``SendResult`` and countdown the
-    seconds after which a retry is due (``None`` unless result is ``RETRY``).
-    """
-    notification, token = claim(notification_id)
-    if notification is None:
-        return SendResult.SKIPPED, None
-    try:
-        connection = get_connection(fail_silently=False)
-        build_message(notification, connection=connection).send()
-    except Exception as exc:  # noqa: BLE001 - whatever went wrong, the row must record it
-        return _record_failure(notification, token, exc)
-    _mark_sent(notification, token)
-    return SendResult.SENT, None
-
-
-def _mark_sent(notification, token):
-    now = timezone.now()
-    with transaction.atomic():
-        marked = Notification.objects.filter(
-            pk=notification.pk, status=Notification.Status.SENDING, claim_token=token
-        ).update(status=Notification.Status.SENT, sent_at=now, last_error="")
-        if not marked:
-            logger.warning(
-                "Notification %s was sent but its claim had been taken back by the sweep", notification.pk
-            )
-        if notification.event in ONE_TIME_LINK_EVENTS:
-            Notification.objects.filter(pk=notification.pk, status=Notification.Status.SENT).update(
-                body=WITHHELD_BODY, html_body="", link="", context={}
-            )
-        if notification.event == DIGEST_EVENT:
-            Notification.objects.filter(digest=notification, status=Notification.Status.DIGEST).update(
-                status=Notification.Status.SENT, sent_at=now
-            )
-
-
-def _record_failure(notification, token, exc):
-    error = f"{type(exc).__name__}: {exc}"[:2000]
-    attempts = notification.attempts
-    give_up = attempts >= max_attempts() or is_permanent_error(exc)
-    countdown = None if give_up else backoff_seconds(attempts)
-    now = timezone.now()
-    with transaction.atomic():
-        Notification.objects.filter(
-            pk=notification.pk, status=Notification.Status.SENDING, claim_token=token
-        ).update(
-            status=Notification.Status.FAILED if give_up else Notification.Status.PENDING,
-            last_error=error,
-            available_at=now + timedelta(seconds=countdown or 0),
-        )
-    if give_up:
-        logger.error("Notification %s failed after %s attempt(s): %s", notification.pk, attempts, error)
-        return SendResult.FAILED, None
-    logger.warning(
-        "Notification %s attempt %s failed, retrying in %.1fs: %s",
-        notification.pk,
-        attempts,
-        countdown,
-        error,
-    )
-    return SendResult.RETRY, countdown
 
 
 # ---------------------------------------------------------------------------------------
@@ -475,7 +275,7 @@ def retry_notification(*, notification, actor):
         notification.retried_at = timezone.now()
         notification.save(update_fields=["status", "attempts", "available_at", "retried_by", "retried_at"])
         pk = notification.pk
-        transaction.on_commit(lambda: enqueue([pk]))
+        enqueue_after_commit([pk])
     return notification
 
 
@@ -603,5 +403,5 @@ def _write_digest(*, recipient_id, day, now):
         )
         Notification.objects.filter(pk__in=[n.pk for n in held]).update(digest=digest)
         pk = digest.pk
-        transaction.on_commit(lambda: enqueue([pk]))
+        enqueue_after_commit([pk])
     return digest

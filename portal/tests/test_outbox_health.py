@@ -8,7 +8,7 @@ from django.core import mail
 from django.utils import timezone
 
 from portal.accounts.models import Organisation, Role
-from portal.notifications import outbox_health, services
+from portal.notifications import outbox_health, sending
 from portal.notifications.models import Notification
 from portal.tests.factories import OrganisationFactory, UserFactory, vendor_user
 
@@ -42,9 +42,9 @@ def row(status="pending", due=None, **kwargs):
 def test_the_default_retries_span_at_least_a_day():
     # the waits between the attempts a row gets before it is marked failed
     attempts = settings.NOTIFICATIONS_MAX_ATTEMPTS
-    span = sum(services.backoff_seconds(attempt) for attempt in range(1, attempts))
+    span = sum(sending.backoff_seconds(attempt) for attempt in range(1, attempts))
     assert span >= 24 * 3600, f"{attempts} attempts span only {span / 3600:.1f} hours"
-    assert services.max_attempts() == attempts
+    assert sending.max_attempts() == attempts
 
 
 def test_nothing_to_say_when_the_outbox_moves():
@@ -108,8 +108,8 @@ def test_a_refusing_mail_server_is_one_warning_line_without_a_traceback(settings
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
     notification = row()
     caplog.clear()
-    result, countdown = services.send_notification(notification_id=notification.pk)
-    assert result == services.SendResult.RETRY
+    result, countdown = sending.send_notification(notification_id=notification.pk)
+    assert result == sending.SendResult.RETRY
     assert countdown == 30
     lines = [r for r in caplog.records if r.levelno >= 30]
     assert len(lines) == 1
@@ -126,7 +126,7 @@ def test_a_broker_that_is_down_is_one_warning_line_without_a_traceback(caplog):
     app.conf.task_always_eager, app.conf.broker_url = False, "redis://127.0.0.1:1/0"
     caplog.clear()
     try:
-        assert services.enqueue([notification.pk]) == 0
+        assert sending.enqueue([notification.pk]) == 0
     finally:
         app.conf.task_always_eager, app.conf.broker_url = previous
     lines = [r for r in caplog.records if r.levelno >= 30]

@@ -4,6 +4,7 @@ Run on PostgreSQL (``DATABASE_URL=postgres://…``); each test starts its own re
 SMTP server on free ports and its own workers, and stays within a bounded time.
 """
 
+import smtplib
 import time
 from collections import Counter
 from itertools import pairwise
@@ -13,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 
 from portal.audit.history import save_with_history
-from portal.notifications import services
+from portal.notifications import sending, services
 from portal.notifications.models import Notification
 from portal.notifications.tests.faults import wait_for
 from portal.tests.factories import vendor_user
@@ -111,10 +112,11 @@ def test_smtp_refusing_retries_with_backoff_then_delivers_each_mail_once(fault_s
     assert len(refusals) == 5, "every mail met the refusing server at least once"
     for times in refusals.values():
         gaps = [later - earlier for earlier, later in pairwise(times)]
-        # 0.25 s, 0.5 s, 1 s, 2 s … (allow scheduling slack, but the pauses must grow)
+        # 0.25 s, 0.5 s, 1 s, 2 s …: no attempt comes before its backoff (a loaded machine
+        # only makes the pauses longer, so each is checked against its own lower bound)
         assert len(gaps) >= 2
-        assert gaps[0] >= 0.2
-        assert gaps[-1] >= 1.5 * gaps[0]
+        for attempt, gap in enumerate(gaps):
+            assert gap >= 0.8 * 0.25 * 2**attempt, (attempt, gaps)
     for row in Notification.objects.all():
         assert row.attempts == len(refusals[row.idempotency_key]) + 1
         assert row.last_error == ""
@@ -164,7 +166,7 @@ def test_a_worker_killed_while_sending_and_a_duplicated_task_send_each_mail_once
     row.refresh_from_db()
     assert row.status == Notification.Status.SENT
     assert row.attempts == 2
-    assert stack.smtp.accepted[0]["message_id"] == services.message_id_for(row)
+    assert stack.smtp.accepted[0]["message_id"] == sending.message_id_for(row)
 
 
 def test_duplicated_deliveries_to_two_workers_send_each_mail_once(fault_stack):
@@ -188,10 +190,12 @@ def test_duplicated_deliveries_to_two_workers_send_each_mail_once(fault_stack):
     for pk in ids * 2:
         stack.send_task("notifications.send_notification", pk)
     wait_for(lambda: len(stack.smtp.keys()) >= 100, timeout=60, message=f"100 mails\n{stack.logs()}")
+    # (the batches queued at commit, 50 rows each, and 200 single deliveries)
+    deliveries = 200 + -(-100 // sending.batch_size())
     wait_for(
-        lambda: sum(w.log().count("succeeded in") for w in stack.workers) >= 300,
+        lambda: sum(w.log().count("succeeded in") for w in stack.workers) >= deliveries,
         timeout=60,
-        message=f"all 300 deliveries processed\n{stack.logs()}",
+        message=f"all {deliveries} deliveries processed\n{stack.logs()}",
     )
     # then each of the 100 mails arrived exactly once
     assert len(stack.smtp.keys()) == 100
@@ -224,8 +228,19 @@ def test_a_thousand_notifications_through_the_worker(fault_stack, capsys):
     assert len(stack.smtp.keys()) == 1000
     assert stack.smtp.duplicates() == {}
     assert _statuses() == {"sent": 1000}
+    # and, for the ratio the benchmark reports, the same 1,000 messages over one plain
+    # smtplib connection to the same server (printed, never asserted: speed is not a test)
+    rows = Notification.objects.select_related("recipient")
+    messages = [sending.build_message(row).message() for row in rows]
+    plain_started = time.monotonic()
+    with smtplib.SMTP("127.0.0.1", stack.smtp_controller.port) as smtp:
+        for message in messages:
+            smtp.send_message(message)
+    plain = time.monotonic() - plain_started
     with capsys.disabled():
         print(
-            f"\n[notifications] 1,000 notifications: queued after commit in {queued_seconds:.1f}s, "
-            f"delivered over SMTP by one solo worker in {elapsed:.1f}s = {1000 / elapsed:.0f} mails/s"
+            f"\n[notifications] 1,000 notifications: queued after commit in {queued_seconds:.2f}s, "
+            f"delivered over SMTP by one solo worker in {elapsed:.1f}s = {1000 / elapsed:.0f} mails/s; "
+            f"plain smtplib on one connection: {1000 / plain:.0f} mails/s; "
+            f"worker / plain = {plain / elapsed:.2f} (goal >= 0.50)"
         )

@@ -9,14 +9,14 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from portal.notifications import services
+from portal.notifications import sending, services
 from portal.notifications.models import (
     ALWAYS_IMMEDIATE_EVENTS,
     DIGEST_EVENT,
     Notification,
     NotificationPreference,
 )
-from portal.notifications.tasks import send_notification
+from portal.notifications.tasks import send_batch
 from portal.tests.factories import vendor_user
 
 pytestmark = pytest.mark.django_db
@@ -138,9 +138,9 @@ def test_mail_headers_identify_the_notification_for_downstream_deduplication(
         (row,) = _notify([officer])
     message = mail.outbox[0].message()
     assert message["X-Portal-Notification"] == row.idempotency_key
-    assert message["Message-ID"] == services.message_id_for(row)
+    assert message["Message-ID"] == sending.message_id_for(row)
     # stable: the same row always gets the same Message-ID
-    assert services.message_id_for(Notification.objects.get(pk=row.pk)) == message["Message-ID"]
+    assert sending.message_id_for(Notification.objects.get(pk=row.pk)) == message["Message-ID"]
 
 
 def test_event_templates_of_other_apps_are_used_ahead_of_the_generic_ones(officer, event_templates):
@@ -187,7 +187,7 @@ def test_broker_down_at_commit_leaves_rows_pending_and_the_commit_stands(
     # given a broker that refuses connections
     with (
         mock.patch.object(
-            send_notification, "apply_async", side_effect=OperationalError("Connection refused")
+            send_batch, "apply_async", side_effect=OperationalError("Connection refused")
         ) as apply_async,
         django_capture_on_commit_callbacks(execute=True),
         transaction.atomic(),

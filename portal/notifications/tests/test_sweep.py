@@ -11,7 +11,7 @@ from django.utils import timezone
 from portal.errors import PortalError
 from portal.notifications import services
 from portal.notifications.models import Notification
-from portal.notifications.tasks import send_notification, sweep_outbox
+from portal.notifications.tasks import send_batch, sweep_outbox
 from portal.notifications.tests.helpers import NOW
 from portal.notifications.tests.helpers import make_row as _row
 from portal.tests.factories import agency_user, auditor, portal_admin
@@ -45,10 +45,10 @@ def test_sweep_queues_pending_rows_left_longer_than_the_grace_period(officer):
 @time_machine.travel(NOW, tick=False)
 def test_sweep_moves_the_next_attempt_time_so_the_next_run_does_not_queue_twice(officer):
     row = _row(officer, available_at=NOW - timedelta(hours=1))
-    with mock.patch.object(send_notification, "apply_async") as apply_async:
+    with mock.patch.object(send_batch, "apply_async") as apply_async:
         services.sweep_outbox()
         services.sweep_outbox()
-    apply_async.assert_called_once_with((row.pk,), retry=False)
+    apply_async.assert_called_once_with(([row.pk],), retry=False)
     row.refresh_from_db()
     assert row.available_at == NOW
 
@@ -98,12 +98,13 @@ def test_sweep_fails_pending_rows_out_of_attempts(officer):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_sweep_stops_queueing_at_the_first_broker_failure(officer):
+def test_sweep_stops_queueing_at_the_first_broker_failure(officer, settings):
     from kombu.exceptions import OperationalError
 
+    settings.NOTIFICATIONS_BATCH_SIZE = 1
     for _ in range(3):
         _row(officer, available_at=NOW - timedelta(hours=1))
-    with mock.patch.object(send_notification, "apply_async", side_effect=OperationalError("down")) as apply:
+    with mock.patch.object(send_batch, "apply_async", side_effect=OperationalError("down")) as apply:
         counts = services.sweep_outbox()
     assert counts["requeued"] == 3
     assert counts["queued"] == 0
