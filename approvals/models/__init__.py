@@ -4,6 +4,10 @@ Rows hold data and the invariants of one row; every state change lives in
 ``approvals.services``. Nothing else assigns a ``status``.
 """
 
+from approvals.models.amendments import (
+    Amendment,
+    GrantFactsChange,
+)
 from approvals.models.agencies import (
     Agency,
     RoutingRule,
@@ -62,6 +66,7 @@ __all__ = [
     "AccessRequestGroupObjectPermission",
     "AccessRequestUserObjectPermission",
     "Agency",
+    "Amendment",
     "Condition",
     "Decision",
     "EnforcementAction",
@@ -69,6 +74,7 @@ __all__ = [
     "EnforcementActionUserObjectPermission",
     "Escalation",
     "Grant",
+    "GrantFactsChange",
     "GrantGroupObjectPermission",
     "GrantUserObjectPermission",
     "IncidentReport",

@@ -12,6 +12,7 @@ One module per subject: ``common`` (who is who, the shared guards), ``requests``
 lifecycle), ``enforcement`` (models, grants, vendors, reviews); this package exports their rules.
 """
 
+from approvals.policies.amendments import can_confirm_grant_facts, require_confirm_grant_facts
 from approvals.policies.common import (
     ACTIVE_REFERRAL_STATUSES,
     APPROVER_ROLES,
@@ -98,6 +99,8 @@ from approvals.policies.requests import (
 )
 
 __all__ = [
+    "can_confirm_grant_facts",
+    "require_confirm_grant_facts",
     "ACTIVE_REFERRAL_STATUSES",
     "APPROVER_ROLES",
     "ASSIGNER_ROLES",
