@@ -4,13 +4,13 @@ Rows hold data and the invariants of one row; every state change lives in
 ``approvals.services``. Nothing else assigns a ``status``.
 """
 
-from approvals.models.amendments import (
-    Amendment,
-    GrantFactsChange,
-)
 from approvals.models.agencies import (
     Agency,
     RoutingRule,
+)
+from approvals.models.amendments import (
+    Amendment,
+    GrantFactsChange,
 )
 from approvals.models.decisions import (
     Decision,

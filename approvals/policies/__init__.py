@@ -99,8 +99,6 @@ from approvals.policies.requests import (
 )
 
 __all__ = [
-    "can_confirm_grant_facts",
-    "require_confirm_grant_facts",
     "ACTIVE_REFERRAL_STATUSES",
     "APPROVER_ROLES",
     "ASSIGNER_ROLES",
@@ -121,6 +119,7 @@ __all__ = [
     "can_attach_document",
     "can_clear_for_general_availability",
     "can_clear_for_limited_preview",
+    "can_confirm_grant_facts",
     "can_decline_clearance",
     "can_designate_vendor",
     "can_discard_draft",
@@ -154,6 +153,7 @@ __all__ = [
     "require_attach_document",
     "require_clear_for_general_availability",
     "require_clear_for_limited_preview",
+    "require_confirm_grant_facts",
     "require_decline_clearance",
     "require_designate_vendor",
     "require_discard_draft",

@@ -10,7 +10,9 @@ def require_confirm_grant_facts(actor, grant):
     require_lead_approver(actor, "confirm a grant on amended facts", grant)
     _require_grant_in_force(grant)
     if not GrantFactsChange.objects.filter(grant=grant, status=GrantFactsChange.Status.PENDING).exists():
-        _refuse(f"No fact of the grant for {grant.partner_customer} changed since approval (or it is confirmed).")
+        _refuse(
+            f"No fact of the grant for {grant.partner_customer} changed since approval (or it is confirmed)."
+        )
 
 
 can_confirm_grant_facts = _asks(require_confirm_grant_facts, "confirm the grant on the amended facts")

@@ -182,7 +182,9 @@ def _mail_context(amendment, record, *, grant):
     return {
         "record": str(record),
         "kind": "partner customer" if isinstance(record, PartnerCustomer) else "model",
-        "changes": [f"{c['label']}: {c['old'] or '(empty)'} → {c['new'] or '(empty)'}" for c in amendment.changes],
+        "changes": [
+            f"{c['label']}: {c['old'] or '(empty)'} → {c['new'] or '(empty)'}" for c in amendment.changes
+        ],
         "reason": amendment.reason,
         "amended_by": _person(amendment.amended_by),
         "grant": bool(grant),

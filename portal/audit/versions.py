@@ -11,6 +11,7 @@ services), or, for a model that keeps its own counter (an access request's ``ver
 counter. Nothing submitted (an older client, a script) means the caller did not ask for the check.
 """
 
+from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 
 from portal.errors import PortalError
@@ -27,7 +28,11 @@ STALE_HELP = (
 
 
 def _counter(instance):
-    return any(f.name == VERSION_FIELD for f in instance._meta.concrete_fields)
+    from django.db import models
+
+    return any(
+        f.name == VERSION_FIELD and isinstance(f, models.IntegerField) for f in instance._meta.concrete_fields
+    )
 
 
 def _history(instance):
@@ -81,9 +86,11 @@ def changes_since(instance, expected):
                     continue
                 try:
                     fields.append(str(instance._meta.get_field(change.field).verbose_name))
-                except Exception:  # a field the model no longer has
+                except FieldDoesNotExist:  # a field the model no longer has
                     fields.append(change.field)
-        out.append((_who(record.history_user), record.history_date, fields, record.history_change_reason or ""))
+        out.append(
+            (_who(record.history_user), record.history_date, fields, record.history_change_reason or "")
+        )
     return out
 
 
@@ -113,17 +120,23 @@ def require_current(instance, expected, *, label=None, field=None):
 
     Call it on the row as locked by the service (``select_for_update``), before changing it."""
     if is_stale(instance, expected):
-        raise PortalError(stale_message(instance, expected, label=label), field=field)
+        error = PortalError(stale_message(instance, expected, label=label), field=field)
+        error.stale = True  # the page may carry the version now (``carry_current_version``)
+        raise error
 
 
 def version_field():
     """The hidden form field that carries the version a page showed."""
     from django import forms
 
-    return forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # text, not a number: a garbled version is refused as stale by the service, not by the form
+    return forms.CharField(widget=forms.HiddenInput, required=False, max_length=30)
 
 
-def carry_current_version(form, instance, *, name=VERSION_FIELD):
+FORM_FIELD = "record_version"  # not "version": a frontier model has a version of its own
+
+
+def carry_current_version(form, instance, *, name=FORM_FIELD):
     """After a stale refusal the form keeps what was typed and carries the version now, so that
     a second submit, made after reading who changed what, is deliberate and accepted."""
     data = form.data.copy()
