@@ -27,9 +27,12 @@ def case_amendments(access_request):
 
 
 def _as_of(model, pk, when):
-    """The record's version at ``when`` (its history row), or ``None``."""
+    """The record's version at ``when`` (its history row); its first version when its history
+    starts later (rows written with a back-dated submission, as the demo's); else ``None``."""
+    versions = model.history.filter(id=pk).order_by("-history_date", "-history_id")
     return (
-        model.history.filter(id=pk, history_date__lte=when).order_by("-history_date", "-history_id").first()
+        versions.filter(history_date__lte=when).first()
+        or versions.order_by("history_date", "history_id").first()
     )
 
 

@@ -219,3 +219,37 @@ def test_the_vendor_edit_page_says_the_record_is_held_and_refuses_without_reason
     response = client.post(url, {**form, "reason": "Acquired a grid operator."})
     assert response.status_code == 302
     assert open_request.referrals.filter(agency__code="CISA").exists()
+
+
+def test_the_changed_grants_panel_costs_the_same_for_two_and_five_grants(world):
+    from django.db import connection
+    from django.template.loader import render_to_string
+    from django.test.utils import CaptureQueriesContext
+
+    from approvals.agency_admin.amendment_pages import changed_grants_panel
+    from approvals.tests.factories import new_customer
+
+    grants = [approved(world, partner_customer=new_customer(world)) for _ in range(5)]
+    services.amend_frontier_model(
+        frontier_model=refresh(world.frontier_model),
+        actor=world["officer"],
+        reason="New evaluation results.",
+        cyber_evaluation_summary="Uplift for exploit development confirmed by a second red team.",
+    )
+
+    class Request:
+        user = world["doc_approver"]
+
+    def cost():
+        with CaptureQueriesContext(connection) as queries:
+            panel = changed_grants_panel(Request)
+            html = render_to_string(panel["template"], {"panel": panel["context"]})
+        return len(queries), html
+
+    five, html = cost()
+    assert "5 active grants to confirm or act on" in html
+    for grant in grants[:3]:
+        services.confirm_grant_facts(grant=grant, actor=world["doc_approver"], note="Within scope.")
+    two, html = cost()
+    assert "2 active grants to confirm or act on" in html
+    assert two == five
