@@ -253,3 +253,38 @@ def test_the_changed_grants_panel_costs_the_same_for_two_and_five_grants(world):
     two, html = cost()
     assert "2 active grants to confirm or act on" in html
     assert two == five
+
+
+def test_revoking_a_grant_with_changed_facts_resolves_them(world, held):
+    grant, _ = held
+    amend_sector(world)
+    services.revoke_grant(
+        grant=Grant.objects.get(pk=grant.pk),
+        actor=world["doc_approver"],
+        legal_basis="15 CFR 700 (demo)",
+        findings="The customer's energy operations are outside the approved scope.",
+    )
+    change = GrantFactsChange.objects.get(grant=grant)
+    assert change.status == GrantFactsChange.Status.REVOKED
+    assert change.resolved_by == world["doc_approver"]
+    assert selectors.grants_with_changed_facts(world["doc_approver"]).count() == 0
+
+
+def test_only_lead_agency_approvers_open_the_confirm_page_others_get_404(world, held, client):
+    grant, _ = held
+    amend_sector(world)
+    url = reverse("admin:approvals_accessrequest_confirm_facts", args=[grant.access_request_id])
+    client.force_login(world["doc_approver"])
+    assert client.get(url).status_code == 200
+    for who in ("doc_reviewer", "oncd_approver", "cisa_approver", "auditor"):
+        client.force_login(world[who])
+        assert client.get(url).status_code == 404, who
+        assert client.post(url, {"note": "x"}).status_code == 404, who
+    client.force_login(world["officer"])
+    assert client.get(url).status_code in (302, 404)
+    assert GrantFactsChange.objects.get(grant=grant).status == GrantFactsChange.Status.PENDING
+    # auditors read the dashboard panel (read-only); ONCD's officials do not have it
+    client.force_login(world["auditor"])
+    assert "Facts changed since approval: 1 active grant" in text(client.get(reverse("admin:index")))
+    client.force_login(world["oncd_approver"])
+    assert "Facts changed since approval" not in text(client.get(reverse("admin:index")))
