@@ -288,3 +288,17 @@ def test_only_lead_agency_approvers_open_the_confirm_page_others_get_404(world, 
     assert "Facts changed since approval: 1 active grant" in text(client.get(reverse("admin:index")))
     client.force_login(world["oncd_approver"])
     assert "Facts changed since approval" not in text(client.get(reverse("admin:index")))
+
+
+def test_a_stale_draft_edit_names_who_changed_it(world):
+    from approvals.tests.factories import draft
+    from vendors.tests.factories import member_of
+
+    access_request = draft(world)
+    seen = access_request.version
+    colleague = member_of(world.vendor, world["officer"].role, full_name="Dana Colleague")
+    services.update_draft(access_request=access_request, actor=colleague, scope="Only 10 seats.")
+    with pytest.raises(PortalError, match=r"changed while you were looking at it .*Dana Colleague"):
+        services.update_draft(
+            access_request=access_request, actor=world["officer"], expected_version=seen, scope="x"
+        )
