@@ -88,3 +88,25 @@ def test_a_garbled_admin_version_is_stale_not_a_server_error(client, world):
     response = client.post(url, rule_form(rule, note="x", portal_version="not-a-number"))
     assert response.status_code == 200
     assert refresh(rule).note != "x"
+
+
+def test_a_stale_user_change_in_the_admin_is_refused(client, world):
+    officer = world["officer"]
+    url = f"/admin/accounts/user/{officer.pk}/change/"
+    data = {
+        "email": officer.email,
+        "full_name": officer.full_name,
+        "organisation": officer.organisation_id,
+        "role": officer.role,
+        "is_active": "on",
+    }
+    client.force_login(world["portal_admin"])
+    seen = shown_version(client.get(url))
+    other = portal_admin(full_name="Eve Otheradmin")
+    client.force_login(other)
+    assert client.post(url, {**data, "full_name": "Renamed First", "portal_version": seen}).status_code == 302
+    client.force_login(world["portal_admin"])
+    response = client.post(url, {**data, "full_name": "Renamed Second", "portal_version": seen})
+    assert response.status_code == 200
+    assert "changed while you were editing it: Eve Otheradmin" in text(response)
+    assert refresh(officer).full_name == "Renamed First"
