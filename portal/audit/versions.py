@@ -55,6 +55,8 @@ def version_of(instance):
 def _parse(expected):
     if expected in (None, ""):
         return None
+    if len(str(expected)) > 30:
+        return -1
     try:
         return int(expected)
     except (TypeError, ValueError):
@@ -130,7 +132,7 @@ def version_field():
     from django import forms
 
     # text, not a number: a garbled version is refused as stale by the service, not by the form
-    return forms.CharField(widget=forms.HiddenInput, required=False, max_length=30)
+    return forms.CharField(widget=forms.HiddenInput, required=False, strip=True)
 
 
 FORM_FIELD = "record_version"  # not "version": a frontier model has a version of its own
