@@ -18,6 +18,15 @@ def _sync_official_groups(sender, instance, raw=False, **kwargs):
 def connect():
     from django.contrib.auth import get_user_model
 
+    from approvals.services import amendments
+    from vendors import amendments as registry
+
+    # The registry asks what holds a record and announces changes to material facts.
+    registry.holders_requested.connect(amendments.holders_of, dispatch_uid="approvals_amendment_holders")
+    registry.material_facts_changed.connect(
+        amendments.on_material_facts_changed, dispatch_uid="approvals_record_amendment"
+    )
+
     post_save.connect(
         _sync_official_groups, sender=get_user_model(), dispatch_uid="approvals_sync_official_groups"
     )

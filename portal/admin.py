@@ -2,10 +2,14 @@
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseNotAllowed
 from simple_history.admin import SimpleHistoryAdmin
 
 from portal import permissions
+from portal.audit.versions import is_stale, stale_message, version_of
+
+ADMIN_VERSION_FIELD = "portal_version"
 
 
 class NotFoundForOutsiders:
@@ -37,6 +41,7 @@ class PortalModelAdmin(NotFoundForOutsiders, SimpleHistoryAdmin):
     list_per_page = 50
     show_full_result_count = False
     history_list_per_page = 50
+    change_form_template = "admin/portal/change_form.html"
 
     def get_queryset(self, request):
         return permissions.visible_to(request.user, super().get_queryset(request))
@@ -91,6 +96,36 @@ class PortalModelAdmin(NotFoundForOutsiders, SimpleHistoryAdmin):
 
     def revert_disabled(self, request, obj=None):
         return True
+
+    # -- no lost update --------------------------------------------------------------------
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """The change page carries the version it shows (``portal.audit.versions``); after a stale
+        refusal it shows the version now, so that saving again is a deliberate choice."""
+        if obj is not None and obj.pk is not None:
+            context.update(portal_version=version_of(obj), portal_version_field=ADMIN_VERSION_FIELD)
+        return super().render_change_form(
+            request, context, add=add, change=change, form_url=form_url, obj=obj
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None or request.method != "POST" or ADMIN_VERSION_FIELD not in request.POST:
+            return form
+        expected = request.POST.get(ADMIN_VERSION_FIELD)
+
+        class VersionChecked(form):
+            def clean(self):
+                cleaned = super().clean()
+                # the admin saves in a transaction: lock the row, then compare versions
+                model = type(self.instance)
+                locked = model._default_manager.select_for_update().filter(pk=self.instance.pk).first()
+                if locked is not None and is_stale(locked, expected):
+                    raise ValidationError(stale_message(locked, expected))
+                return cleaned
+
+        VersionChecked.__name__ = form.__name__
+        return VersionChecked
 
 
 def values_filter(path, title, parameter_name=None):

@@ -350,6 +350,7 @@ ADMIN_DASHBOARD_PANELS = env.list(
     default=[
         "portal.notifications.outbox_health.outbox_panel",
         "approvals.agency_admin.panels.queues_panel",
+        "approvals.agency_admin.amendment_pages.changed_grants_panel",
         "approvals.agency_admin.panels.oversight_panel",
     ],
 )

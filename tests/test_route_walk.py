@@ -146,6 +146,7 @@ OBJECT_ROUTES = {
             "resolve",
             "finalise",
             "letter",
+            "confirm_facts",
         )
     },
     "admin:approvals_accessrequest_document": [
@@ -209,6 +210,7 @@ NOBODY_REACHES = {
     "admin:approvals_accessrequest_decide": STATE_GATED,
     "admin:approvals_accessrequest_escalate": STATE_GATED,
     "admin:approvals_accessrequest_finalise": STATE_GATED,
+    "admin:approvals_accessrequest_confirm_facts": STATE_GATED,
     "admin:approvals_accessrequest_position": STATE_GATED,
     "admin:approvals_accessrequest_resolve": STATE_GATED,
     "admin:approvals_accessrequest_sign": STATE_GATED,

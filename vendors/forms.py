@@ -3,8 +3,9 @@
 from django import forms
 
 from portal.accounts.models import VENDOR_ROLES, Role
+from portal.audit.versions import version_field, version_of
 from vendors.choices import COUNTRY_CHOICES, Sector
-from vendors.models import EvidenceDocument, FrontierModel, Vendor, format_flop, parse_flop
+from vendors.models import EvidenceDocument, FrontierModel, PartnerCustomer, Vendor, format_flop, parse_flop
 
 BLANK = [("", "- Select -")]
 VENDOR_ROLE_CHOICES = [(r.value, r.label) for r in Role if r in VENDOR_ROLES]
@@ -55,6 +56,31 @@ def _text(max_length, label=None, required=True, help_text="", rows=None):
 
 
 REASON_HELP = "Shown in the record's history. Optional."
+AMENDMENT_HELP = (
+    "Shown in the record's history. Required when you change a material fact (marked “material”) "
+    "while a request under review or an active grant concerns this record: the agencies read it."
+)
+
+
+class VersionedForm(forms.Form):
+    """An edit form carrying the version of the record it showed (``portal.audit.versions``)."""
+
+    record_version = version_field()
+
+    def __init__(self, *args, instance=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if instance is not None:
+            self.fields["record_version"].initial = version_of(instance)
+
+
+def _mark_material(form, model):
+    """Say on each material fact's field that changing it may be an amendment."""
+    from vendors.amendments import material_fields
+
+    for name in material_fields(model):
+        field = form.fields.get(name)
+        if field is not None and not field.disabled:
+            field.label = f"{field.label or name.replace('_', ' ').capitalize()} (material)"
 
 
 class FlopField(forms.Field):
@@ -81,7 +107,7 @@ class FlopField(forms.Field):
             raise forms.ValidationError(str(exc)) from None
 
 
-class FrontierModelForm(USWDSMixin, forms.Form):
+class FrontierModelForm(USWDSMixin, VersionedForm):
     name = _text(200, help_text="For example Aurora Atlas.")
     version = _text(50, help_text="For example 2.0.")
     training_compute_flop = FlopField(
@@ -91,15 +117,21 @@ class FrontierModelForm(USWDSMixin, forms.Form):
     description = _text(10000, required=False, rows=4)
     capability_summary = _text(10000, required=False, rows=4)
     cyber_evaluation_summary = _text(10000, label="Cyber-evaluation summary", required=False, rows=4)
+    intended_release = _text(
+        10000,
+        required=False,
+        rows=3,
+        help_text=FrontierModel._meta.get_field("intended_release").help_text,
+    )
 
     def __init__(self, *args, instance=None, **kwargs):
         self.instance = instance
         if instance is not None and "initial" not in kwargs:
             kwargs["initial"] = {f: getattr(instance, f) for f in self.base_fields if hasattr(instance, f)}
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, instance=instance, **kwargs)
         if instance is not None:
             self.fields["reason"] = _text(
-                500, label="Reason for the change", required=False, help_text=REASON_HELP
+                1000, label="Reason for the change", required=False, help_text=AMENDMENT_HELP
             )
             self.fields["reason"].widget.attrs["class"] = "usa-input"
             if instance.release_phase != FrontierModel.ReleasePhase.REGISTERED:
@@ -110,6 +142,7 @@ class FrontierModelForm(USWDSMixin, forms.Form):
                     ].help_text = (
                         "Fixed once the model has gone to review: the agencies review what was registered."
                     )
+            _mark_material(self, FrontierModel)
 
     def compute_read_back(self):
         """The training compute as typed and as read, for the confirmation message; empty when
@@ -131,7 +164,7 @@ class WithdrawForm(USWDSMixin, forms.Form):
     )
 
 
-class PartnerCustomerForm(USWDSMixin, forms.Form):
+class PartnerCustomerForm(USWDSMixin, VersionedForm):
     legal_name = _text(200, help_text="As registered, for example Example Grid Operations LLC.")
     country = forms.ChoiceField(choices=BLANK + COUNTRY_CHOICES, help_text="ISO 3166-1 country.")
     sector = forms.ChoiceField(
@@ -140,6 +173,13 @@ class PartnerCustomerForm(USWDSMixin, forms.Form):
     )
     registration_id = _text(100, label="Registration id", required=False, help_text="Optional.")
     intended_use = _text(5000, rows=4, help_text="What the customer will use the model for.")
+    ownership = _text(
+        2000,
+        required=False,
+        rows=2,
+        help_text="Who owns or controls the customer: parent company, major shareholders, any government "
+        "ownership.",
+    )
     security_contact_name = _text(200, label="Security contact's name")
     security_contact_email = forms.EmailField(label="Security contact's e-mail address", max_length=254)
     attestation = forms.BooleanField(
@@ -151,11 +191,11 @@ class PartnerCustomerForm(USWDSMixin, forms.Form):
     def __init__(self, *args, instance=None, **kwargs):
         self.instance = instance
         if instance is not None and "initial" not in kwargs:
-            kwargs["initial"] = {f: getattr(instance, f) for f in self.base_fields}
-        super().__init__(*args, **kwargs)
+            kwargs["initial"] = {f: getattr(instance, f) for f in self.base_fields if f != "record_version"}
+        super().__init__(*args, instance=instance, **kwargs)
         if instance is not None:
             self.fields["reason"] = _text(
-                500, label="Reason for the change", required=False, help_text=REASON_HELP
+                1000, label="Reason for the change", required=False, help_text=AMENDMENT_HELP
             )
             self.fields["reason"].widget.attrs["class"] = "usa-input"
             if instance.identity_frozen:
@@ -166,6 +206,7 @@ class PartnerCustomerForm(USWDSMixin, forms.Form):
                     ].help_text = (
                         "Fixed: this customer is in a submitted access request, reviewed as it was submitted."
                     )
+            _mark_material(self, PartnerCustomer)
 
 
 class EvidenceForm(USWDSMixin, forms.Form):
@@ -192,16 +233,16 @@ class InviteForm(USWDSMixin, forms.Form):
     role = forms.ChoiceField(choices=BLANK + VENDOR_ROLE_CHOICES)
 
 
-class RoleForm(USWDSMixin, forms.Form):
+class RoleForm(USWDSMixin, VersionedForm):
     role = forms.ChoiceField(choices=VENDOR_ROLE_CHOICES)
     reason = _text(500, label="Reason", required=False, help_text=REASON_HELP)
 
 
-class DeactivateForm(USWDSMixin, forms.Form):
+class DeactivateForm(USWDSMixin, VersionedForm):
     reason = _text(500, label="Reason", required=False, help_text=REASON_HELP)
 
 
-class VendorProfileForm(USWDSMixin, forms.Form):
+class VendorProfileForm(USWDSMixin, VersionedForm):
     legal_name = _text(200)
     registration_ids = _text(
         500,
@@ -216,5 +257,7 @@ class VendorProfileForm(USWDSMixin, forms.Form):
 
     def __init__(self, *args, instance=None, **kwargs):
         if instance is not None and "initial" not in kwargs:
-            kwargs["initial"] = {f: getattr(instance, f) for f in self.base_fields if f != "reason"}
-        super().__init__(*args, **kwargs)
+            kwargs["initial"] = {
+                f: getattr(instance, f) for f in self.base_fields if f not in {"reason", "record_version"}
+            }
+        super().__init__(*args, instance=instance, **kwargs)

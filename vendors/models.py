@@ -106,6 +106,10 @@ class FrontierModel(models.Model):
     )
     capability_summary = models.TextField(blank=True)
     cyber_evaluation_summary = models.TextField("cyber-evaluation summary", blank=True)
+    intended_release = models.TextField(
+        blank=True,
+        help_text="How and to whom the vendor intends to release the model: API or weights, regions, dates.",
+    )
     release_phase = models.CharField(
         max_length=30, choices=ReleasePhase.choices, default=ReleasePhase.REGISTERED
     )
@@ -211,6 +215,11 @@ class PartnerCustomer(models.Model):
     sector = models.CharField(max_length=40, choices=Sector.choices)
     registration_id = models.CharField(max_length=100, blank=True)
     intended_use = models.TextField()
+    ownership = models.TextField(
+        blank=True,
+        help_text="Who owns or controls the customer: parent company, major shareholders, any government "
+        "ownership.",
+    )
     security_contact_name = models.CharField(max_length=200)
     security_contact_email = models.EmailField()
     attestation = models.BooleanField(

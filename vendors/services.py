@@ -20,9 +20,11 @@ from django.utils.http import urlsafe_base64_encode
 from portal.accounts import services as account_services
 from portal.accounts.models import VENDOR_ROLES, Organisation, Role, User
 from portal.audit.history import save_with_history, stamp
+from portal.audit.versions import require_current
 from portal.errors import PortalError
 from portal.notifications.services import notify
 from portal.permissions import grant, grant_many, has_object_permission
+from vendors import amendments
 from vendors.choices import COUNTRY_NAMES
 from vendors.models import (
     EvidenceDocument,
@@ -51,6 +53,7 @@ MODEL_FIELDS = (
     "training_compute_flop",
     "capability_summary",
     "cyber_evaluation_summary",
+    "intended_release",
 )
 # What the agencies reviewed: fixed once the model has left the "registered" phase.
 MODEL_REVIEWED_FIELDS = ("name", "version", "training_compute_flop")
@@ -60,6 +63,7 @@ CUSTOMER_FIELDS = (
     "sector",
     "registration_id",
     "intended_use",
+    "ownership",
     "security_contact_name",
     "security_contact_email",
 )
@@ -210,10 +214,11 @@ def sync_member_groups(user, *, vendor=None):
 
 
 @transaction.atomic
-def update_vendor_profile(*, vendor, actor, reason="", **changes):
+def update_vendor_profile(*, vendor, actor, reason="", expected_version=None, **changes):
     """Change the vendor's legal name, registration ids or contacts (compliance admins)."""
     vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
     _require_team_admin(actor, vendor)
+    require_current(vendor, expected_version, label="The vendor profile")
     if not has_object_permission(actor, vendor, "change"):
         raise PortalError("You may not change this vendor's profile.")
     unknown = set(changes) - set(PROFILE_FIELDS)
@@ -305,12 +310,13 @@ def _tell_existing_account(user, *, vendor, role, actor):
 
 
 @transaction.atomic
-def change_member_role(*, vendor, member, role, actor, reason=""):
+def change_member_role(*, vendor, member, role, actor, reason="", expected_version=None):
     """Make a member an admin, officer or viewer; the last active admin stays an admin."""
     vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
     _require_team_admin(actor, vendor)
     admins = _active_admins_locked(vendor)
     member = _team_member(vendor, member)
+    require_current(member, expected_version, label=member.email)
     if role not in VENDOR_ROLES:
         raise PortalError("Choose a role: compliance admin, compliance officer or viewer.", field="role")
     if member.role == role:
@@ -334,12 +340,13 @@ def change_member_role(*, vendor, member, role, actor, reason=""):
 
 
 @transaction.atomic
-def deactivate_member(*, vendor, member, actor, reason=""):
+def deactivate_member(*, vendor, member, actor, reason="", expected_version=None):
     """Take away a member's access; the last active admin cannot be deactivated."""
     vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
     _require_team_admin(actor, vendor)
     admins = _active_admins_locked(vendor)
     member = _team_member(vendor, member)
+    require_current(member, expected_version, label=member.email)
     if not member.is_active:
         raise PortalError(f"{member.email} is already deactivated.")
     if member.pk in admins and len(admins) == 1:
@@ -402,6 +409,7 @@ def register_frontier_model(
     description="",
     capability_summary="",
     cyber_evaluation_summary="",
+    intended_release="",
     actor,
     reason="",
 ):
@@ -423,6 +431,7 @@ def register_frontier_model(
         training_compute_flop=_compute(training_compute_flop),
         capability_summary=capability_summary or "",
         cyber_evaluation_summary=cyber_evaluation_summary or "",
+        intended_release=intended_release or "",
         created_by=actor,
     )
     try:
@@ -435,13 +444,19 @@ def register_frontier_model(
 
 
 @transaction.atomic
-def update_frontier_model(*, frontier_model, actor, reason="", **changes):
-    """Edit a model's description and evaluation; name, version and compute only while registered."""
+def update_frontier_model(*, frontier_model, actor, reason="", expected_version=None, **changes):
+    """Edit a model's description and evaluation; name, version and compute only while registered.
+
+    A change to a material fact while the model is held by a request or a grant is an amendment
+    (``vendors.amendments``)."""
+    Vendor.objects.select_for_update(no_key=True).filter(pk=frontier_model.vendor_id).first()
+    amendments.holders(frontier_model, lock=True)
     frontier_model = (
         FrontierModel.objects.select_for_update().select_related("vendor").get(pk=frontier_model.pk)
     )
     vendor = frontier_model.vendor
     _require_change(actor, frontier_model, vendor)
+    require_current(frontier_model, expected_version)
     unknown = set(changes) - set(MODEL_FIELDS)
     if unknown:
         raise PortalError(f"These cannot be changed here: {', '.join(sorted(unknown))}.")
@@ -477,15 +492,18 @@ def update_frontier_model(*, frontier_model, actor, reason="", **changes):
             changes.get("version", frontier_model.version),
             exclude_pk=frontier_model.pk,
         )
+    before = {f: getattr(frontier_model, f) for f in MODEL_FIELDS}
     for field in changed:
         setattr(frontier_model, field, changes[field])
     frontier_model.updated_at = timezone.now()
-    return _save(
+    _save(
         frontier_model,
         actor=actor,
         reason=_reason(reason, "Edited by the vendor"),
         update_fields=[*changed, "updated_at"],
     )
+    amendments.announce(frontier_model, actor=actor, reason=reason, before=before)
+    return frontier_model
 
 
 @transaction.atomic
@@ -544,7 +562,7 @@ def clean_customer_fields(data):
     for field in CUSTOMER_FIELDS:
         value = data.get(field, "")
         value = "" if value is None else str(value)
-        value = value.strip() if field == "intended_use" else " ".join(value.split())
+        value = value.strip() if field in ("intended_use", "ownership") else " ".join(value.split())
         cleaned[field] = value
     labels = {
         "legal_name": "legal name",
@@ -564,6 +582,8 @@ def clean_customer_fields(data):
             problems.append(
                 (field, f"The {field.replace('_', ' ')} is too long: at most {limit} characters.")
             )
+    if len(cleaned["ownership"]) > 2000:
+        problems.append(("ownership", "The ownership is too long: at most 2,000 characters."))
     if len(cleaned["intended_use"]) > 5000:
         problems.append(("intended_use", "The intended use is too long: at most 5,000 characters."))
     if cleaned["legal_name"] and not normalise_name(cleaned["legal_name"]):
@@ -631,13 +651,21 @@ def register_partner_customer(*, vendor, actor, attestation=False, reason="", **
 
 
 @transaction.atomic
-def update_partner_customer(*, partner_customer, actor, reason="", attestation=None, **changes):
-    """Edit a customer; its legal name and country are fixed once it is in a submitted request."""
+def update_partner_customer(
+    *, partner_customer, actor, reason="", attestation=None, expected_version=None, **changes
+):
+    """Edit a customer; its legal name and country are fixed once it is in a submitted request.
+
+    A change to a material fact while the customer is held by a request under review or an active
+    grant is an amendment (``vendors.amendments``)."""
+    Vendor.objects.select_for_update(no_key=True).filter(pk=partner_customer.vendor_id).first()
+    amendments.holders(partner_customer, lock=True)
     customer = (
         PartnerCustomer.objects.select_for_update().select_related("vendor").get(pk=partner_customer.pk)
     )
     vendor = customer.vendor
     _require_change(actor, customer, vendor)
+    require_current(customer, expected_version)
     unknown = set(changes) - set(CUSTOMER_FIELDS)
     if unknown:
         raise PortalError(f"These cannot be changed here: {', '.join(sorted(unknown))}.")
@@ -660,6 +688,7 @@ def update_partner_customer(*, partner_customer, actor, reason="", attestation=N
             )
     if {"legal_name", "country"} & set(changed):
         _customer_duplicate(vendor, cleaned["legal_name"], cleaned["country"], exclude_pk=customer.pk)
+    before = {f: getattr(customer, f) for f in CUSTOMER_FIELDS}
     for field in CUSTOMER_FIELDS:
         setattr(customer, field, cleaned[field])
     if "attestation" in changed:
@@ -677,6 +706,7 @@ def update_partner_customer(*, partner_customer, actor, reason="", attestation=N
             )
     except IntegrityError:
         raise PortalError("Another customer already has this name and country.", field="legal_name") from None
+    amendments.announce(customer, actor=actor, reason=reason, before=before)
     return customer
 
 

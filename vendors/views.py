@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from portal.accounts.models import Role
 from portal.audit.history import history_rows
+from portal.audit.versions import carry_current_version
 from portal.errors import PortalError
 from portal.permissions import get_visible_or_404, has_object_permission
 from vendors import forms, imports, selectors, services
@@ -74,11 +75,22 @@ def _querystring(request):
     return params.urlencode()
 
 
-def _apply_error(form, error):
-    """Show a service refusal on the form: next to its field when it has one."""
+def _apply_error(form, error, instance=None):
+    """Show a service refusal on the form: next to its field when it has one. A stale form keeps
+    what was typed and carries the record's version now (``portal.audit.versions``)."""
     if error.field and error.field in form.fields and form.fields[error.field].disabled:
         error.field = None
     error.add_to_form(form)
+    if instance is not None and getattr(error, "stale", False):
+        carry_current_version(form, instance)
+
+
+def _holders(record):
+    """What holds the record (requests under review, active grants): a change to a material fact
+    is then an amendment, which the edit page says before the vendor types."""
+    from vendors.amendments import holders
+
+    return holders(record)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,9 +194,11 @@ def model_create(request):
     _editor_or_404(request)
     form = forms.FrontierModelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data.pop("record_version", None)
         try:
             frontier_model = services.register_frontier_model(
-                vendor=request.vendor, actor=request.user, **form.cleaned_data
+                vendor=request.vendor, actor=request.user, **data
             )
         except PortalError as error:
             _apply_error(form, error)
@@ -205,17 +219,26 @@ def model_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         reason = data.pop("reason", "")
+        version = data.pop("record_version", None)
         changes = {k: v for k, v in data.items() if not form.fields[k].disabled}
         try:
             services.update_frontier_model(
-                frontier_model=frontier_model, actor=request.user, reason=reason, **changes
+                frontier_model=frontier_model,
+                actor=request.user,
+                reason=reason,
+                expected_version=version,
+                **changes,
             )
         except PortalError as error:
-            _apply_error(form, error)
+            _apply_error(form, error, frontier_model)
         else:
             messages.success(request, f"{frontier_model} is updated. {form.compute_read_back()}".strip())
             return redirect("vendors:model_detail", pk=frontier_model.pk)
-    return render(request, "vendors/model_form.html", {"form": form, "frontier_model": frontier_model})
+    return render(
+        request,
+        "vendors/model_form.html",
+        {"form": form, "frontier_model": frontier_model, "holders": _holders(frontier_model)},
+    )
 
 
 @vendor_member_required
@@ -342,10 +365,10 @@ def customer_create(request):
     _editor_or_404(request)
     form = forms.PartnerCustomerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data.pop("record_version", None)
         try:
-            customer = services.register_partner_customer(
-                vendor=request.vendor, actor=request.user, **form.cleaned_data
-            )
+            customer = services.register_partner_customer(vendor=request.vendor, actor=request.user, **data)
         except PortalError as error:
             _apply_error(form, error)
         else:
@@ -363,6 +386,7 @@ def customer_edit(request, pk):
         data = dict(form.cleaned_data)
         reason = data.pop("reason", "")
         attestation = data.pop("attestation")
+        version = data.pop("record_version", None)
         changes = {k: v for k, v in data.items() if not form.fields[k].disabled}
         try:
             services.update_partner_customer(
@@ -370,14 +394,19 @@ def customer_edit(request, pk):
                 actor=request.user,
                 reason=reason,
                 attestation=attestation,
+                expected_version=version,
                 **changes,
             )
         except PortalError as error:
-            _apply_error(form, error)
+            _apply_error(form, error, customer)
         else:
             messages.success(request, f"{customer} is updated.")
             return redirect("vendors:customer_detail", pk=customer.pk)
-    return render(request, "vendors/customer_form.html", {"form": form, "customer": customer})
+    return render(
+        request,
+        "vendors/customer_form.html",
+        {"form": form, "customer": customer, "holders": _holders(customer)},
+    )
 
 
 @vendor_member_required
@@ -503,10 +532,14 @@ def team_member(request, pk):
     _team_admin_or_404(request)
     member = _member(request, pk)
     role_form = forms.RoleForm(
-        request.POST if request.POST.get("action") == "role" else None, initial={"role": member.role}
+        request.POST if request.POST.get("action") == "role" else None,
+        initial={"role": member.role},
+        instance=member,
     )
     deactivate_form = forms.DeactivateForm(
-        request.POST if request.POST.get("action") == "deactivate" else None, prefix="deactivate"
+        request.POST if request.POST.get("action") == "deactivate" else None,
+        prefix="deactivate",
+        instance=member,
     )
     if request.method == "POST":
         form = role_form if request.POST.get("action") == "role" else deactivate_form
@@ -519,6 +552,7 @@ def team_member(request, pk):
                         role=form.cleaned_data["role"],
                         actor=request.user,
                         reason=form.cleaned_data["reason"],
+                        expected_version=form.cleaned_data["record_version"],
                     )
                     done = f"{member.email} is now {Role(form.cleaned_data['role']).label.lower()}."
                 else:
@@ -527,10 +561,11 @@ def team_member(request, pk):
                         member=member,
                         actor=request.user,
                         reason=form.cleaned_data["reason"],
+                        expected_version=form.cleaned_data["record_version"],
                     )
                     done = f"{member.email} is deactivated and can no longer sign in."
             except PortalError as error:
-                _apply_error(form, error)
+                _apply_error(form, error, member)
             else:
                 messages.success(request, done)
                 return redirect("vendors:team")
@@ -567,10 +602,13 @@ def profile_edit(request):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         reason = data.pop("reason", "")
+        version = data.pop("record_version", None)
         try:
-            services.update_vendor_profile(vendor=request.vendor, actor=request.user, reason=reason, **data)
+            services.update_vendor_profile(
+                vendor=request.vendor, actor=request.user, reason=reason, expected_version=version, **data
+            )
         except PortalError as error:
-            _apply_error(form, error)
+            _apply_error(form, error, request.vendor)
         else:
             messages.success(request, "The vendor profile is updated.")
             return redirect("vendors:profile")

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from approvals import policies, selectors, services
 from approvals.agency_admin.actions import action_urls
+from approvals.agency_admin.amendment_pages import AMENDMENT_ACTIONS, case_context
 from approvals.agency_admin.case_pages import CASE_ACTIONS
 from approvals.agency_admin.forms import NoteForm
 from approvals.agency_admin.lists import ACTIVE, ReferredToFilter, RequestClockFilter, export_cases
@@ -55,6 +56,8 @@ def case_actions(user, access_request, case):
         actions.append(("Resolve the escalation", reverse(base + "resolve", args=[pk])))
     if policies.can_finalise_denial(user, access_request):
         actions.append(("Finalise the denial", reverse(base + "finalise", args=[pk])))
+    if case["grant"] is not None and policies.can_confirm_grant_facts(user, case["grant"]):
+        actions.append(("Confirm the grant on the amended facts", reverse(base + "confirm_facts", args=[pk])))
     return actions
 
 
@@ -158,6 +161,7 @@ class AccessRequestAdmin(PortalModelAdmin):
         name = "approvals_accessrequest_"
         return [
             *action_urls(self, name, CASE_ACTIONS),
+            *action_urls(self, name, AMENDMENT_ACTIONS),
             path("<int:pk>/letter/", wrap(self.letter_view), name=name + "letter"),
             path("<int:pk>/documents/<int:document_pk>/", wrap(self.document_view), name=name + "document"),
             *super().get_urls(),
@@ -189,6 +193,7 @@ class AccessRequestAdmin(PortalModelAdmin):
             "note_form": NoteForm() if policies.can_add_note(request.user, access_request) else None,
             "history": history_rows(access_request),
             "my_referral_history": history_rows(case["my_referral"]) if case["my_referral"] else [],
+            **case_context(access_request, case["decision"], case["grant"]),
         }
         return TemplateResponse(request, "admin/approvals/case.html", context)
 
@@ -203,6 +208,7 @@ class AccessRequestAdmin(PortalModelAdmin):
             "title": f"Decision letter, {access_request}",
             "access_request": access_request,
             "decision": decision,
+            **case_context(access_request, decision),
         }
         return TemplateResponse(request, "admin/approvals/letter.html", context)
 

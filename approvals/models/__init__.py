@@ -8,6 +8,10 @@ from approvals.models.agencies import (
     Agency,
     RoutingRule,
 )
+from approvals.models.amendments import (
+    Amendment,
+    GrantFactsChange,
+)
 from approvals.models.decisions import (
     Decision,
     Escalation,
@@ -62,6 +66,7 @@ __all__ = [
     "AccessRequestGroupObjectPermission",
     "AccessRequestUserObjectPermission",
     "Agency",
+    "Amendment",
     "Condition",
     "Decision",
     "EnforcementAction",
@@ -69,6 +74,7 @@ __all__ = [
     "EnforcementActionUserObjectPermission",
     "Escalation",
     "Grant",
+    "GrantFactsChange",
     "GrantGroupObjectPermission",
     "GrantUserObjectPermission",
     "IncidentReport",

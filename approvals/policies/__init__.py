@@ -12,6 +12,7 @@ One module per subject: ``common`` (who is who, the shared guards), ``requests``
 lifecycle), ``enforcement`` (models, grants, vendors, reviews); this package exports their rules.
 """
 
+from approvals.policies.amendments import can_confirm_grant_facts, require_confirm_grant_facts
 from approvals.policies.common import (
     ACTIVE_REFERRAL_STATUSES,
     APPROVER_ROLES,
@@ -118,6 +119,7 @@ __all__ = [
     "can_attach_document",
     "can_clear_for_general_availability",
     "can_clear_for_limited_preview",
+    "can_confirm_grant_facts",
     "can_decline_clearance",
     "can_designate_vendor",
     "can_discard_draft",
@@ -151,6 +153,7 @@ __all__ = [
     "require_attach_document",
     "require_clear_for_general_availability",
     "require_clear_for_limited_preview",
+    "require_confirm_grant_facts",
     "require_decline_clearance",
     "require_designate_vendor",
     "require_discard_draft",

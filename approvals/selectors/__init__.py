@@ -3,6 +3,12 @@
 This package exports the reads; one module per topic.
 """
 
+from approvals.selectors.amendments import (
+    case_amendments,
+    facts_as_reviewed,
+    grants_with_changed_facts,
+    pending_facts_changes,
+)
 from approvals.selectors.cases import (
     AUDIT_SCOPES,
     agency_case,
@@ -102,6 +108,7 @@ __all__ = [
     "agency_case",
     "agency_dashboard",
     "agency_officials",
+    "case_amendments",
     "case_enforcement",
     "case_evidence",
     "clock_bucket_filter",
@@ -110,7 +117,9 @@ __all__ = [
     "designation_referrals",
     "designations_awaiting_answer",
     "escalated_requests",
+    "facts_as_reviewed",
     "grants_visible_to",
+    "grants_with_changed_facts",
     "incidents_to_complete",
     "incidents_visible_to",
     "is_customer_cleared",
@@ -121,6 +130,7 @@ __all__ = [
     "notes_visible_to",
     "open_referrals",
     "oversight_dashboard",
+    "pending_facts_changes",
     "positions_to_sign",
     "positions_visible_to",
     "recent_decisions",

@@ -12,6 +12,12 @@ This package exports the verbs; helpers stay in their modules.
 
 from approvals.services._common import ACTIVE_REFERRAL_STATUSES, MAX_DURATION_DAYS, UNDER_REVIEW
 from approvals.services._notify import admin_action_link, admin_model_link, vendor_model_link
+from approvals.services.amendments import (
+    amend_frontier_model,
+    amend_partner_customer,
+    confirm_grant_facts,
+    record_amendment,
+)
 from approvals.services.decisions import (
     RESOLUTIONS,
     canonical_json,
@@ -97,6 +103,8 @@ __all__ = [
     "add_internal_note",
     "admin_action_link",
     "admin_model_link",
+    "amend_frontier_model",
+    "amend_partner_customer",
     "answer_information_request",
     "assign_officials",
     "attach_request_document",
@@ -105,6 +113,7 @@ __all__ = [
     "clear_for_limited_preview",
     "complete_incident_report",
     "completeness_defects",
+    "confirm_grant_facts",
     "create_agency",
     "create_draft_request",
     "decision_snapshot",
@@ -120,6 +129,7 @@ __all__ = [
     "incident_report_days",
     "issue_information_request",
     "lift_suspension",
+    "record_amendment",
     "record_decision",
     "record_review_finding",
     "remove_request_document",

@@ -14,6 +14,7 @@ from approvals.models import (
     Referral,
 )
 from portal.audit.history import save_with_history
+from portal.audit.versions import changes_since
 from portal.errors import PortalError
 from vendors.models import FrontierModel
 
@@ -93,10 +94,14 @@ def _changed_since(expected, actual):
 def _check_version(access_request, expected_version):
     """Refuse a form filled in on a page that showed an older state of the request."""
     if _changed_since(expected_version, access_request.version):
+        who = "; ".join(
+            f"{person} at {timezone.localtime(when):%H:%M}: {reason or ', '.join(fields)}"
+            for person, when, fields, reason in changes_since(access_request, expected_version)[-3:]
+        )
         raise PortalError(
             f"{access_request} changed while you were looking at it (it is now "
-            f"“{access_request.get_status_display()}”). Nothing was saved: reload the page, check what "
-            "changed and try again."
+            f"“{access_request.get_status_display()}”{'; ' + who if who else ''}). Nothing was saved: "
+            "reload the page, check what changed and try again."
         )
 
 

@@ -96,6 +96,24 @@ def _copy_to_history(pks, *, actor, now, reason):
 
 
 @transaction.atomic
+def _resolve_facts_changes(grant, *, actor, now, resolution):
+    """A revocation is the lead agency acting on facts changed since approval: the grant's
+    pending ``GrantFactsChange`` rows are resolved by it."""
+    from approvals.models import GrantFactsChange
+
+    for change in GrantFactsChange.objects.select_for_update().filter(
+        grant=grant, status=GrantFactsChange.Status.PENDING
+    ):
+        change.status = GrantFactsChange.Status.REVOKED
+        change.resolved_by, change.resolved_at, change.resolution = actor, now, resolution
+        _save(
+            change,
+            actor=actor,
+            reason=resolution,
+            update_fields=["status", "resolved_by", "resolved_at", "resolution"],
+        )
+
+
 def revoke_grant(*, grant, actor, legal_basis, findings):
     """Revoke one grant, immediately and for good (an active or suspended one)."""
     grant = (
@@ -133,6 +151,7 @@ def revoke_grant(*, grant, actor, legal_basis, findings):
         update_fields=["status", "status_changed_at", "status_reason"],
     )
     _share_action(action)
+    _resolve_facts_changes(grant, actor=actor, now=now, resolution=f"Grant revoked, action #{action.pk}.")
     access_request = grant.access_request
     context = {
         "tracking_number": str(access_request),

@@ -370,5 +370,11 @@ def decision_letter(request, ref):
     if decision is None:
         raise Http404("No decision yet.")
     return render(
-        request, "approvals/decision_letter.html", {"access_request": access_request, "decision": decision}
+        request,
+        "approvals/decision_letter.html",
+        {
+            "access_request": access_request,
+            "decision": decision,
+            "facts": selectors.facts_as_reviewed(access_request, decision),
+        },
     )

@@ -1,9 +1,11 @@
 from django import forms
 
+from portal.audit.versions import version_field
 from portal.notifications.models import NotificationPreference
 
 
 class PreferenceForm(forms.Form):
+    record_version = version_field()
     delivery = forms.ChoiceField(
         label="Routine notifications",
         choices=NotificationPreference.Delivery.choices,

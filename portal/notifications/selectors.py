@@ -24,6 +24,13 @@ def unread_count(user):
     return notifications_for(user).filter(read_at__isnull=True).count()
 
 
+def preference_version(user):
+    """The version of the person's settings the preferences page shows (0 before any choice)."""
+    from portal.audit.versions import version_of
+
+    return version_of(NotificationPreference.objects.filter(user=user).first())
+
+
 def delivery_preference(user):
     """The person's choice, immediate when they have not made one."""
     preference = NotificationPreference.objects.filter(user=user).first()

@@ -307,14 +307,19 @@ def mark_all_read(*, actor):
         )
 
 
-def set_delivery_preference(*, user, actor, delivery):
-    """A person chooses immediate e-mails or a daily digest for routine notifications."""
+def set_delivery_preference(*, user, actor, delivery, expected_version=None):
+    """A person chooses immediate e-mails or a daily digest for routine notifications; a choice
+    made on a page older than the settings now (another tab, another device) is refused."""
     if actor is None or actor.pk != user.pk:
         raise PortalError("You can change only your own notification settings.")
     if delivery not in NotificationPreference.Delivery.values:
         raise PortalError("Choose immediate e-mails or a daily digest.", field="delivery")
     with transaction.atomic():
-        preference, _ = NotificationPreference.objects.select_for_update().get_or_create(user=user)
+        preference, created = NotificationPreference.objects.select_for_update().get_or_create(user=user)
+        if not created:  # a page shown before any choice showed version 0, which is current then
+            from portal.audit.versions import require_current
+
+            require_current(preference, expected_version, label="Your notification settings")
         if preference.delivery != delivery:
             from portal.audit.history import save_with_history
 

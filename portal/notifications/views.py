@@ -45,14 +45,24 @@ def mark_all_read(request):
 @login_required
 def preferences(request):
     current = selectors.delivery_preference(request.user)
-    form = PreferenceForm(request.POST or None, initial={"delivery": current})
+    form = PreferenceForm(
+        request.POST or None,
+        initial={"delivery": current, "record_version": selectors.preference_version(request.user)},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.set_delivery_preference(
-                user=request.user, actor=request.user, delivery=form.cleaned_data["delivery"]
+                user=request.user,
+                actor=request.user,
+                delivery=form.cleaned_data["delivery"],
+                expected_version=form.cleaned_data["record_version"],
             )
         except PortalError as err:
             err.add_to_form(form)
+            if getattr(err, "stale", False):
+                data = form.data.copy()
+                data["record_version"] = selectors.preference_version(request.user)
+                form.data = data
         else:
             messages.success(request, "Your notification settings are saved.")
             return redirect("notifications:preferences")

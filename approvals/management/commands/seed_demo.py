@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from approvals.demo import amendments as demo_amendments
 from approvals.demo import enforcement as demo_enforcement
 from approvals.demo import requests as approvals_demo
 from portal.accounts import demo as accounts_demo
@@ -18,6 +19,7 @@ class Command(BaseCommand):
             vendors_demo.seed_vendors(organisations)
             approvals_demo.seed_approvals(organisations)
             demo_enforcement.seed_enforcement(organisations)
+            demo_amendments.seed_amendments(organisations)
         self.stdout.write(self.style.SUCCESS("Demo world ready. Every demo password is 'portal-demo':"))
         for email, _, _, _, who in accounts_demo.PEOPLE:
             self.stdout.write(f"  {email:<30} {who}")

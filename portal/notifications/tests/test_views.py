@@ -144,3 +144,26 @@ def test_preferences_page_explains_a_bad_choice_next_to_the_field(client, office
     assert response.status_code == 200
     assert "usa-error-message" in response.content.decode()
     assert not hasattr(officer, "notification_preference") or officer.notification_preference is None
+
+
+def test_preferences_saved_on_a_stale_page_are_refused_and_the_choice_kept(client, officer):
+    import re
+
+    # given the page open in two tabs
+    client.force_login(officer)
+    page = client.get("/notifications/preferences/").content.decode()
+    seen = re.search(r'name="record_version" value="([^"]*)"', page).group(1)
+    # when the first tab saves "digest" and the second then saves "immediate" on the old page
+    assert (
+        client.post("/notifications/preferences/", {"delivery": "digest", "record_version": seen}).status_code
+        == 302
+    )
+    response = client.post("/notifications/preferences/", {"delivery": "immediate", "record_version": seen})
+    # then the second is refused, naming who changed the settings, and keeps the choice made
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Your notification settings changed while you were editing it" in text
+    assert officer.email in text
+    assert 'value="immediate" checked' in text
+    officer.refresh_from_db()
+    assert officer.notification_preference.delivery == "digest"

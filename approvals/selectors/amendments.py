@@ -1,0 +1,119 @@
+"""Reads of amendments: the facts of a case as reviewed beside today's, the amendments a case
+shows, and the grants whose facts changed since approval (the lead agency's dashboard)."""
+
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from approvals.models import Amendment, Decision, Grant, GrantFactsChange
+from approvals.policies import agency_of
+from portal import permissions
+from vendors.amendments import display_value, label_of, material_fields
+from vendors.models import FrontierModel, PartnerCustomer
+
+CHANGED_GRANTS_SHOWN = 10
+
+
+def case_amendments(access_request):
+    """Amendments of the request's customer or model since it was submitted, newest first."""
+    if access_request.submitted_at is None:
+        return []
+    return list(
+        Amendment.objects.filter(
+            Q(partner_customer_id=access_request.partner_customer_id)
+            | Q(frontier_model_id=access_request.frontier_model_id),
+            amended_at__gte=access_request.submitted_at,
+        ).select_related("amended_by", "partner_customer", "frontier_model")
+    )
+
+
+def _as_of(model, pk, when):
+    """The record's version at ``when`` (its history row); its first version when its history
+    starts later (rows written with a back-dated submission, as the demo's); else ``None``."""
+    versions = model.history.filter(id=pk).order_by("-history_date", "-history_id")
+    return (
+        versions.filter(history_date__lte=when).first()
+        or versions.order_by("history_date", "history_id").first()
+    )
+
+
+def facts_as_reviewed(access_request, decision=None):
+    """The material facts of the request's customer and model as reviewed, beside today's.
+
+    As reviewed means the decision's snapshot once decided, else the record's version at
+    submission. Returns ``{"source": "...", "rows": [{record, label, reviewed, today, changed}],
+    "changed": n}``; ``reviewed`` is ``None`` where the snapshot did not record that fact."""
+    if access_request.submitted_at is None:
+        return {"source": "", "rows": [], "changed": 0}
+    if decision is None:
+        decision = Decision.objects.filter(access_request=access_request).first()
+    customer, model = access_request.partner_customer, access_request.frontier_model
+    if decision is not None:
+        source = f"as decided on {timezone.localtime(decision.decided_at):%B %-d, %Y}"
+        reviewed = {
+            PartnerCustomer: decision.snapshot.get("customer", {}),
+            FrontierModel: decision.snapshot.get("model", {}),
+        }
+    else:
+        source = f"as submitted on {timezone.localtime(access_request.submitted_at):%B %-d, %Y}"
+        reviewed = {}
+        for record in (customer, model):
+            version = _as_of(type(record), record.pk, access_request.submitted_at)
+            reviewed[type(record)] = (
+                {f: getattr(version, f) for f in material_fields(record)} if version is not None else {}
+            )
+    rows = []
+    for heading, record in (("Customer", customer), ("Model", model)):
+        kind = type(record)
+        for field in material_fields(record):
+            today = display_value(kind, field, getattr(record, field))
+            known = field in reviewed[kind]
+            then = display_value(kind, field, reviewed[kind][field]) if known else None
+            rows.append(
+                {
+                    "record": heading,
+                    "label": label_of(kind, field),
+                    "reviewed": then,
+                    "today": today,
+                    "changed": known and then != today,
+                }
+            )
+    return {"source": source, "rows": rows, "changed": sum(1 for r in rows if r["changed"])}
+
+
+def pending_facts_changes(grant):
+    """The amendments a grant waits on the lead agency to confirm or act on, newest first."""
+    if grant is None:
+        return []
+    return list(
+        GrantFactsChange.objects.filter(grant=grant, status=GrantFactsChange.Status.PENDING).select_related(
+            "amendment__amended_by"
+        )
+    )
+
+
+def grants_with_changed_facts(user):
+    """Active grants ``user`` may read whose facts changed since approval, oldest change first;
+    each with ``pending`` (its unconfirmed ``GrantFactsChange`` rows and their amendments)."""
+    pending = GrantFactsChange.objects.filter(status=GrantFactsChange.Status.PENDING)
+    queryset = (
+        Grant.objects.filter(status=Grant.Status.ACTIVE, pk__in=pending.values("grant_id"))
+        .select_related("access_request", "partner_customer", "frontier_model", "vendor")
+        .prefetch_related(
+            Prefetch(
+                "facts_changes",
+                queryset=pending.select_related("amendment__amended_by").order_by("amendment__amended_at"),
+                to_attr="pending",
+            )
+        )
+        .order_by("pk")
+    )
+    return permissions.visible_to(user, queryset)
+
+
+def changed_grants_panel(user):
+    """The lead agency's panel (auditors read it too): the count and the first rows."""
+    agency = agency_of(user)
+    if not ((agency is not None and agency.is_lead) or getattr(user, "sees_everything", False)):
+        return None
+    grants = grants_with_changed_facts(user)
+    return {"count": grants.count(), "grants": list(grants[:CHANGED_GRANTS_SHOWN])}
