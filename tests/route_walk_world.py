@@ -131,6 +131,11 @@ def build_walk_world():
         user=officer, email=officer.email, outcome=SignInEvent.Outcome.SIGNED_IN, ip_address="192.0.2.7"
     )
 
+    # An agency's own staffing change (issue 13): DOC's, so the CISA outsider must not reach it.
+    staffing_change = services.propose_two_person_rule(
+        agency=world.agency("DOC"), requires_two_persons=True, actor=world["doc_admin"], reason="Walk."
+    )
+
     b = {
         "vendor": vendor_b,
         "organisation": vendor_b.organisation,
@@ -155,6 +160,7 @@ def build_walk_world():
         "customer_import": customer_import,
         "notification": notification,
         "sign_in": sign_in,
+        "staffing_change": staffing_change,
     }
     # Words that name B's records. An outsider's page must not contain any of them; the agency
     # outsider may read the strings of the records every agency reads by design.

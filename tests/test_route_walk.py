@@ -27,6 +27,7 @@ from approvals.models import (
     PrereleaseReview,
     Referral,
     RoutingRule,
+    StaffingChange,
 )
 from portal.accounts.models import Organisation, SignInEvent, User
 from portal.admin_site import admin_site
@@ -160,6 +161,8 @@ OBJECT_ROUTES = {
     "admin:approvals_enforcementaction_rescind": _on("vendor"),
     "admin:vendors_evidencedocument_download": _on("m1_evidence", "c1_evidence", "m2_evidence"),
     "admin:auth_user_password_change": [("admin", {"id": "pk"}), ("officer", {"id": "pk"})],
+    "admin:staffing_confirm": _on("staffing_change"),
+    "admin:staffing_reject": _on("staffing_change"),
 }
 
 # Every registered ModelAdmin: B's records of that model (its changelist, change, delete,
@@ -180,6 +183,7 @@ ADMIN_MODELS = {
     User: ["admin", "officer"],
     SignInEvent: ["sign_in"],
     Notification: ["notification"],
+    StaffingChange: ["staffing_change"],
 }
 REFERENCE_MODELS = {
     Agency: "reference data every official reads; no vendor's rows",
@@ -216,6 +220,8 @@ NOBODY_REACHES = {
     "admin:approvals_enforcementaction_clear_preview": STATE_GATED,
     "admin:approvals_enforcementaction_decline": STATE_GATED,
     "admin:approvals_enforcementaction_rescind": STATE_GATED,
+    "admin:staffing_confirm": "only another administrator of the agency (the walk's owners are not DOC's)",
+    "admin:staffing_reject": "only an administrator of the agency (the walk's owners are not DOC's)",
 }
 
 ADMIN_SUFFIXES = ("changelist", "add", "change", "delete", "history", "simple_history")

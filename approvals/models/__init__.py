@@ -52,6 +52,7 @@ from approvals.models.review import (
     ReferralGroupObjectPermission,
     ReferralUserObjectPermission,
 )
+from approvals.models.staffing import StaffingChange
 
 __all__ = [
     "GRANT_DAYS",
@@ -89,5 +90,6 @@ __all__ = [
     "RequestDocument",
     "ReviewFinding",
     "RoutingRule",
+    "StaffingChange",
     "TrackingCounter",
 ]

@@ -80,6 +80,13 @@ from approvals.services.routing import (
     ensure_default_routing_rules,
     sync_official_groups,
 )
+from approvals.services.staffing import (
+    confirm_staffing_change,
+    propose_invitation,
+    propose_role_change,
+    propose_two_person_rule,
+    reject_staffing_change,
+)
 from approvals.services.suspension import (
     lift_suspension,
     suspend_model,
@@ -105,6 +112,7 @@ __all__ = [
     "clear_for_limited_preview",
     "complete_incident_report",
     "completeness_defects",
+    "confirm_staffing_change",
     "create_agency",
     "create_draft_request",
     "decision_snapshot",
@@ -120,8 +128,12 @@ __all__ = [
     "incident_report_days",
     "issue_information_request",
     "lift_suspension",
+    "propose_invitation",
+    "propose_role_change",
+    "propose_two_person_rule",
     "record_decision",
     "record_review_finding",
+    "reject_staffing_change",
     "remove_request_document",
     "report_incident",
     "request_grant_renewal",

@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 
-from portal.accounts.forms import AdminUserCreationForm
+from portal.accounts import services
+from portal.accounts.forms import AccountInvitationForm
 from portal.accounts.models import STAFF_ROLES, Organisation, SignInEvent, User
 from portal.admin import NotFoundForOutsiders, PortalModelAdmin
 from portal.admin_site import admin_site
 from portal.audit.history import stamp
+from portal.errors import PortalError
 
 
 @admin.register(Organisation, site=admin_site)
@@ -25,7 +28,13 @@ class OrganisationAdmin(PortalModelAdmin):
 
 @admin.register(User, site=admin_site)
 class UserAdmin(PortalModelAdmin, DjangoUserAdmin):
-    """Portal administrators manage accounts; everyone else may only look."""
+    """Portal administrators manage accounts; everyone else may only look.
+
+    Separation of duties (issue 13): a person's organisation and role are never edited here.
+    A portal administrator invites operators, auditors and an agency's first administrator
+    (``AccountInvitationForm``); an agency's administrators decide its reviewers and approvers
+    (Staffing changes), a vendor's compliance admins its team (``/vendor/team/``).
+    """
 
     editable_by_portal_admin = True
     ordering = ["email"]
@@ -44,12 +53,29 @@ class UserAdmin(PortalModelAdmin, DjangoUserAdmin):
             None,
             {
                 "classes": ["wide"],
-                "fields": ["email", "full_name", "organisation", "role", "password1", "password2"],
+                "fields": ["email", "full_name", "organisation", "role", "reason"],
             },
         ),
     ]
     filter_horizontal = []
-    add_form = AdminUserCreationForm
+    add_form = AccountInvitationForm
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields += ["organisation", "role"]
+        return fields
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None:
+
+            class RequestBoundForm(form):
+                def __init__(self, *args, **kw):
+                    super().__init__(*args, request=request, **kw)
+
+            return RequestBoundForm
+        return form
 
     def get_queryset(self, request):
         qs = User.objects.select_related("organisation")
@@ -74,6 +100,27 @@ class UserAdmin(PortalModelAdmin, DjangoUserAdmin):
         return fieldsets
 
     def save_model(self, request, obj, form, change):
+        if not change:
+            try:
+                invited = services.invite_account(
+                    organisation=form.cleaned_data["organisation"],
+                    email=form.cleaned_data["email"],
+                    full_name=form.cleaned_data["full_name"],
+                    role=form.cleaned_data["role"],
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except PortalError as error:
+                raise PermissionDenied(error.message) from error
+            obj.pk = invited.pk
+            return
+        before = User.objects.only("organisation_id", "role", "is_superuser").get(pk=obj.pk)
+        if (before.organisation_id, before.role, before.is_superuser) != (
+            obj.organisation_id,
+            obj.role,
+            obj.is_superuser,
+        ):
+            raise PermissionDenied("An account's organisation and role are not changed here.")
         obj.is_staff = obj.role in STAFF_ROLES
         stamp(obj, actor=request.user, reason="Account changed in the admin by a portal administrator.")
         super().save_model(request, obj, form, change)

@@ -78,6 +78,20 @@ PEOPLE = [
         "approver, CISA",
     ),
     ("auditor@oversight.example", "Quinn Adams", "Office of Oversight", Role.AUDITOR, "auditor"),
+    (
+        "admin@doc.example",
+        "Jamie Ortiz",
+        "Department of Commerce",
+        Role.AGENCY_ADMIN,
+        "agency administrator, DOC (decides who reviews and approves for DOC)",
+    ),
+    (
+        "deputy@doc.example",
+        "Robin Shah",
+        "Department of Commerce",
+        Role.AGENCY_ADMIN,
+        "agency administrator, DOC (the second person for approver grants)",
+    ),
 ]
 
 REASON = "Demo world created by seed_demo."
