@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "guardian",
     "simple_history",
     "django_celery_beat",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "portal",
     "portal.accounts",
     "portal.audit",
@@ -70,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "portal.accounts.mfa_views.SecondFactorMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -144,6 +149,16 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/accounts/home/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+# Issue 13: a second factor (TOTP, recovery codes) for officials, auditors, operators and vendor
+# compliance admins/officers; asked again before sensitive verbs after PORTAL_MFA_REAUTH_SECONDS.
+# On by default (production and the embedded default, whose demo logins have seeded
+# authenticators: `python manage.py demo_codes`); the unit tests switch it off in conftest.py.
+PORTAL_REQUIRE_MFA = env.bool("PORTAL_REQUIRE_MFA", default=True)
+PORTAL_MFA_REAUTH_SECONDS = env.int("PORTAL_MFA_REAUTH_SECONDS", default=15 * 60)
+OTP_TOTP_ISSUER = "Frontier Access Portal"
+# Accept the code of the current half-minute or the one either side, and never "learn" a drift
+# (a drift learned from a slow phone would make the next on-time code fail).
+OTP_TOTP_SYNC = False
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 
 # History reasons carry a legal basis or a person's explanation: no 100-character limit.

@@ -50,6 +50,9 @@ ALLOW_LIST = {
     "accounts:password_reset_done": "public: a fixed message",
     "accounts:password_reset_confirm": "public: its parameters are a signed token, not a record",
     "accounts:password_reset_complete": "public: a fixed message",
+    "accounts:mfa_verify": "the signed-in person's own second-factor prompt; no records",
+    "accounts:mfa_enrol": "the signed-in person's own authenticator set-up; no records",
+    "accounts:mfa_recovery_codes": "the signed-in person's own recovery codes, shown once; no records",
     "admin:login": "hands over to the portal's one sign-in page (404 when already signed in)",
     "admin:logout": "signs the walker out; shows nothing",
     "admin/(?P<url>.*)$": "the admin's catch-all for unknown addresses: 404 or the sign-in redirect",
@@ -161,6 +164,7 @@ OBJECT_ROUTES = {
     "admin:approvals_enforcementaction_rescind": _on("vendor"),
     "admin:vendors_evidencedocument_download": _on("m1_evidence", "c1_evidence", "m2_evidence"),
     "admin:auth_user_password_change": [("admin", {"id": "pk"}), ("officer", {"id": "pk"})],
+    "admin:accounts_user_reset_second_factor": _on("admin", "officer"),
     "admin:staffing_confirm": _on("staffing_change"),
     "admin:staffing_reject": _on("staffing_change"),
 }
@@ -220,6 +224,7 @@ NOBODY_REACHES = {
     "admin:approvals_enforcementaction_clear_preview": STATE_GATED,
     "admin:approvals_enforcementaction_decline": STATE_GATED,
     "admin:approvals_enforcementaction_rescind": STATE_GATED,
+    "admin:accounts_user_reset_second_factor": "portal administrators only (the walk's owners are not)",
     "admin:staffing_confirm": "only another administrator of the agency (the walk's owners are not DOC's)",
     "admin:staffing_reject": "only an administrator of the agency (the walk's owners are not DOC's)",
 }

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_http_methods
 
+from portal.accounts.mfa_views import require_recent_second_factor
 from portal.accounts.models import Role
 from portal.audit.history import history_rows
 from portal.errors import PortalError
@@ -502,6 +503,8 @@ def team_member(request, pk):
     """One member: change their role or deactivate them (compliance admins only)."""
     _team_admin_or_404(request)
     member = _member(request, pk)
+    if (again := require_recent_second_factor(request)) is not None:
+        return again  # changing a role asks for the second factor again (issue 13)
     role_form = forms.RoleForm(
         request.POST if request.POST.get("action") == "role" else None, initial={"role": member.role}
     )

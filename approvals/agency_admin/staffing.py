@@ -15,6 +15,7 @@ from django.urls import path, reverse
 
 from approvals import policies, services
 from approvals.models import StaffingChange
+from portal.accounts.mfa_views import require_recent_second_factor
 from portal.accounts.models import AGENCY_ROLES, Role, User
 from portal.admin import PortalModelAdmin
 from portal.admin_site import admin_site
@@ -131,6 +132,8 @@ class StaffingChangeAdmin(PortalModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             raise Http404("No such page.")
+        if (again := require_recent_second_factor(request)) is not None:
+            return again
         form = ProposalForm(request.POST or None, actor=request.user)
         if request.method == "POST" and form.is_valid():
             try:
@@ -174,6 +177,8 @@ class StaffingChangeAdmin(PortalModelAdmin):
         change = self.get_queryset(request).filter(pk=pk).first()
         if change is None or not allowed(request.user, change):
             raise Http404("No such page.")
+        if (again := require_recent_second_factor(request)) is not None:
+            return again
         form = DecisionForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:

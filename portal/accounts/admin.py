@@ -1,14 +1,28 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
-from portal.accounts import services
+from portal.accounts import mfa, services
 from portal.accounts.forms import AccountInvitationForm
+from portal.accounts.mfa_views import require_recent_second_factor
 from portal.accounts.models import STAFF_ROLES, Organisation, SignInEvent, User
 from portal.admin import NotFoundForOutsiders, PortalModelAdmin
 from portal.admin_site import admin_site
 from portal.audit.history import stamp
 from portal.errors import PortalError
+
+
+class ResetSecondFactorForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="How the person proved who they are (kept in the history and mailed to them).",
+    )
 
 
 @admin.register(Organisation, site=admin_site)
@@ -42,12 +56,13 @@ class UserAdmin(PortalModelAdmin, DjangoUserAdmin):
     list_filter = ["role", "is_active", "organisation__kind"]
     list_select_related = ["organisation"]
     search_fields = ["email", "full_name", "organisation__name"]
-    readonly_fields = ["last_login", "date_joined", "is_staff"]
+    readonly_fields = ["last_login", "date_joined", "is_staff", "second_factor"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Person", {"fields": ["full_name", "organisation", "role"]}),
-        ("Status", {"fields": ["is_active", "is_staff", "last_login", "date_joined"]}),
+        ("Status", {"fields": ["is_active", "is_staff", "second_factor", "last_login", "date_joined"]}),
     ]
+    change_form_template = "admin/accounts/user/portal_change_form.html"
     add_fieldsets = [
         (
             None,
@@ -59,6 +74,54 @@ class UserAdmin(PortalModelAdmin, DjangoUserAdmin):
     ]
     filter_horizontal = []
     add_form = AccountInvitationForm
+
+    @admin.display(description="second factor")
+    def second_factor(self, obj):
+        return "Authenticator app set up" if mfa.confirmed_app(obj) else "None set up"
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/reset-second-factor/",
+                self.admin_site.admin_view(self.reset_second_factor_view),
+                name="accounts_user_reset_second_factor",
+            ),
+            *super().get_urls(),
+        ]
+
+    def reset_second_factor_view(self, request, pk):
+        """A portal administrator removes a person's lost authenticator (issue 13)."""
+        person = self.get_queryset(request).filter(pk=pk).first()
+        if person is None or not request.user.is_portal_admin or person.pk == request.user.pk:
+            raise Http404("No such page.")
+        if (again := require_recent_second_factor(request)) is not None:
+            return again
+        form = ResetSecondFactorForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                mfa.reset_second_factor(user=person, actor=request.user, reason=form.cleaned_data["reason"])
+            except PortalError as error:
+                error.add_to_form(form)
+            else:
+                messages.success(
+                    request, f"{person.email}'s second factor was reset; they were told by mail."
+                )
+                return redirect(reverse("admin:accounts_user_change", args=[person.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Reset the second factor of {person.email}",
+            "form": form,
+            "person": person,
+        }
+        return TemplateResponse(request, "admin/accounts/user/reset_second_factor.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = dict(extra_context or {})
+        extra["may_reset_second_factor"] = request.user.is_portal_admin and str(object_id) != str(
+            request.user.pk
+        )
+        return super().change_view(request, object_id, form_url, extra_context=extra)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
