@@ -558,6 +558,7 @@ def profile(request):
             "vendor": request.vendor,
             "rows": history_rows(request.vendor),
             "can_edit": has_object_permission(request.user, request.vendor, "change"),
+            "pending_name_change": request.vendor.name_changes.filter(status="pending").first(),
         },
     )
 
@@ -575,6 +576,11 @@ def profile_edit(request):
         except PortalError as error:
             _apply_error(form, error)
         else:
-            messages.success(request, "The vendor profile is updated.")
+            if request.vendor.name_changes.filter(status="pending", requested_by=request.user).exists():
+                messages.success(
+                    request, "Saved. The new legal name takes effect when a portal administrator approves it."
+                )
+            else:
+                messages.success(request, "The vendor profile is updated.")
             return redirect("vendors:profile")
     return render(request, "vendors/profile_form.html", {"form": form, "vendor": request.vendor})

@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from portal.accounts import mfa, services
+from portal.accounts import lockout, mfa, services
 from portal.accounts.forms import AccountInvitationForm
 from portal.accounts.mfa_views import require_recent_second_factor
 from portal.accounts.models import STAFF_ROLES, Organisation, SignInEvent, User
@@ -82,6 +82,11 @@ class UserAdmin(PortalModelAdmin, DjangoUserAdmin):
     def get_urls(self):
         return [
             path(
+                "<int:pk>/unlock-sign-in/",
+                self.admin_site.admin_view(self.unlock_sign_in_view),
+                name="accounts_user_unlock_sign_in",
+            ),
+            path(
                 "<int:pk>/reset-second-factor/",
                 self.admin_site.admin_view(self.reset_second_factor_view),
                 name="accounts_user_reset_second_factor",
@@ -113,11 +118,44 @@ class UserAdmin(PortalModelAdmin, DjangoUserAdmin):
             "title": f"Reset the second factor of {person.email}",
             "form": form,
             "person": person,
+            "explanation": "The person's authenticator app and recovery codes stop working; at their next "
+            "sign-in they set up a new one. They are told by mail.",
+            "submit": "Reset second factor",
+        }
+        return TemplateResponse(request, "admin/accounts/user/reset_second_factor.html", context)
+
+    def unlock_sign_in_view(self, request, pk):
+        """A portal administrator lifts a sign-in lockout (issue 13), with a reason in the history."""
+        person = self.get_queryset(request).filter(pk=pk).first()
+        if person is None or not request.user.is_portal_admin or not lockout.is_locked(person.email):
+            raise Http404("No such page.")
+        form = ResetSecondFactorForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                lockout.unlock_sign_in(user=person, actor=request.user, reason=form.cleaned_data["reason"])
+            except PortalError as error:
+                error.add_to_form(form)
+            else:
+                messages.success(request, f"Sign-in for {person.email} is no longer paused.")
+                return redirect(reverse("admin:accounts_user_change", args=[person.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Lift the sign-in lockout of {person.email}",
+            "form": form,
+            "person": person,
+            "explanation": "Too many failed sign-ins paused this account's sign-in. Lift the pause only "
+            "when you know the failures were the person's own.",
+            "submit": "Lift the lockout",
         }
         return TemplateResponse(request, "admin/accounts/user/reset_second_factor.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = dict(extra_context or {})
+        person = self.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
+        extra["may_unlock_sign_in"] = bool(
+            person and request.user.is_portal_admin and lockout.is_locked(person.email)
+        )
         extra["may_reset_second_factor"] = request.user.is_portal_admin and str(object_id) != str(
             request.user.pk
         )

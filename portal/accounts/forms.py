@@ -5,8 +5,8 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 
-from portal.accounts import policies, throttle
-from portal.accounts.models import Organisation, Role, SignInEvent, User
+from portal.accounts import policies
+from portal.accounts.models import Organisation, Role, User
 from portal.errors import PortalError
 
 
@@ -33,22 +33,6 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean_username(self):
         return self.cleaned_data["username"].strip().lower()
-
-    def clean(self):
-        email = self.cleaned_data.get("username")
-        if email and self.request is not None and throttle.is_locked(email, throttle.client_ip(self.request)):
-            SignInEvent.objects.create(
-                email=email,
-                outcome=SignInEvent.Outcome.LOCKED_OUT,
-                ip_address=throttle.client_ip(self.request),
-                user_agent=self.request.META.get("HTTP_USER_AGENT", "")[:300],
-            )
-            raise forms.ValidationError(
-                "Too many failed sign-ins: sign-in with this address is paused for up to 15 minutes. "
-                "Wait and try again then. A password reset does not lift it.",
-                code="locked",
-            )
-        return super().clean()
 
 
 class PortalPasswordResetForm(PasswordResetForm):

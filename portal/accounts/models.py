@@ -194,6 +194,7 @@ class SignInEvent(models.Model):
         FAILED = "failed", "Failed sign-in"
         LOCKED_OUT = "locked_out", "Refused: too many failures"
         SIGNED_OUT = "signed_out", "Signed out"
+        RESET_REQUESTED = "reset_requested", "Password reset asked for"
 
     user = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="sign_in_events"
