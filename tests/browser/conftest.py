@@ -155,14 +155,18 @@ def pass_second_factor(page, email):
     if path == "/accounts/second-factor/set-up/":
         secret = page.locator("#totp-secret").get_attribute("data-secret")
         page.get_by_label("Code").fill(f"{totp(base64.b32decode(secret)):06d}")
-        page.get_by_role("button", name="Turn on the second factor").click()
-        page.get_by_role("link", name="I have saved them — continue").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Turn on the second factor").click()
+        with page.expect_navigation():
+            page.get_by_role("link", name="I have saved them — continue").click()
         page.wait_for_load_state()
     elif path == "/accounts/second-factor/":
         device = TOTPDevice.objects.get(user__email=email.lower(), confirmed=True)
         page.get_by_label("Code").fill(mfa.current_code(device))
-        page.get_by_role("button", name="Verify").click()
+        with page.expect_navigation():  # (a later goto must not cut the sign-in short)
+            page.get_by_role("button", name="Verify").click()
         page.wait_for_load_state()
+        assert urlsplit(page.url).path != "/accounts/second-factor/", "the code was refused"
 
 
 def accessibility_violations(page, name=None):

@@ -28,7 +28,7 @@ def test_a_vendor_applies_is_approved_and_its_admin_signs_in_with_a_second_facto
     applicant.get_by_label("Registered address").fill("1 Market Street, San Francisco, CA")
     applicant.get_by_label("First compliance admin: full name").fill("Dana Cobalt")
     applicant.get_by_label("First compliance admin: e-mail address").fill("dana@cobalt.example")
-    applicant.get_by_label(re.compile("I am authorised to apply")).check()
+    applicant.locator("label[for=id_attestation]").click()  # USWDS hides the box itself
     screenshot(applicant, "onboarding-apply")
     applicant.get_by_role("button", name="Apply").click()
     applicant.wait_for_url("**/vendor/apply/sent/")

@@ -183,3 +183,15 @@ def test_create_vendor_and_create_agency_commands():
     doe = Agency.objects.get(code="DOE")
     assert User.objects.get(email="a@doe.example").role == Role.AGENCY_ADMIN
     assert User.objects.get(email="a@doe.example").organisation_id == doe.organisation_id
+
+
+def test_the_invitation_carries_a_one_time_link_that_is_erased_once_sent(django_capture_on_commit_callbacks):
+    from portal.notifications.models import WITHHELD_BODY
+
+    application = onboarding.submit_application(**{**APPLICATION, "attestation": True})
+    with django_capture_on_commit_callbacks(execute=True):
+        onboarding.approve_application(application=application, actor=portal_admin(), reason="Checked.")
+    assert "/accounts/reset/" in mail.outbox[-1].body
+    row = Notification.objects.get(event="account_invitation")
+    assert row.status == Notification.Status.SENT
+    assert (row.body, row.link) == (WITHHELD_BODY, "")
