@@ -99,7 +99,7 @@ class _Decided(PortalModelAdmin):
 @admin.register(VendorApplication, site=admin_site)
 class VendorApplicationAdmin(_Decided):
     change_form_template = "admin/vendors/onboarding_change_form.html"
-    list_display = ["submitted_at", "legal_name", "country", "admin_email", "status"]
+    list_display = ["legal_name", "submitted_at", "country", "admin_email", "status"]
     list_filter = ["status"]
     search_fields = ["legal_name", "identifiers", "admin_email"]
     fields = [
