@@ -36,6 +36,9 @@ def port_open(url, default_port):
 def _fast_and_in_process(settings):
     """Unit tests hash passwords cheaply and run Celery tasks in-process."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Issue 13: the second factor is tested in portal/tests/test_mfa.py and in the browser journeys
+    # (tests/browser/conftest.py turns it on); elsewhere force_login stands for a verified sign-in.
+    settings.PORTAL_REQUIRE_MFA = False
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

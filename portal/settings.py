@@ -7,6 +7,7 @@ PostgreSQL, Redis and a real mail server. ``PORTAL_ENV=production`` turns on the
 production safeguards and refuses to start without a secret key.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -52,6 +53,10 @@ INSTALLED_APPS = [
     "guardian",
     "simple_history",
     "django_celery_beat",
+    "django_otp",
+    "axes",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "portal",
     "portal.accounts",
     "portal.audit",
@@ -70,9 +75,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "portal.accounts.mfa_views.SecondFactorMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out sign-in into the sign-in page with the pause explained.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -129,6 +138,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses every attempt while the account is locked out (portal/accounts/lockout.py).
+    "portal.accounts.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -144,6 +155,39 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/accounts/home/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+# Issue 13: a second factor (TOTP, recovery codes) for officials, auditors, operators and vendor
+# compliance admins/officers; asked again before sensitive verbs after PORTAL_MFA_REAUTH_SECONDS.
+# On by default (production and the embedded default, whose demo logins have seeded
+# authenticators: `python manage.py demo_codes`); the unit tests switch it off in conftest.py.
+PORTAL_REQUIRE_MFA = env.bool("PORTAL_REQUIRE_MFA", default=True)
+PORTAL_MFA_REAUTH_SECONDS = env.int("PORTAL_MFA_REAUTH_SECONDS", default=15 * 60)
+OTP_TOTP_ISSUER = "Frontier Access Portal"
+# Accept the code of the current half-minute or the one either side, and never "learn" a drift
+# (a drift learned from a slow phone would make the next on-time code fail).
+OTP_TOTP_SYNC = False
+# Sign-in lockout (django-axes, database-backed: holds when Redis is down). By account; by client
+# address too only with PORTAL_LOCKOUT_BY_IP, the address read through PORTAL_TRUSTED_PROXIES
+# reverse proxies (0: REMOTE_ADDR, X-Forwarded-For ignored). See portal/accounts/lockout.py.
+PORTAL_TRUSTED_PROXIES = env.int("PORTAL_TRUSTED_PROXIES", default=0)
+AXES_FAILURE_LIMIT = env.int("PORTAL_SIGN_IN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = (
+    ["username", "ip_address"] if env.bool("PORTAL_LOCKOUT_BY_IP", default=False) else ["username"]
+)
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"  # the sign-in form's field (the e-mail address, lower-cased)
+AXES_CLIENT_IP_CALLABLE = "portal.accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "portal.accounts.lockout.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # successes are in SignInEvent already
+AXES_ENABLE_ADMIN = False  # locks are lifted through the user's page (with history), not by deleting rows
+AXES_VERBOSE = False
+# axes.W006 warns that locking by username alone can be dodged by rotating user agents; axes sums
+# an account's failures over every address and agent (AxesDatabaseHandler.get_failures), and
+# locking by address would lock out everyone behind a proxy: the account is what is protected.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Password-reset requests: per account and per client address per hour (nothing revealed either way).
+PORTAL_PASSWORD_RESETS_PER_ACCOUNT = 3
+PORTAL_PASSWORD_RESETS_PER_ADDRESS = 10
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 
 # History reasons carry a legal basis or a person's explanation: no 100-character limit.

@@ -18,6 +18,7 @@ from portal.accounts.models import SignInEvent
 from portal.notifications.models import Notification
 from vendors import services as vendor_services
 from vendors.models import FrontierModel
+from vendors.onboarding.services import decide_name_change, submit_application
 from vendors.tests.factories import (
     EvidenceDocumentFactory,
     FrontierModelFactory,
@@ -81,6 +82,9 @@ def build_walk_world():
     vendor_services.update_vendor_profile(
         vendor=vendor_b, actor=admin_b, reason="A name the walk looks for", legal_name="Basalt Walkway Inc."
     )
+    decide_name_change(  # a new legal name takes effect when a portal administrator approves (issue 13)
+        change=vendor_b.name_changes.get(), actor=world["portal_admin"], approve=True, reason="Walk."
+    )
     vendor_b = refresh(vendor_b)
 
     # The model in limited preview with requests, and its customer; both with evidence.
@@ -131,6 +135,26 @@ def build_walk_world():
         user=officer, email=officer.email, outcome=SignInEvent.Outcome.SIGNED_IN, ip_address="192.0.2.7"
     )
 
+    # An agency's own staffing change (issue 13): DOC's, so the CISA outsider must not reach it.
+    staffing_change = services.propose_two_person_rule(
+        agency=world.agency("DOC"), requires_two_persons=True, actor=world["doc_admin"], reason="Walk."
+    )
+
+    # Onboarding (issue 13): B's pending change of legal name, and an application (operator data).
+    vendor_services.update_vendor_profile(
+        vendor=vendor_b, actor=admin_b, legal_name="Walk Renamed Vendor", reason="Walk."
+    )
+    name_change = vendor_b.name_changes.get(status="pending")
+    application = submit_application(
+        legal_name="Walk Applicant Co",
+        country="US",
+        identifiers="UEI WALK",
+        address="1 Walk Street",
+        admin_name="Walk Applicant",
+        admin_email="applicant@walk.example",
+        attestation=True,
+    )
+
     b = {
         "vendor": vendor_b,
         "organisation": vendor_b.organisation,
@@ -155,6 +179,9 @@ def build_walk_world():
         "customer_import": customer_import,
         "notification": notification,
         "sign_in": sign_in,
+        "staffing_change": staffing_change,
+        "name_change": name_change,
+        "application": application,
     }
     # Words that name B's records. An outsider's page must not contain any of them; the agency
     # outsider may read the strings of the records every agency reads by design.

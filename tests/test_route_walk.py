@@ -27,12 +27,14 @@ from approvals.models import (
     PrereleaseReview,
     Referral,
     RoutingRule,
+    StaffingChange,
 )
 from portal.accounts.models import Organisation, SignInEvent, User
 from portal.admin_site import admin_site
 from portal.notifications.models import Notification
 from tests.route_walk_world import build_walk_world
 from vendors.models import EvidenceDocument, FrontierModel, PartnerCustomer, Vendor
+from vendors.onboarding.models import VendorApplication, VendorNameChange
 
 # ---------------------------------------------------------------------------------------------
 # What is walked, and why the rest is not
@@ -49,6 +51,11 @@ ALLOW_LIST = {
     "accounts:password_reset_done": "public: a fixed message",
     "accounts:password_reset_confirm": "public: its parameters are a signed token, not a record",
     "accounts:password_reset_complete": "public: a fixed message",
+    "accounts:mfa_verify": "the signed-in person's own second-factor prompt; no records",
+    "accounts:mfa_enrol": "the signed-in person's own authenticator set-up; no records",
+    "accounts:mfa_recovery_codes": "the signed-in person's own recovery codes, shown once; no records",
+    "vendors:apply": "the public 'apply as a vendor' form; shows no records",
+    "vendors:apply_sent": "public: a fixed message",
     "admin:login": "hands over to the portal's one sign-in page (404 when already signed in)",
     "admin:logout": "signs the walker out; shows nothing",
     "admin/(?P<url>.*)$": "the admin's catch-all for unknown addresses: 404 or the sign-in redirect",
@@ -161,6 +168,14 @@ OBJECT_ROUTES = {
     "admin:approvals_enforcementaction_rescind": _on("vendor"),
     "admin:vendors_evidencedocument_download": _on("m1_evidence", "c1_evidence", "m2_evidence"),
     "admin:auth_user_password_change": [("admin", {"id": "pk"}), ("officer", {"id": "pk"})],
+    "admin:accounts_user_reset_second_factor": _on("admin", "officer"),
+    "admin:accounts_user_unlock_sign_in": _on("admin", "officer"),
+    "admin:vendors_vendorapplication_approve": _on("application"),
+    "admin:vendors_vendorapplication_reject": _on("application"),
+    "admin:vendors_vendornamechange_approve": _on("name_change"),
+    "admin:vendors_vendornamechange_reject": _on("name_change"),
+    "admin:staffing_confirm": _on("staffing_change"),
+    "admin:staffing_reject": _on("staffing_change"),
 }
 
 # Every registered ModelAdmin: B's records of that model (its changelist, change, delete,
@@ -181,6 +196,9 @@ ADMIN_MODELS = {
     User: ["admin", "officer"],
     SignInEvent: ["sign_in"],
     Notification: ["notification"],
+    StaffingChange: ["staffing_change"],
+    VendorApplication: ["application"],
+    VendorNameChange: ["name_change"],
 }
 REFERENCE_MODELS = {
     Agency: "reference data every official reads; no vendor's rows",
@@ -218,6 +236,14 @@ NOBODY_REACHES = {
     "admin:approvals_enforcementaction_clear_preview": STATE_GATED,
     "admin:approvals_enforcementaction_decline": STATE_GATED,
     "admin:approvals_enforcementaction_rescind": STATE_GATED,
+    "admin:accounts_user_reset_second_factor": "portal administrators only (the walk's owners are not)",
+    "admin:accounts_user_unlock_sign_in": "portal administrators only, and only while the account is locked",
+    "admin:vendors_vendorapplication_approve": "portal administrators only (the walk's owners are not)",
+    "admin:vendors_vendorapplication_reject": "portal administrators only (the walk's owners are not)",
+    "admin:vendors_vendornamechange_approve": "portal administrators only (the walk's owners are not)",
+    "admin:vendors_vendornamechange_reject": "portal administrators only (the walk's owners are not)",
+    "admin:staffing_confirm": "only another administrator of the agency (the walk's owners are not DOC's)",
+    "admin:staffing_reject": "only an administrator of the agency (the walk's owners are not DOC's)",
 }
 
 ADMIN_SUFFIXES = ("changelist", "add", "change", "delete", "history", "simple_history")

@@ -65,9 +65,17 @@ class VendorAdmin(PortalModelAdmin):
         "designated_at",
         "designated_by",
         "designation_legal_basis",
+        "former_names",
         "created_at",
     ]
     readonly_fields = fields
+
+    @admin.display(description="former legal names")
+    def former_names(self, obj):
+        from vendors.onboarding.services import former_names
+
+        names = former_names(obj)
+        return "; ".join(f"{name} (until {at:%B %-d, %Y})" for name, at in names) or "—"
 
 
 @admin.register(FrontierModel, site=admin_site)
@@ -189,3 +197,6 @@ class EvidenceDocumentAdmin(PortalModelAdmin):
         return document_response(
             document.file, filename=document.original_filename, content_type=document.content_type
         )
+
+
+from vendors.onboarding import admin as onboarding_admin  # noqa: E402, F401 (registration)

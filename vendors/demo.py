@@ -230,7 +230,26 @@ def seed_vendors(organisations):
         _seed_customers(vendor, spec["customers"], actor)
         _seed_evidence(vendor, spec["evidence"], actor)
         vendors[org_name] = vendor
+    _seed_application()
     return vendors
+
+
+def _seed_application():
+    """A company's application waiting for the portal administrator (issue 13's onboarding)."""
+    from vendors.onboarding.models import VendorApplication
+    from vendors.onboarding.services import submit_application
+
+    if VendorApplication.objects.exists():
+        return
+    submit_application(
+        legal_name="Cobalt Reasoning, Inc.",
+        country="US",
+        identifiers="UEI J7M9KQ2LX4N1",
+        address="1 Market Street, San Francisco, CA 94105",
+        admin_name="Dana Cobalt",
+        admin_email="dana@cobalt.example",
+        attestation=True,
+    )
 
 
 def _seed_models(vendor, specs, actor, system):

@@ -33,6 +33,8 @@ class Vendor(models.Model):
 
     organisation = models.OneToOneField(Organisation, on_delete=models.PROTECT, related_name="vendor")
     legal_name = models.CharField(max_length=200)
+    # Issue 13: "Aurora Labs, Inc." and "aurora labs" are one vendor (normalise_name).
+    normalised_name = models.CharField(max_length=200, editable=False, default="")
     registration_ids = models.CharField(
         max_length=500, blank=True, help_text="For example EIN, UEI or company registration numbers."
     )
@@ -54,6 +56,11 @@ class Vendor(models.Model):
 
     class Meta:
         ordering = ["legal_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["normalised_name"], condition=~models.Q(normalised_name=""), name="vendor_unique_name"
+            ),
+        ]
         permissions = [
             ("contribute_vendor", "Register models, partner customers and evidence for the vendor"),
             ("manage_team_vendor", "Manage the vendor's team"),
@@ -61,6 +68,13 @@ class Vendor(models.Model):
 
     def __str__(self):
         return self.legal_name
+
+    def save(self, *args, **kwargs):
+        self.normalised_name = normalise_name(self.legal_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "legal_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "normalised_name"}
+        super().save(*args, **kwargs)
 
     @property
     def is_supply_chain_risk(self):
@@ -445,3 +459,7 @@ def format_flop(value):
     if exponent < 4:
         return f"{value:,.0f}"
     return f"{mantissa_text} × 10^{exponent}"
+
+
+# Onboarding's rows (issue 13) live in their own module; imported here so that Django finds them.
+from vendors.onboarding.models import VendorApplication, VendorNameChange  # noqa: E402, F401

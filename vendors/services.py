@@ -34,6 +34,7 @@ from vendors.models import (
     normalise_name,
     parse_flop,
 )
+from vendors.onboarding.services import request_name_change, require_free_name
 from vendors.uploads import validate_document
 
 EDITOR_ROLES = frozenset({Role.VENDOR_ADMIN, Role.VENDOR_OFFICER})
@@ -171,6 +172,7 @@ def create_vendor(
         raise PortalError(f"{organisation} is not a vendor organisation.", field="organisation")
     if Vendor.objects.filter(organisation=organisation).exists():
         raise PortalError(f"{organisation} is already registered as a vendor.", field="organisation")
+    require_free_name(legal_name)
     prefix = f"vendor {organisation.pk}"
     vendor = Vendor(
         organisation=organisation,
@@ -229,6 +231,14 @@ def update_vendor_profile(*, vendor, actor, reason="", expected_version=None, **
     changed = [f for f, v in changes.items() if getattr(vendor, f) != v]
     if not changed:
         raise PortalError("Nothing was changed.")
+    if "legal_name" in changed:
+        # Issue 13: a new legal name waits for a portal administrator (onboarding.services).
+        changed.remove("legal_name")
+        if not changes["legal_name"]:
+            raise PortalError("Enter the company's legal name.", field="legal_name")
+        request_name_change(vendor=vendor, new_name=changes["legal_name"], actor=actor, reason=reason)
+        if not changed:
+            return vendor
     for field in changed:
         setattr(vendor, field, changes[field])
     return _save(vendor, actor=actor, reason=_reason(reason, "Profile updated"), update_fields=changed)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from vendors import views
+from vendors.onboarding import views as onboarding_views
 
 app_name = "vendors"
 
@@ -27,4 +28,6 @@ urlpatterns = [
     path("team/<int:pk>/", views.team_member, name="team_member"),
     path("profile/", views.profile, name="profile"),
     path("profile/edit/", views.profile_edit, name="profile_edit"),
+    path("apply/", onboarding_views.apply, name="apply"),
+    path("apply/sent/", onboarding_views.apply_sent, name="apply_sent"),
 ]

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_http_methods
 
+from portal.accounts.mfa_views import require_recent_second_factor
 from portal.accounts.models import Role
 from portal.audit.history import history_rows
 from portal.audit.versions import carry_current_version
@@ -531,6 +532,8 @@ def team_member(request, pk):
     """One member: change their role or deactivate them (compliance admins only)."""
     _team_admin_or_404(request)
     member = _member(request, pk)
+    if (again := require_recent_second_factor(request)) is not None:
+        return again  # changing a role asks for the second factor again (issue 13)
     role_form = forms.RoleForm(
         request.POST if request.POST.get("action") == "role" else None,
         initial={"role": member.role},
@@ -590,6 +593,7 @@ def profile(request):
             "vendor": request.vendor,
             "rows": history_rows(request.vendor),
             "can_edit": has_object_permission(request.user, request.vendor, "change"),
+            "pending_name_change": request.vendor.name_changes.filter(status="pending").first(),
         },
     )
 
@@ -610,6 +614,11 @@ def profile_edit(request):
         except PortalError as error:
             _apply_error(form, error, request.vendor)
         else:
-            messages.success(request, "The vendor profile is updated.")
+            if request.vendor.name_changes.filter(status="pending", requested_by=request.user).exists():
+                messages.success(
+                    request, "Saved. The new legal name takes effect when a portal administrator approves it."
+                )
+            else:
+                messages.success(request, "The vendor profile is updated.")
             return redirect("vendors:profile")
     return render(request, "vendors/profile_form.html", {"form": form, "vendor": request.vendor})

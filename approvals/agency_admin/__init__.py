@@ -6,7 +6,7 @@ their own agency's referrals, positions and notes, and what the cases referred t
 """
 
 from approvals import selectors
-from approvals.agency_admin import cases, enforcement, lists, reference  # noqa: F401 (registration)
+from approvals.agency_admin import cases, enforcement, lists, reference, staffing  # noqa: F401 (registration)
 from portal.audit.export import register_scope
 
 for _label, _scope in selectors.AUDIT_SCOPES.items():

@@ -24,6 +24,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from approvals import policies
+from portal.accounts.mfa_views import require_recent_second_factor
 from portal.admin_site import admin_site
 from portal.errors import PortalError
 
@@ -50,6 +51,26 @@ class ActionPage:
     context: Callable = field(default=_nothing)  # (request, obj) -> more template context
 
 
+# Verbs that sign, decide or enforce: the second factor is asked again first (issue 13) when the
+# session passed it more than PORTAL_MFA_REAUTH_SECONDS ago.
+SENSITIVE_VERBS = frozenset(
+    {
+        "sign",
+        "decide",
+        "resolve",
+        "finalise",
+        "suspend",
+        "lift",
+        "clear_preview",
+        "clear_ga",
+        "decline",
+        "revoke",
+        "designate",
+        "rescind",
+    }
+)
+
+
 def action_view(request, pk, *, page, model_admin):
     """Show ``page``'s form; on a valid POST call its service and go back with its message."""
     obj = page.lookup(model_admin, request, pk)
@@ -57,6 +78,8 @@ def action_view(request, pk, *, page, model_admin):
         allowed = page.allowed(request.user, obj)
     if not allowed:
         raise Http404("No such page.")
+    if page.name in SENSITIVE_VERBS and (again := require_recent_second_factor(request)) is not None:
+        return again
     data = request.POST if request.method == "POST" else None
     form = page.form_class(data, initial=page.initial(request, obj), **page.form_kwargs(request, obj))
     back = page.back(obj)

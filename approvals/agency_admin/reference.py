@@ -37,7 +37,9 @@ class AgencyAdmin(_ReferenceData):
         return ["organisation", "code", "name", "is_lead", "requires_two_persons", "officials_group"]
 
     def get_readonly_fields(self, request, obj=None):
-        return ["organisation", "officials_group"] if obj is not None else []
+        # The two-person rule is the agency's own: its administrators change it, two of them
+        # (Staffing changes); a portal administrator only sets it when the agency is created.
+        return ["organisation", "requires_two_persons", "officials_group"] if obj is not None else []
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)

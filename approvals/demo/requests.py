@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from approvals import services
+from approvals.demo.staffing import seed_staffing
 from approvals.models import AccessRequest, Agency, Referral
 from portal.accounts.models import User
 from portal.accounts.services import system_user
@@ -53,6 +54,7 @@ def seed_approvals(organisations):
     for user in User.objects.filter(organisation__agency__isnull=False):
         services.sync_official_groups(user)
     _DemoRequests().seed()
+    seed_staffing()
 
 
 def _travel(days_ago):

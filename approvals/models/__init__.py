@@ -56,6 +56,7 @@ from approvals.models.review import (
     ReferralGroupObjectPermission,
     ReferralUserObjectPermission,
 )
+from approvals.models.staffing import StaffingChange
 
 __all__ = [
     "GRANT_DAYS",
@@ -95,5 +96,6 @@ __all__ = [
     "RequestDocument",
     "ReviewFinding",
     "RoutingRule",
+    "StaffingChange",
     "TrackingCounter",
 ]

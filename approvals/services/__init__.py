@@ -86,6 +86,13 @@ from approvals.services.routing import (
     ensure_default_routing_rules,
     sync_official_groups,
 )
+from approvals.services.staffing import (
+    confirm_staffing_change,
+    propose_invitation,
+    propose_role_change,
+    propose_two_person_rule,
+    reject_staffing_change,
+)
 from approvals.services.suspension import (
     lift_suspension,
     suspend_model,
@@ -114,6 +121,7 @@ __all__ = [
     "complete_incident_report",
     "completeness_defects",
     "confirm_grant_facts",
+    "confirm_staffing_change",
     "create_agency",
     "create_draft_request",
     "decision_snapshot",
@@ -130,8 +138,12 @@ __all__ = [
     "issue_information_request",
     "lift_suspension",
     "record_amendment",
+    "propose_invitation",
+    "propose_role_change",
+    "propose_two_person_rule",
     "record_decision",
     "record_review_finding",
+    "reject_staffing_change",
     "remove_request_document",
     "report_incident",
     "request_grant_renewal",

@@ -1,5 +1,9 @@
 """The demo world's organisations and people (DESIGN.md, "Addresses and demo data")."""
 
+import hashlib
+
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
 from portal.accounts import services
 from portal.accounts.models import Organisation, Role, User
 
@@ -78,6 +82,20 @@ PEOPLE = [
         "approver, CISA",
     ),
     ("auditor@oversight.example", "Quinn Adams", "Office of Oversight", Role.AUDITOR, "auditor"),
+    (
+        "admin@doc.example",
+        "Jamie Ortiz",
+        "Department of Commerce",
+        Role.AGENCY_ADMIN,
+        "agency administrator, DOC (decides who reviews and approves for DOC)",
+    ),
+    (
+        "deputy@doc.example",
+        "Robin Shah",
+        "Department of Commerce",
+        Role.AGENCY_ADMIN,
+        "agency administrator, DOC (the second person for approver grants)",
+    ),
 ]
 
 REASON = "Demo world created by seed_demo."
@@ -107,4 +125,29 @@ def seed_accounts():
         if role == Role.PORTAL_ADMIN:
             user.is_superuser = True
             user.save(update_fields=["is_superuser"])
+    seed_authenticators()
     return organisations
+
+
+def demo_totp_key(email):
+    """The demo person's authenticator secret: derived from the address, so ``demo_codes`` can
+    print its codes. Never used for anyone outside ``PEOPLE``."""
+    return hashlib.sha256(f"{DEMO_PASSWORD}:{email}".encode()).hexdigest()[:40]
+
+
+def seed_authenticators():
+    """Every demo login has an authenticator app set up (issue 13): ``manage.py demo_codes``."""
+    for email, *_ in PEOPLE:
+        user = User.objects.filter(email=email).first()
+        if user is None or TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            continue
+        TOTPDevice.objects.create(
+            user=user, name="Demo authenticator", key=demo_totp_key(email), confirmed=True
+        )
+
+
+def demo_devices():
+    """(e-mail, device) of the demo logins whose authenticator is still the seeded one."""
+    emails = [email for email, *_ in PEOPLE]
+    devices = TOTPDevice.objects.filter(user__email__in=emails, confirmed=True).select_related("user")
+    return [(d.user.email, d) for d in devices if d.key == demo_totp_key(d.user.email)]

@@ -1,11 +1,13 @@
 """Sign-in and password forms keyed on the e-mail address."""
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 
-from portal.accounts import throttle
-from portal.accounts.models import SignInEvent, User
+from portal.accounts import policies
+from portal.accounts.models import Organisation, Role, User
+from portal.errors import PortalError
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -32,22 +34,6 @@ class EmailAuthenticationForm(AuthenticationForm):
     def clean_username(self):
         return self.cleaned_data["username"].strip().lower()
 
-    def clean(self):
-        email = self.cleaned_data.get("username")
-        if email and self.request is not None and throttle.is_locked(email, throttle.client_ip(self.request)):
-            SignInEvent.objects.create(
-                email=email,
-                outcome=SignInEvent.Outcome.LOCKED_OUT,
-                ip_address=throttle.client_ip(self.request),
-                user_agent=self.request.META.get("HTTP_USER_AGENT", "")[:300],
-            )
-            raise forms.ValidationError(
-                "Too many failed sign-ins: sign-in with this address is paused for up to 15 minutes. "
-                "Wait and try again then. A password reset does not lift it.",
-                code="locked",
-            )
-        return super().clean()
-
 
 class PortalPasswordResetForm(PasswordResetForm):
     """Sends the reset link through the notification outbox. The link is built on
@@ -72,9 +58,42 @@ class PortalPasswordResetForm(PasswordResetForm):
         )
 
 
-class AdminUserCreationForm(BaseUserCreationForm):
-    """The portal administrator's form for adding an account in the admin."""
+class AccountInvitationForm(forms.ModelForm):
+    """The portal administrator's form for inviting a person in the admin (issue 13).
+
+    It offers only what a portal administrator may give: an operator or auditor account, or the
+    first administrator of an agency that has none. The invited person sets a password through
+    the e-mailed link. The service asks the same rule again, so a forged POST is refused."""
+
+    reason = forms.CharField(max_length=500, help_text="Why this account is needed (kept in its history).")
 
     class Meta:
         model = User
         fields = ["email", "full_name", "organisation", "role"]
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+        first_admin = Organisation.objects.filter(kind=Organisation.Kind.AGENCY).exclude(
+            Exists(User.objects.filter(organisation=OuterRef("pk"), role=Role.AGENCY_ADMIN, is_active=True))
+        )
+        self.fields["organisation"].queryset = Organisation.objects.filter(
+            Q(kind__in=list(policies.OPERATOR_ROLES_BY_KIND)) | Q(pk__in=first_admin.values("pk"))
+        )
+        self.fields["role"].choices = [("", "---------")] + [
+            (role.value, role.label) for role in (Role.PORTAL_ADMIN, Role.AUDITOR, Role.AGENCY_ADMIN)
+        ]
+        self.fields["role"].help_text = (
+            "Portal administrators and auditors, or an agency's first administrator. Who reviews "
+            "or approves for an agency is decided by its own administrators."
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        organisation, role = cleaned.get("organisation"), cleaned.get("role")
+        if organisation and role and self.request is not None:
+            try:
+                policies.require_grant_role(self.request.user, organisation, role)
+            except PortalError as error:
+                error.add_to_form(self)
+        return cleaned

@@ -126,6 +126,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["email"]
         constraints = [
             models.CheckConstraint(condition=models.Q(email=Lower("email")), name="user_email_lowercase"),
+            # Separation of duties (issue 13): the superuser flag is the operator's, never an
+            # official's or a vendor's, whatever else is changed.
+            models.CheckConstraint(
+                condition=models.Q(is_superuser=False) | models.Q(role="portal_admin"),
+                name="user_superuser_only_portal_admin",
+            ),
         ]
 
     def __str__(self):
@@ -143,6 +149,8 @@ class User(AbstractBaseUser, PermissionsMixin):
                         f"cannot hold the role {self.get_role_display()!r}."
                     }
                 )
+        if self.is_superuser and self.role != Role.PORTAL_ADMIN:
+            raise ValidationError({"role": "Only portal administrators may hold the superuser flag."})
 
     def get_full_name(self):
         return self.full_name
@@ -186,6 +194,7 @@ class SignInEvent(models.Model):
         FAILED = "failed", "Failed sign-in"
         LOCKED_OUT = "locked_out", "Refused: too many failures"
         SIGNED_OUT = "signed_out", "Signed out"
+        RESET_REQUESTED = "reset_requested", "Password reset asked for"
 
     user = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="sign_in_events"

@@ -2,9 +2,14 @@
 
 from datetime import timedelta
 
+from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
+from portal.accounts import policies
 from portal.accounts.models import ROLES_BY_KIND, STAFF_ROLES, Organisation, Role, User
 from portal.audit.history import save_with_history
 from portal.errors import PortalError
@@ -51,6 +56,8 @@ def create_member(*, organisation, email, full_name, role, actor, reason, passwo
             f"A member of a {organisation.get_kind_display().lower()} cannot be {Role(role).label}.",
             field="role",
         )
+    _require_actor(actor)
+    policies.require_grant_role(actor, organisation, role)
     if User.objects.filter(email=email).exists():
         raise PortalError(f"{email} already has an account on the portal.", field="email")
     with transaction.atomic():
@@ -73,9 +80,58 @@ def change_role(*, user, role, actor, reason):
         user = User.objects.select_for_update().get(pk=user.pk)
         if role not in ROLES_BY_KIND[user.organisation.kind]:
             raise PortalError(f"{Role(role).label} is not a role in {user.organisation}.", field="role")
+        _require_actor(actor)
+        policies.require_grant_role(actor, user.organisation, role, person=user)
         user.role = role
         user.is_staff = role in STAFF_ROLES
         return save_with_history(user, actor=actor, reason=reason, update_fields=["role", "is_staff"])
+
+
+def _require_actor(actor):
+    if actor is None or not actor.is_authenticated:
+        raise PortalError("Sign in to change accounts.")
+
+
+def set_password_link(user):
+    """The one-time link with which ``user`` sets a password (the password-reset token)."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return reverse("accounts:password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+
+
+def invite_account(*, organisation, email, full_name, role, actor, reason):
+    """Create an account without a password and e-mail its owner a link to set one.
+
+    Portal administrators invite operators, auditors and an organisation's first administrator
+    (``policies.require_grant_role``); the person sets a password with the link, then enrols a
+    second factor at first sign-in."""
+    from portal.notifications.services import notify
+
+    if not " ".join((full_name or "").split()):
+        raise PortalError("Enter the person's full name.", field="full_name")
+    with transaction.atomic():
+        user = create_member(
+            organisation=organisation,
+            email=email,
+            full_name=full_name,
+            role=role,
+            actor=actor,
+            reason=reason,
+        )
+        notify(
+            event="account_invitation",
+            recipients=[user],
+            subject="You are invited to the Frontier Access Portal",
+            context={
+                "organisation": organisation.name,
+                "inviter": actor.full_name or actor.email,
+                "role": Role(role).label,
+            },
+            link=set_password_link(user),
+            key=f"user:{user.pk}",
+            object_label=organisation.name,
+        )
+        return user
 
 
 def deactivate_member(*, user, actor, reason):

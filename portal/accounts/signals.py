@@ -3,7 +3,7 @@
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from portal.accounts import throttle
+from portal.accounts.lockout import client_ip
 from portal.accounts.models import SignInEvent
 
 
@@ -12,14 +12,13 @@ def _record(request, *, outcome, email, user=None):
         user=user,
         email=(email or "")[:254].lower(),
         outcome=outcome,
-        ip_address=throttle.client_ip(request) if request is not None else None,
+        ip_address=client_ip(request) if request is not None else None,
         user_agent=(request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:300],
     )
 
 
 @receiver(user_logged_in)
 def on_signed_in(sender, request, user, **kwargs):
-    throttle.clear(user.email)
     _record(request, outcome=SignInEvent.Outcome.SIGNED_IN, email=user.email, user=user)
 
 
@@ -32,6 +31,4 @@ def on_signed_out(sender, request, user, **kwargs):
 @receiver(user_login_failed)
 def on_failed(sender, credentials, request=None, **kwargs):
     email = (credentials or {}).get("username") or (credentials or {}).get("email") or ""
-    if request is not None:
-        throttle.record_failure(email.lower(), throttle.client_ip(request))
     _record(request, outcome=SignInEvent.Outcome.FAILED, email=email)

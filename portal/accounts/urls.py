@@ -1,11 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from portal.accounts import views
+from portal.accounts import mfa_views, views
 
 app_name = "accounts"
 
 urlpatterns = [
+    path("second-factor/", mfa_views.verify, name="mfa_verify"),
+    path("second-factor/set-up/", mfa_views.enrol, name="mfa_enrol"),
+    path("second-factor/recovery-codes/", mfa_views.recovery_codes, name="mfa_recovery_codes"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("home/", views.home, name="home"),

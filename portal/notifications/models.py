@@ -28,13 +28,18 @@ ALWAYS_IMMEDIATE_EVENTS = frozenset(
         "grant_expiring",
         "password_reset",
         "team_invitation",
+        # issue 13: invitations carry a one-time link; security changes are told at once
+        "account_invitation",
+        "second_factor_reset",
+        "staffing_change_proposed",
+        "staffing_change_applied",
     }
 )
 
 # Events whose message carries a one-time link that signs a person in (set a password).
 # The outbox admin never shows their body, and it is erased from the row once sent, so
 # nobody who can read the outbox can take over an account with it.
-ONE_TIME_LINK_EVENTS = frozenset({"password_reset", "team_invitation"})
+ONE_TIME_LINK_EVENTS = frozenset({"password_reset", "team_invitation", "account_invitation"})
 WITHHELD_BODY = "(Withheld: this message carried a one-time link, erased once it was sent.)"
 
 # The row the daily digest itself is sent as; it never shows in the in-app list.

@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
 from django.http import Http404
 
 from portal import permissions
@@ -43,9 +44,15 @@ def test_a_model_level_permission_does_not_leak_every_row(world):
 
 def test_superuser_flag_alone_does_not_widen_the_filter(world):
     user, mine, _theirs = world
+    # Issue 13: only a portal administrator may hold the flag; the database refuses it to anyone else.
     user.is_superuser = True
-    user.save()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        user.save()
+    user = type(user).objects.get(pk=user.pk)
     assert list(permissions.visible_to(user, Organisation.objects.all())) == [mine]
+    # and on a portal administrator it widens nothing beyond reading: no "change" on any row
+    operator = portal_admin(is_superuser=True)
+    assert not permissions.visible_to(operator, Organisation.objects.all(), "change").exists()
 
 
 def test_group_permission_counts(world):

@@ -124,6 +124,49 @@ def sign_in(page, email, password):
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    pass_second_factor(page, email)
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_on(settings):
+    """The journeys run with the second factor required (issue 13), as production does."""
+    settings.PORTAL_REQUIRE_MFA = True
+
+
+def pass_second_factor(page, email):
+    """After the password: set up an authenticator (first sign-in: the key is read off the page,
+    as a phone's app would scan it, and the recovery codes are acknowledged) or enter the code the
+    person's authenticator shows now. Does nothing when no second factor is asked for."""
+    import base64
+    from urllib.parse import urlsplit
+
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    from portal.accounts import mfa
+
+    try:  # the password was sent (by a click or the Enter key): wait until the browser left the form
+        page.wait_for_url(lambda url: urlsplit(url).path != "/accounts/login/", timeout=5_000)
+    except PlaywrightTimeout:
+        return  # refused: the sign-in form is shown again
+    page.wait_for_load_state()
+    path = urlsplit(page.url).path
+    if path == "/accounts/second-factor/set-up/":
+        secret = page.locator("#totp-secret").get_attribute("data-secret")
+        page.get_by_label("Code").fill(f"{totp(base64.b32decode(secret)):06d}")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Turn on the second factor").click()
+        with page.expect_navigation():
+            page.get_by_role("link", name="I have saved them — continue").click()
+        page.wait_for_load_state()
+    elif path == "/accounts/second-factor/":
+        device = TOTPDevice.objects.get(user__email=email.lower(), confirmed=True)
+        page.get_by_label("Code").fill(mfa.current_code(device))
+        with page.expect_navigation():  # (a later goto must not cut the sign-in short)
+            page.get_by_role("button", name="Verify").click()
+        page.wait_for_load_state()
+        assert urlsplit(page.url).path != "/accounts/second-factor/", "the code was refused"
 
 
 def accessibility_violations(page, name=None):

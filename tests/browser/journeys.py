@@ -3,7 +3,7 @@
 from urllib.parse import urlsplit
 
 from portal.tests.factories import PASSWORD
-from tests.browser.conftest import assert_accessible, screenshot, sign_in
+from tests.browser.conftest import assert_accessible, pass_second_factor, screenshot, sign_in
 
 ADDRESSES_JS = """() => ({
   url: location.href,
@@ -154,6 +154,7 @@ def follow_link(page, user, url):
         page.get_by_label("E-mail address").fill(user.email)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
+        pass_second_factor(page, user.email)
     page.wait_for_url(f"**{path}")
     return page
 

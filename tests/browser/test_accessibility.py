@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from approvals import services
 from portal.accounts.models import Role
 from portal.tests.factories import PASSWORD, vendor_user
-from tests.browser.conftest import accessibility_violations, assert_accessible, sign_in
+from tests.browser.conftest import accessibility_violations, assert_accessible, pass_second_factor, sign_in
 from tests.browser.journeys import signed_in
 from tests.browser.world import review_world
 from vendors.tests.factories import EvidenceDocumentFactory
@@ -51,6 +51,7 @@ def test_sign_in_by_keyboard_alone(page):
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
+    pass_second_factor(page, user.email)
     page.wait_for_url("**/vendor/")
 
 

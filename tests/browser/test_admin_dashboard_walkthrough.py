@@ -65,6 +65,9 @@ class Walk:
         page.fill("input[name=password]", "portal-demo")
         page.click("button[type=submit]")
         page.wait_for_load_state()
+        from tests.browser.conftest import pass_second_factor  # (not at the top: also runs as a script)
+
+        pass_second_factor(page, email)
         print(f"-- {email} lands on {page.url}")
         return context, page
 

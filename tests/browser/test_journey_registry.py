@@ -13,6 +13,7 @@ import re
 import pytest
 
 from portal.accounts.models import Role
+from tests.browser.conftest import pass_second_factor
 from tests.browser.journeys import (
     AddressBook,
     another_vendor_gets_404_everywhere,
@@ -111,6 +112,7 @@ def test_journey_1_invite_set_password_register_a_model_import_fifty_customers(
     officer.get_by_label("E-mail address").fill("oscar@aurora.example")
     officer.get_by_label("Password").fill(NEW_PASSWORD)
     officer.get_by_role("button", name="Sign in").click()
+    pass_second_factor(officer, "oscar@aurora.example")  # first sign-in: sets up an authenticator
     officer.wait_for_url("**/vendor/")
     assert "Oscar Officer" in officer.locator(".portal-userbar").inner_text()
 

@@ -58,6 +58,9 @@ def as_user(browser, email):
     page.fill("input[name=password]", "portal-demo")
     page.click("button[type=submit]")
     page.wait_for_load_state()
+    from tests.browser.conftest import pass_second_factor
+
+    pass_second_factor(page, email)
     print(f"-- signed in as {email}: {page.url}")
     return context, page
 

@@ -4,7 +4,7 @@ import pytest
 
 from portal.accounts.models import Role
 from portal.tests.factories import PASSWORD, agency_user, vendor_user
-from tests.browser.conftest import screenshot, sign_in
+from tests.browser.conftest import pass_second_factor, screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,4 +34,5 @@ def test_sign_in_works_with_javascript_off_and_errors_are_shown(page):
     assert page.get_by_label("E-mail address").input_value() == user.email
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    pass_second_factor(page, user.email)
     page.wait_for_url("**/vendor/")
