@@ -59,9 +59,10 @@ def ensure_database(url, scale):
                 "SELECT count(*) FROM approvals_accessrequest WHERE tracking_number LIKE 'FAR-2024-%%'"
             ).fetchone()[0]
         )
-    if ready:
-        return
     env = {**os.environ, "DATABASE_URL": url}
+    if ready:  # kept from an earlier run: bring its schema up to date (indexes, columns)
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+        return
     print(f"Building {name}: migrate, then seed_demo --scale {scale} (once; kept for later runs) ...")
     started = time.monotonic()
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
