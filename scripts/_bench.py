@@ -87,7 +87,7 @@ class Worlds:
         self.connections = connections
         self.wrappers = {}
         for side, url in (("small", small_url), ("large", large_url)):
-            config = environ.Env.db_url_config(url)
+            config = {**connections["default"].settings_dict, **environ.Env.db_url_config(url)}
             config.update(ATOMIC_REQUESTS=False, CONN_MAX_AGE=None, CONN_HEALTH_CHECKS=False)
             settings.DATABASES[f"bench_{side}"] = config
             self.wrappers[side] = connections[f"bench_{side}"]

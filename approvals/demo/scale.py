@@ -39,23 +39,25 @@ OPEN_SHARE = 0.2
 BASALT_EVERY = 10
 
 
-def seed_scale(n, *, log=print):
-    """Add ``n`` requests in bulk (PostgreSQL only). Refuses to run twice on one database."""
+def seed_scale(n, *, log=print, year=SCALE_YEAR, skip_foreign_key_checks=True):
+    """Add ``n`` requests in bulk (PostgreSQL only), numbered ``FAR-<year>-…``. Refuses to run
+    twice for one year on one database (a test grows a world by calling it again for another)."""
     if connection.vendor != "postgresql":
         raise RuntimeError("seed_demo --scale needs PostgreSQL (it writes with INSERT … SELECT).")
-    if AccessRequest.objects.filter(tracking_number__startswith=f"FAR-{SCALE_YEAR}-").exists():
+    if AccessRequest.objects.filter(tracking_number__startswith=f"FAR-{year}-").exists():
         log("A scale world is already in this database; nothing added.")
         return
     started = time.monotonic()
     with transaction.atomic():
-        world = _world()
-        _skip_foreign_key_checks(log)
+        world = {**_world(), "year": year}
+        if skip_foreign_key_checks:
+            _skip_foreign_key_checks(log)
         with connection.cursor() as cursor:
             for label, sql in _statements(n, world):
                 t0 = time.monotonic()
                 cursor.execute(sql, world)
                 log(f"  {label:<28} {cursor.rowcount:>9} rows  {time.monotonic() - t0:6.1f} s")
-        TrackingCounter.objects.update_or_create(year=SCALE_YEAR, defaults={"last_number": n})
+        TrackingCounter.objects.update_or_create(year=year, defaults={"last_number": n})
     with connection.cursor() as cursor:
         t0 = time.monotonic()
         cursor.execute("ANALYZE")
@@ -155,11 +157,12 @@ def _statements(n, world):
                 registration_id, intended_use, security_contact_name, security_contact_email,
                 attestation, attested_at, identity_frozen_at, created_at, updated_at,
                 attested_by_id, created_by_id, vendor_id)
-            SELECT 'Scale Customer ' || c || ' Ltd', 'scale customer ' || c || ' ltd',
+            SELECT 'Scale Customer ' || %(year)s || '-' || c || ' Ltd',
+                'scale customer ' || %(year)s || ' ' || c || ' ltd',
                 (ARRAY['US','US','US','US','US','US','US','GB'])[1 + c %% 8],
                 CASE WHEN c %% 2 = 0 THEN 'other'
                      ELSE (%(sectors)s::text[])[1 + c %% cardinality(%(sectors)s::text[])] END,
-                'SC-' || c, 'Enterprise agents for internal engineering.', 'Security Desk',
+                'SC-' || %(year)s || '-' || c, 'Enterprise agents for internal engineering.', 'Security Desk',
                 'security' || c || '@customer.example', true, now(), now(), now(), now(),
                 CASE WHEN c %% %(basalt_every)s = 0 THEN %(basalt_admin)s ELSE %(aurora_admin)s END,
                 CASE WHEN c %% %(basalt_every)s = 0 THEN %(basalt_admin)s ELSE %(aurora_admin)s END,
@@ -181,10 +184,11 @@ def _statements(n, world):
                          (%(basalt)s, %(basalt_editors)s, %(view_customer)s),
                          (%(basalt)s, %(basalt_editors)s, %(change_customer)s))
                 AS g (vendor_id, group_id, permission_id) ON g.vendor_id = p.vendor_id
-            WHERE p.registration_id LIKE 'SC-%%'
+            WHERE p.registration_id LIKE 'SC-' || %(year)s || '-%%'
             """,
         ),
         # one row per request, with everything derived from its index: vendor, customer, age, fate
+        ("fresh plan", "DROP TABLE IF EXISTS scale_plan"),
         (
             "plan",
             """
@@ -194,7 +198,7 @@ def _statements(n, world):
             ), customers AS (
                 SELECT id, vendor_id, sector, country,
                        row_number() OVER (PARTITION BY vendor_id ORDER BY id) - 1 AS k
-                FROM vendors_partnercustomer WHERE registration_id LIKE 'SC-%%'
+                FROM vendors_partnercustomer WHERE registration_id LIKE 'SC-' || %(year)s || '-%%'
             ), planned AS (
                 SELECT i, h,
                     CASE WHEN i %% %(basalt_every)s = 0 THEN %(basalt)s ELSE %(aurora)s END AS vendor_id,
