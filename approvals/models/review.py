@@ -63,6 +63,15 @@ class Referral(models.Model):
             models.Index(
                 fields=["agency", "status", "clock_stopped_at", "due_date"], name="referral_agency_queue"
             ),
+            # an agency's open queue in the dashboard's order: read from here, it stops at the tenth
+            models.Index(
+                "agency",
+                models.F("clock_stopped_at").asc(nulls_first=True),
+                "due_date",
+                "id",
+                condition=Q(status__in=("open", "drafted")),
+                name="referral_open_queue",
+            ),
             models.Index(
                 referral_still_open(),
                 models.F("clock_stopped_at").asc(nulls_first=True),
