@@ -3,13 +3,33 @@
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed
+from django.utils.functional import cached_property
 from simple_history.admin import SimpleHistoryAdmin
 
 from portal import permissions
 from portal.audit.versions import is_stale, stale_message, version_of
 
 ADMIN_VERSION_FIELD = "portal_version"
+
+
+class CappedCountPaginator(Paginator):
+    """Counts a list up to ``CAP`` rows: ``SELECT count(*) FROM (… LIMIT CAP + 1)``.
+
+    An official's list can hold every request there is; counting them all reads every visible
+    row on every page view (a second at 100,000 requests). Beyond the cap the list says "more
+    than 1,000" and pages on through the first ``CAP`` rows; filters and search narrow it."""
+
+    CAP = 1000
+
+    @cached_property
+    def count(self):
+        counted = self.object_list.order_by().values("pk")[: self.CAP + 1].count()
+        self.capped = counted > self.CAP
+        return min(counted, self.CAP)
+
+    capped = False
 
 
 class NotFoundForOutsiders:
@@ -38,6 +58,7 @@ class PortalModelAdmin(NotFoundForOutsiders, SimpleHistoryAdmin):
     """
 
     editable_by_portal_admin = False
+    paginator = CappedCountPaginator
     list_per_page = 50
     show_full_result_count = False
     history_list_per_page = 50
@@ -128,14 +149,29 @@ class PortalModelAdmin(NotFoundForOutsiders, SimpleHistoryAdmin):
         return VersionChecked
 
 
+FIXED_CHOICES_AT_MOST = 30
+
+
 def values_filter(path, title, parameter_name=None):
-    """A filter on ``path`` offering the values present in the rows the official may see."""
+    """A filter on ``path``, offering what the official may filter by without reading the list.
+
+    A field with a short fixed list of choices (sector, release phase) offers those choices: no
+    query at all. Otherwise the values present among the rows of the field's own model that the
+    official may see (the countries of the customers visible to them), a small table, never a
+    ``DISTINCT`` over every visible row of the list (270 ms at 100,000 requests, per filter).
+    """
 
     class ValuesFilter(admin.SimpleListFilter):
         def lookups(self, request, model_admin):
-            field = _field_at(model_admin.model, path)
+            owner, field = _owner_and_field_at(model_admin.model, path)
             labels = dict(field.flatchoices) if field.choices else {}
-            values = model_admin.get_queryset(request).order_by(path).values_list(path, flat=True).distinct()
+            if field.choices and len(labels) <= FIXED_CHOICES_AT_MOST:
+                return [(v, label) for v, label in field.flatchoices if v not in (None, "")]
+            if owner is model_admin.model:
+                rows = model_admin.get_queryset(request)
+            else:
+                rows = permissions.visible_to(request.user, owner._default_manager.all())
+            values = rows.order_by(field.name).values_list(field.name, flat=True).distinct()
             return [(v, labels.get(v, v)) for v in values if v not in (None, "")]
 
         def queryset(self, request, queryset):
@@ -147,8 +183,8 @@ def values_filter(path, title, parameter_name=None):
     return ValuesFilter
 
 
-def _field_at(model, path):
+def _owner_and_field_at(model, path):
     *relations, name = path.split("__")
     for relation in relations:
         model = model._meta.get_field(relation).related_model
-    return model._meta.get_field(name)
+    return model, model._meta.get_field(name)

@@ -15,8 +15,9 @@ written NetBox's way, ``Model.objects.filter(...).restrict(user, "view")``: the 
 ``visible_to`` underneath, one filter, two spellings.
 """
 
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from guardian.shortcuts import get_objects_for_user, remove_perm
 
@@ -43,13 +44,52 @@ def visible_to(user, queryset, action="view"):
         return queryset.none()
     if _reads_everything(user, action):
         return queryset
-    return get_objects_for_user(
-        user,
-        codename(queryset.model, action),
-        klass=queryset,
-        accept_global_perms=False,
-        with_superuser=False,
+    held = _held_filter(user, queryset.model, action)
+    if held is None:  # a generic permission table: guardian's own filter
+        return get_objects_for_user(
+            user,
+            codename(queryset.model, action),
+            klass=queryset,
+            accept_global_perms=False,
+            with_superuser=False,
+        )
+    return queryset.filter(held)
+
+
+def _held_filter(user, model, action):
+    """``Q`` for the ``model`` rows on which ``user`` holds ``action``, directly or through one
+    of their groups: ``EXISTS (user's row) OR EXISTS (a group's row)``, each correlated on the
+    row's id. ``None`` for a model with generic permission tables.
+
+    Guardian's own filter is ``id IN (user's ids) OR id IN (groups' ids)``: PostgreSQL hashes
+    every visible id first and reads the whole table on every list (91,845 ids for one agency
+    at 100,000 requests). Correlated ``EXISTS`` probes the permission tables' unique index
+    (group, permission, object) for each candidate row, so a list walks its ordering index
+    and stops at the page's last visible row: what a page reads no longer grows with the table.
+    """
+    from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
+
+    user_model = get_user_obj_perms_model(model)
+    group_model = get_group_obj_perms_model(model)
+    if user_model.objects.is_generic() or group_model.objects.is_generic():
+        return None
+    from django.contrib.auth.models import Permission
+
+    content_type = ContentType.objects.get_for_model(model)
+    name = codename(model, action).split(".", 1)[1]
+    # both as uncorrelated scalar subqueries (computed once per statement), not as joins: joins
+    # would make each probe dearer and tempt the planner into hashing every visible id again
+    permission = Subquery(
+        Permission.objects.filter(content_type=content_type, codename=name).order_by().values("pk")[:1]
     )
+    groups = get_user_model().groups.through.objects.filter(user_id=user.pk).values("group_id")
+    direct = user_model.objects.filter(
+        content_object=OuterRef("pk"), user_id=user.pk, permission_id=permission
+    ).values("pk")
+    through_groups = group_model.objects.filter(
+        content_object=OuterRef("pk"), group_id__in=groups, permission_id=permission
+    ).values("pk")
+    return Q(Exists(direct.union(through_groups, all=True)))
 
 
 class RestrictedQuerySet(QuerySet):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django.db.models import Exists, F, OuterRef
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -22,12 +22,15 @@ from approvals.models import (
     InformationRequest,
     Referral,
 )
+from approvals.models.review import referral_still_open
+from portal import permissions
 from portal.accounts.models import Role, User
 from portal.admin import PortalModelAdmin, values_filter
 from portal.admin_site import admin_site
 from portal.audit.export import safe_cell
 from portal.errors import PortalError
 from portal.templatetags.portal_tags import clock
+from vendors.models import FrontierModel, Vendor
 
 
 def case_url(access_request_or_pk):
@@ -67,6 +70,16 @@ class RequestClockFilter(ClockFilter):
         if agency is not None:
             referrals = referrals.filter(agency=agency)
         return queryset.filter(status__in=services.UNDER_REVIEW).filter(Exists(referrals))
+
+
+class VendorFilter(admin.RelatedFieldListFilter):
+    """The vendors whose models the official may see: a filter on a vendor that reads the small
+    models table, not a ``DISTINCT`` over every visible row of the list (Django's
+    ``RelatedOnlyFieldListFilter``)."""
+
+    def field_choices(self, field, request, model_admin):
+        models = permissions.visible_to(request.user, FrontierModel.objects.all()).values("vendor_id")
+        return [(v.pk, str(v)) for v in Vendor.objects.filter(pk__in=models).order_by("legal_name")]
 
 
 class AssignedFilter(admin.SimpleListFilter):
@@ -221,13 +234,13 @@ class ReferralAdmin(_OpensTheCase, PortalModelAdmin):
     ]
     list_filter = [
         "status",
-        ("agency", admin.RelatedOnlyFieldListFilter),
+        "agency",
         ClockFilter,
         AssignedFilter,
         "required",
         values_filter("access_request__partner_customer__sector", "sector", "sector"),
         values_filter("access_request__partner_customer__country", "country", "country"),
-        ("access_request__vendor", admin.RelatedOnlyFieldListFilter),
+        ("access_request__vendor", VendorFilter),
         values_filter("access_request__frontier_model__release_phase", "release phase", "phase"),
     ]
     list_select_related = [
@@ -247,8 +260,8 @@ class ReferralAdmin(_OpensTheCase, PortalModelAdmin):
     def get_ordering(self, request):
         # open referrals first, running clocks before stopped ones (a stopped clock cannot run
         # out), then the nearest due date; answered and closed referrals after them
-        still_open = Case(When(status__in=ACTIVE, then=Value(0)), default=Value(1))
-        return [still_open, F("clock_stopped_at").asc(nulls_first=True), "due_date", "pk"]
+        # (the index ``referral_list_order`` has exactly these keys)
+        return [referral_still_open(), F("clock_stopped_at").asc(nulls_first=True), "due_date", "pk"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("assigned_officials")
@@ -363,9 +376,9 @@ class InformationRequestAdmin(_OpensTheCase, PortalModelAdmin):
     ]
     list_filter = [
         "status",
-        ("agency", admin.RelatedOnlyFieldListFilter),
+        "agency",
         QuestionClockFilter,
-        ("access_request__vendor", admin.RelatedOnlyFieldListFilter),
+        ("access_request__vendor", VendorFilter),
     ]
     list_select_related = ["access_request__partner_customer", "agency"]
     search_fields = [
@@ -402,7 +415,7 @@ class GrantAdmin(PortalModelAdmin):
     ]
     list_filter = [
         "status",
-        ("vendor", admin.RelatedOnlyFieldListFilter),
+        ("vendor", VendorFilter),
         values_filter("partner_customer__sector", "sector", "sector"),
         values_filter("partner_customer__country", "country", "country"),
         values_filter("frontier_model__release_phase", "release phase", "phase"),

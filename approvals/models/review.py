@@ -15,6 +15,16 @@ from portal.audit.models import RequestIdHistory
 from portal.permissions import RestrictedQuerySet
 
 
+def referral_still_open():
+    """0 for a referral still awaiting its position (open or drafted), 1 after: the first key of
+    the referral list's ordering, and of the index that serves it."""
+    return models.Case(
+        models.When(status__in=("open", "drafted"), then=models.Value(0)),
+        default=models.Value(1),
+        output_field=models.IntegerField(),
+    )
+
+
 class Referral(models.Model):
     """One agency's review of one request, on its own clock."""
 
@@ -47,6 +57,28 @@ class Referral(models.Model):
         ordering = ["due_date", "agency__code"]
         constraints = [
             models.UniqueConstraint(fields=["access_request", "agency"], name="referral_one_per_agency"),
+        ]
+        # an agency's queue (agency, state, clock) and the referral list's ordering (issue 18)
+        indexes = [
+            models.Index(
+                fields=["agency", "status", "clock_stopped_at", "due_date"], name="referral_agency_queue"
+            ),
+            # an agency's open queue in the dashboard's order: read from here, it stops at the tenth
+            models.Index(
+                "agency",
+                models.F("clock_stopped_at").asc(nulls_first=True),
+                "due_date",
+                "id",
+                condition=Q(status__in=("open", "drafted")),
+                name="referral_open_queue",
+            ),
+            models.Index(
+                referral_still_open(),
+                models.F("clock_stopped_at").asc(nulls_first=True),
+                "due_date",
+                "id",
+                name="referral_list_order",
+            ),
         ]
 
     def __str__(self):

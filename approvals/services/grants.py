@@ -58,7 +58,8 @@ def expire_lapsed_grants(*, today=None):
 
 
 def _set_grants(grants, values, *, actor, now, reason):
-    """Give every grant in ``grants`` the same ``values`` and one history row each (actor, reason).
+    """Give every grant in ``grants`` (objects, or ids) the same ``values`` and one history row
+    each (actor, reason).
 
     In batches: one ``UPDATE … WHERE id IN (…)``, then one ``INSERT … SELECT`` that copies the
     updated rows into the history table, in the database. Ten thousand grants take a fraction of
@@ -68,9 +69,10 @@ def _set_grants(grants, values, *, actor, now, reason):
     if not grants:
         return
     for grant in grants:
-        for field, value in values.items():
-            setattr(grant, field, value)
-    pks = [grant.pk for grant in grants]
+        if isinstance(grant, Grant):  # ids alone (a model's suspension) need no objects updated
+            for field, value in values.items():
+                setattr(grant, field, value)
+    pks = [getattr(grant, "pk", grant) for grant in grants]
     for start in range(0, len(pks), BULK_BATCH):
         batch = pks[start : start + BULK_BATCH]
         Grant.objects.filter(pk__in=batch).update(**values)

@@ -96,10 +96,12 @@ def suspend_model(
     policies.require_suspend_model(actor, frontier_model)
     lead = policies.agency_of(actor)
     legal_basis, findings = _basis(legal_basis, findings)
+    # ids only, locked: ten thousand grants are changed in the database, not loaded as objects
     grants = list(
         Grant.objects.select_for_update(no_key=True)
         .filter(frontier_model=frontier_model, status=Grant.Status.ACTIVE)
         .order_by("pk")
+        .values_list("pk", flat=True)
     )
     _check_expected(expected_grants, len(grants), "active grants")
     _check_expected(expected_requests, len(open_requests), "open requests")

@@ -13,6 +13,15 @@ from vendors import demo as vendors_demo
 class Command(BaseCommand):
     help = "Create the demo organisations, people and records of DESIGN.md (idempotent)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=0,
+            metavar="N",
+            help="Then add N access requests in bulk (PostgreSQL), for measurements: see scripts/bench.",
+        )
+
     def handle(self, *args, **options):
         with transaction.atomic():
             organisations = accounts_demo.seed_accounts()
@@ -23,3 +32,8 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo world ready. Every demo password is 'portal-demo':"))
         for email, _, _, _, who in accounts_demo.PEOPLE:
             self.stdout.write(f"  {email:<30} {who}")
+        if options["scale"] > 0:
+            from approvals.demo.scale import seed_scale
+
+            self.stdout.write(f"Adding {options['scale']} access requests in bulk:")
+            seed_scale(options["scale"], log=self.stdout.write)

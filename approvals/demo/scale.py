@@ -1,0 +1,480 @@
+"""``seed_demo --scale N``: N more access requests on top of the demo world, built in bulk.
+
+The ordinary demo world is seeded first (its logins, vendors, agencies and groups are what the
+bulk rows hang on); then N requests of the demo vendors are written with ``INSERT … SELECT
+generate_series`` on PostgreSQL, each with what the services would have left behind in
+proportion: referrals to DOC, ONCD and OSTP (CISA for a critical-infrastructure customer,
+STATE for a customer abroad), signed positions, decisions, grants, the object permissions
+the services grant (vendor groups and the officials of every referred agency) and about ten
+history rows per request. The newest fifth of the requests is open (drafts, submitted, in
+review, waiting on the vendor) with clocks around today; the older ones are decided,
+withdrawn or returned. One in ten requests is Basalt's (so the vendor request lists compare
+10 % of each size); a fifth of Aurora's decided requests are for "Aurora Cirrus", a
+limited-preview model with about 10,000 active grants and no open request at N = 100,000
+(what ``scripts/bench`` suspends, against a bare UPDATE of its grants).
+
+This is a load world for measurements, not a story: the rows are consistent (every state a
+page reads exists), but written by SQL, not by calling the services one by one, which would
+take hours at this size. Tracking numbers of these requests are ``FAR-2024-…`` (the year's
+counter is raised past them), so they never collide with numbers the services draw.
+"""
+
+import time
+
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import DatabaseError, connection, transaction
+
+from approvals.models import AccessRequest, Agency, Grant, Referral, TrackingCounter
+from portal import permissions
+from portal.accounts.models import User
+from portal.accounts.services import system_user
+from portal.audit.history import save_with_history
+from vendors.choices import CRITICAL_INFRASTRUCTURE_SECTORS, Sector
+from vendors.models import FrontierModel, PartnerCustomer, Vendor
+
+SCALE_YEAR = 2024
+SCALE_MODEL = ("Aurora Cirrus", "1.0")
+REASON = "Scale world created by seed_demo --scale."
+OPEN_SHARE = 0.2
+BASALT_EVERY = 10
+
+
+def seed_scale(n, *, log=print, year=SCALE_YEAR, skip_foreign_key_checks=True):
+    """Add ``n`` requests in bulk (PostgreSQL only), numbered ``FAR-<year>-…``. Refuses to run
+    twice for one year on one database (a test grows a world by calling it again for another)."""
+    if connection.vendor != "postgresql":
+        raise RuntimeError("seed_demo --scale needs PostgreSQL (it writes with INSERT … SELECT).")
+    if AccessRequest.objects.filter(tracking_number__startswith=f"FAR-{year}-").exists():
+        log("A scale world is already in this database; nothing added.")
+        return
+    started = time.monotonic()
+    with transaction.atomic():
+        world = {**_world(), "year": year}
+        if skip_foreign_key_checks:
+            _skip_foreign_key_checks(log)
+        with connection.cursor() as cursor:
+            for label, sql in _statements(n, world):
+                t0 = time.monotonic()
+                cursor.execute(sql, world)
+                log(f"  {label:<28} {cursor.rowcount:>9} rows  {time.monotonic() - t0:6.1f} s")
+        TrackingCounter.objects.update_or_create(year=year, defaults={"last_number": n})
+    with connection.cursor() as cursor:
+        t0 = time.monotonic()
+        cursor.execute("ANALYZE")
+        log(f"  {'analyze':<28} {'':>9}       {time.monotonic() - t0:6.1f} s")
+    log(f"Scale world of {n} requests built in {time.monotonic() - started:.0f} s.")
+
+
+def _skip_foreign_key_checks(log):
+    """Django's foreign keys are ``DEFERRABLE INITIALLY DEFERRED``: each of the millions of rows
+    queues a check that runs at ``COMMIT`` (80 s of the 100,000-request build). The rows here are
+    consistent by construction, so on a superuser connection (as on the development machines)
+    the checks are skipped for this transaction only; elsewhere they run as usual, slower."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+    except DatabaseError:
+        log("  (foreign keys are checked at commit: not a superuser connection)")
+
+
+def _perm(model, action):
+    content_type = ContentType.objects.get_for_model(model)
+    codename = permissions.codename(model, action).split(".", 1)[1]
+    return Permission.objects.get(content_type=content_type, codename=codename).pk
+
+
+def _cirrus(aurora, actor, system):
+    from vendors import services as vendor_services
+
+    name, version = SCALE_MODEL
+    model = FrontierModel.objects.filter(vendor=aurora, name=name, version=version).first()
+    if model is None:
+        model = vendor_services.register_frontier_model(
+            vendor=aurora,
+            name=name,
+            version=version,
+            training_compute_flop=2e26,
+            description="Long-context model in wide limited preview (the scale world's busiest model).",
+            capability_summary="Code review and log triage at enterprise scale.",
+            cyber_evaluation_summary="Moderate uplift for log analysis; mitigations in place.",
+            actor=actor,
+            reason=REASON,
+        )
+        model.release_phase = FrontierModel.ReleasePhase.LIMITED_PREVIEW
+        save_with_history(model, actor=system, reason=REASON, update_fields=["release_phase"])
+    return model
+
+
+def _world():
+    aurora = Vendor.objects.get(organisation__name="Aurora Labs")
+    basalt = Vendor.objects.get(organisation__name="Basalt AI")
+    system = system_user()
+    aurora_admin = User.objects.get(email="compliance@aurora.example")
+    basalt_admin = User.objects.get(email="compliance@basalt.example")
+    agencies = {a.code: a for a in Agency.objects.all()}
+    atlas = FrontierModel.objects.get(vendor=aurora, name="Aurora Atlas", version="2.0")
+    pebble = FrontierModel.objects.filter(vendor=basalt, name="Basalt Pebble").first()
+    cirrus = _cirrus(aurora, aurora_admin, system)
+    return {
+        "aurora": aurora.pk,
+        "basalt": basalt.pk,
+        "aurora_admin": aurora_admin.pk,
+        "basalt_admin": basalt_admin.pk,
+        "system": system.pk,
+        "approver": User.objects.get(email="approver@doc.example").pk,
+        "atlas": atlas.pk,
+        "cirrus": cirrus.pk,
+        "pebble": pebble.pk,
+        "aurora_members": aurora.members_group_id,
+        "aurora_editors": aurora.editors_group_id,
+        "basalt_members": basalt.members_group_id,
+        "basalt_editors": basalt.editors_group_id,
+        **{f"agency_{code.lower()}": a.pk for code, a in agencies.items()},
+        **{f"group_{code.lower()}": a.officials_group_id for code, a in agencies.items()},
+        "view_request": _perm(AccessRequest, "view"),
+        "change_request": _perm(AccessRequest, "change"),
+        "view_referral": _perm(Referral, "view"),
+        "view_grant": _perm(Grant, "view"),
+        "view_customer": _perm(PartnerCustomer, "view"),
+        "view_model": _perm(FrontierModel, "view"),
+        "change_customer": _perm(PartnerCustomer, "change"),
+        "sectors": [value for value, _ in Sector.choices],
+        "ci_sectors": [str(s) for s in CRITICAL_INFRASTRUCTURE_SECTORS],
+        "year": SCALE_YEAR,
+    }
+
+
+# Each statement reads the parameters of ``_world`` by name (``%(aurora)s``).
+def _statements(n, world):
+    world.update(
+        n=n, customers=max(40, n // 25), open_from=int(n * (1 - OPEN_SHARE)), basalt_every=BASALT_EVERY
+    )
+    return [
+        (
+            "partner customers",
+            """
+            INSERT INTO vendors_partnercustomer (legal_name, normalised_name, country, sector,
+                registration_id, intended_use, security_contact_name, security_contact_email,
+                attestation, attested_at, identity_frozen_at, created_at, updated_at,
+                attested_by_id, created_by_id, vendor_id)
+            SELECT 'Scale Customer ' || %(year)s || '-' || c || ' Ltd',
+                'scale customer ' || %(year)s || ' ' || c || ' ltd',
+                (ARRAY['US','US','US','US','US','US','US','GB'])[1 + c %% 8],
+                CASE WHEN c %% 2 = 0 THEN 'other'
+                     ELSE (%(sectors)s::text[])[1 + c %% cardinality(%(sectors)s::text[])] END,
+                'SC-' || %(year)s || '-' || c, 'Enterprise agents for internal engineering.', 'Security Desk',
+                'security' || c || '@customer.example', true, now(), now(), now(), now(),
+                CASE WHEN c %% %(basalt_every)s = 0 THEN %(basalt_admin)s ELSE %(aurora_admin)s END,
+                CASE WHEN c %% %(basalt_every)s = 0 THEN %(basalt_admin)s ELSE %(aurora_admin)s END,
+                CASE WHEN c %% %(basalt_every)s = 0 THEN %(basalt)s ELSE %(aurora)s END
+            FROM generate_series(1, %(customers)s) AS c
+            """,
+        ),
+        (
+            "customer permissions",
+            """
+            INSERT INTO vendors_partnercustomergroupobjectpermission
+                (content_object_id, group_id, permission_id)
+            SELECT p.id, g.group_id, g.permission_id
+            FROM vendors_partnercustomer p
+            JOIN (VALUES (%(aurora)s, %(aurora_members)s, %(view_customer)s),
+                         (%(aurora)s, %(aurora_editors)s, %(view_customer)s),
+                         (%(aurora)s, %(aurora_editors)s, %(change_customer)s),
+                         (%(basalt)s, %(basalt_members)s, %(view_customer)s),
+                         (%(basalt)s, %(basalt_editors)s, %(view_customer)s),
+                         (%(basalt)s, %(basalt_editors)s, %(change_customer)s))
+                AS g (vendor_id, group_id, permission_id) ON g.vendor_id = p.vendor_id
+            WHERE p.registration_id LIKE 'SC-' || %(year)s || '-%%'
+            """,
+        ),
+        # one row per request, with everything derived from its index: vendor, customer, age, fate
+        ("fresh plan", "DROP TABLE IF EXISTS scale_plan"),
+        (
+            "plan",
+            """
+            CREATE TEMP TABLE scale_plan ON COMMIT DROP AS
+            WITH idx AS (
+                SELECT i, (i::bigint * 2654435761) %% 1000 AS h FROM generate_series(1, %(n)s) AS i
+            ), customers AS (
+                SELECT id, vendor_id, sector, country,
+                       row_number() OVER (PARTITION BY vendor_id ORDER BY id) - 1 AS k
+                FROM vendors_partnercustomer WHERE registration_id LIKE 'SC-' || %(year)s || '-%%'
+            ), planned AS (
+                SELECT i, h,
+                    CASE WHEN i %% %(basalt_every)s = 0 THEN %(basalt)s ELSE %(aurora)s END AS vendor_id,
+                    CASE WHEN i %% %(basalt_every)s = 0 THEN %(pebble)s
+                         WHEN i %% 5 = 1 AND i <= %(open_from)s THEN %(cirrus)s
+                         ELSE %(atlas)s END AS model_id,
+                    CASE WHEN i %% %(basalt_every)s = 0 THEN %(basalt_admin)s
+                         ELSE %(aurora_admin)s END AS author,
+                    now() - make_interval(days => 400) + (i::float / %(n)s) * interval '398 days' AS created,
+                    CASE
+                        WHEN i > %(open_from)s THEN
+                            CASE WHEN h < 60 THEN 'draft' WHEN h < 200 THEN 'submitted'
+                                 WHEN h < 320 THEN 'info_requested' ELSE 'in_review' END
+                        ELSE
+                            CASE WHEN h < 700 THEN 'approved' WHEN h < 780 THEN 'denied'
+                                 WHEN h < 900 THEN 'withdrawn' ELSE 'returned' END
+                    END AS status
+                FROM idx
+            )
+            , totals AS (SELECT vendor_id, count(*) AS total FROM customers GROUP BY vendor_id)
+            SELECT p.*, c.id AS customer_id, c.sector, c.country,
+                   (SELECT coalesce(max(id), 0) FROM approvals_accessrequest) + p.i AS id
+            FROM planned p
+            JOIN totals t ON t.vendor_id = p.vendor_id
+            JOIN customers c ON c.vendor_id = p.vendor_id AND c.k = (p.i / %(basalt_every)s) %% t.total
+            """,
+        ),
+        # temporary tables are never analysed by autovacuum: without statistics every join below
+        # on the plan is guessed, and guessed badly
+        ("plan statistics", "ANALYZE scale_plan"),
+        (
+            "access requests",
+            """
+            INSERT INTO approvals_accessrequest (id, tracking_number, status, use_case, scope,
+                requested_duration_days, on_hold, created_at, submitted_at, decided_at, closed_reason,
+                created_by_id, frontier_model_id, partner_customer_id, vendor_id, version)
+            SELECT id,
+                CASE WHEN status = 'draft' THEN NULL
+                     ELSE 'FAR-' || %(year)s || '-' || lpad(i::text, 6, '0') END,
+                status, 'Code review assistance for the security engineering team.',
+                'Up to 200 seats, U.S. regions, no customer data leaves the tenant.', 365, false,
+                created,
+                CASE WHEN status = 'draft' THEN NULL ELSE created + interval '1 day' END,
+                CASE WHEN status IN ('approved', 'denied') THEN created + interval '25 days' END,
+                CASE WHEN status = 'withdrawn' THEN 'The customer chose another model.'
+                     WHEN status = 'returned' THEN 'Returned without action: the information request lapsed.'
+                     ELSE '' END,
+                author, model_id, customer_id, vendor_id, 3
+            FROM scale_plan
+            """,
+        ),
+        (
+            "referrals",
+            """
+            INSERT INTO approvals_referral (required, routing_reason, status, referred_at, due_date,
+                clock_stopped_at, paused_days, access_request_id, agency_id)
+            SELECT true, r.reason,
+                CASE WHEN p.status IN ('approved', 'denied') THEN 'signed'
+                     WHEN p.status IN ('withdrawn', 'returned') THEN 'closed'
+                     WHEN p.status = 'in_review' AND (p.h + r.agency_id) %% 3 = 0 THEN 'signed'
+                     WHEN p.status = 'in_review' AND (p.h + r.agency_id) %% 3 = 1 THEN 'drafted'
+                     ELSE 'open' END,
+                p.created + interval '1 day', (p.created + interval '31 days')::date,
+                CASE WHEN p.status = 'info_requested' THEN p.created + interval '5 days' END,
+                0, p.id, r.agency_id
+            FROM scale_plan p
+            JOIN LATERAL (
+                SELECT %(agency_doc)s AS agency_id, 'Always referred' AS reason
+                UNION ALL SELECT %(agency_oncd)s, 'Always referred'
+                UNION ALL SELECT %(agency_ostp)s, 'Always referred'
+                UNION ALL SELECT %(agency_cisa)s, 'Customer in a critical-infrastructure sector'
+                    WHERE p.sector = ANY(%(ci_sectors)s::text[])
+                UNION ALL SELECT %(agency_state)s, 'Customer outside the United States'
+                    WHERE p.country <> 'US'
+            ) r ON true
+            WHERE p.status <> 'draft'
+            """,
+        ),
+        (
+            "positions",
+            """
+            INSERT INTO approvals_position (stance, rationale, drafted_at, signed_at, drafted_by_id,
+                signed_by_id, referral_id)
+            SELECT CASE WHEN p.status = 'denied' AND r.agency_id = %(agency_oncd)s THEN 'non_concur'
+                        WHEN p.h %% 4 = 0 THEN 'concur_with_conditions' ELSE 'concur' END,
+                   CASE WHEN p.status = 'denied' AND r.agency_id = %(agency_oncd)s
+                        THEN 'The stated use gives uplift we cannot accept.' ELSE '' END,
+                   r.referred_at + interval '10 days',
+                   CASE WHEN r.status = 'signed' THEN r.referred_at + interval '12 days' END,
+                   %(approver)s, CASE WHEN r.status = 'signed' THEN %(approver)s END, r.id
+            FROM approvals_referral r JOIN scale_plan p ON p.id = r.access_request_id
+            WHERE r.status IN ('signed', 'drafted')
+            """,
+        ),
+        (
+            "decisions",
+            """
+            INSERT INTO approvals_decision (outcome, rationale, decided_at, snapshot, snapshot_sha256,
+                letter_text, access_request_id, decided_by_id)
+            SELECT p.status,
+                CASE WHEN p.status = 'denied' THEN 'Risk outweighs the stated benefit.' ELSE '' END,
+                p.created + interval '25 days',
+                jsonb_build_object('request', jsonb_build_object('id', p.id, 'status', p.status),
+                                   'customer', p.customer_id, 'model', p.model_id),
+                md5(p.id::text) || md5(p.status), 'Decision letter for request ' || p.id || '.',
+                p.id, %(approver)s
+            FROM scale_plan p WHERE p.status IN ('approved', 'denied')
+            """,
+        ),
+        (
+            "grants",
+            """
+            INSERT INTO approvals_grant (valid_from, valid_to, status, status_changed_at, status_reason,
+                access_request_id, decision_id, frontier_model_id, partner_customer_id, vendor_id)
+            SELECT d.decided_at::date, d.decided_at::date + 365,
+                CASE WHEN d.decided_at::date + 365 < current_date THEN 'expired' ELSE 'active' END,
+                d.decided_at, '', p.id, d.id, p.model_id, p.customer_id, p.vendor_id
+            FROM scale_plan p JOIN approvals_decision d ON d.access_request_id = p.id
+            WHERE p.status = 'approved'
+            """,
+        ),
+        (
+            "request permissions",
+            """
+            INSERT INTO approvals_accessrequestgroupobjectpermission
+                (content_object_id, group_id, permission_id)
+            SELECT p.id, g.group_id, g.permission_id FROM scale_plan p
+            JOIN (VALUES (%(aurora)s, %(aurora_members)s, %(view_request)s),
+                         (%(aurora)s, %(aurora_editors)s, %(view_request)s),
+                         (%(aurora)s, %(aurora_editors)s, %(change_request)s),
+                         (%(basalt)s, %(basalt_members)s, %(view_request)s),
+                         (%(basalt)s, %(basalt_editors)s, %(view_request)s),
+                         (%(basalt)s, %(basalt_editors)s, %(change_request)s))
+                AS g (vendor_id, group_id, permission_id) ON g.vendor_id = p.vendor_id
+            UNION ALL
+            SELECT r.access_request_id, a.officials_group_id, %(view_request)s
+            FROM approvals_referral r JOIN scale_plan p ON p.id = r.access_request_id
+            JOIN approvals_agency a ON a.id = r.agency_id
+            """,
+        ),
+        (
+            "shared with the agencies",
+            """
+            INSERT INTO vendors_partnercustomergroupobjectpermission
+                (content_object_id, group_id, permission_id)
+            SELECT DISTINCT p.customer_id, a.officials_group_id, %(view_customer)s
+            FROM approvals_referral r JOIN scale_plan p ON p.id = r.access_request_id
+            JOIN approvals_agency a ON a.id = r.agency_id
+            ON CONFLICT DO NOTHING
+            """,
+        ),
+        (
+            "models shared with the agencies",
+            """
+            INSERT INTO vendors_frontiermodelgroupobjectpermission
+                (content_object_id, group_id, permission_id)
+            SELECT m.id, a.officials_group_id, %(view_model)s
+            FROM vendors_frontiermodel m CROSS JOIN approvals_agency a
+            WHERE m.id IN (%(atlas)s, %(cirrus)s, %(pebble)s)
+            ON CONFLICT DO NOTHING
+            """,
+        ),
+        (
+            "referral permissions",
+            """
+            INSERT INTO approvals_referralgroupobjectpermission (content_object_id, group_id, permission_id)
+            SELECT r.id, a.officials_group_id, %(view_referral)s
+            FROM approvals_referral r JOIN scale_plan p ON p.id = r.access_request_id
+            JOIN approvals_agency a ON a.id = r.agency_id
+            """,
+        ),
+        (
+            "grant permissions",
+            """
+            INSERT INTO approvals_grantgroupobjectpermission (content_object_id, group_id, permission_id)
+            SELECT g.id,
+                   CASE WHEN p.vendor_id = %(aurora)s THEN %(aurora_members)s ELSE %(basalt_members)s END,
+                   %(view_grant)s
+            FROM approvals_grant g JOIN scale_plan p ON p.id = g.access_request_id
+            UNION ALL
+            SELECT g.id, a.officials_group_id, %(view_grant)s
+            FROM approvals_grant g JOIN scale_plan p ON p.id = g.access_request_id
+            JOIN approvals_referral r ON r.access_request_id = g.access_request_id
+            JOIN approvals_agency a ON a.id = r.agency_id
+            """,
+        ),
+        (
+            "request history",
+            """
+            INSERT INTO approvals_historicalaccessrequest (id, tracking_number, status, use_case, scope,
+                requested_duration_days, on_hold, created_at, submitted_at, decided_at, closed_reason,
+                history_date, history_change_reason, history_type, created_by_id, frontier_model_id,
+                history_user_id, partner_customer_id, vendor_id, version, history_request_id)
+            SELECT a.id, CASE WHEN s.step = 0 THEN NULL ELSE a.tracking_number END,
+                CASE s.step WHEN 0 THEN 'draft' WHEN 1 THEN 'submitted' WHEN 2 THEN 'in_review'
+                     ELSE a.status END,
+                a.use_case, a.scope, a.requested_duration_days, false, a.created_at,
+                CASE WHEN s.step = 0 THEN NULL ELSE a.submitted_at END,
+                CASE WHEN s.step = 3 THEN a.decided_at END,
+                CASE WHEN s.step = 3 THEN a.closed_reason ELSE '' END,
+                a.created_at + s.step * interval '8 days',
+                CASE s.step WHEN 0 THEN NULL WHEN 1 THEN 'Submitted; referred to the agencies.'
+                     WHEN 2 THEN 'Review started.' ELSE 'Closed: ' || a.status || '.' END,
+                CASE WHEN s.step = 0 THEN '+' ELSE '~' END,
+                a.created_by_id, a.frontier_model_id,
+                CASE WHEN s.step = 3 AND a.status IN ('approved', 'denied') THEN %(approver)s
+                     WHEN s.step = 2 THEN %(system)s ELSE a.created_by_id END,
+                a.partner_customer_id, a.vendor_id, s.step, ''
+            FROM scale_plan p JOIN approvals_accessrequest a ON a.id = p.id
+            JOIN generate_series(0, 3) AS s (step) ON
+                s.step = 0 OR (a.status <> 'draft' AND s.step = 1)
+                OR (a.status NOT IN ('draft', 'submitted') AND s.step = 2)
+                OR (a.status IN ('approved', 'denied', 'withdrawn', 'returned') AND s.step = 3)
+            """,
+        ),
+        (
+            "referral history",
+            """
+            INSERT INTO approvals_historicalreferral (id, required, routing_reason, status, referred_at,
+                due_date, clock_stopped_at, paused_days, history_date, history_change_reason, history_type,
+                access_request_id, agency_id, history_user_id, history_request_id)
+            SELECT r.id, r.required, r.routing_reason, CASE WHEN s.step = 0 THEN 'open' ELSE r.status END,
+                r.referred_at, r.due_date, CASE WHEN s.step = 1 THEN r.clock_stopped_at END, 0,
+                r.referred_at + s.step * interval '12 days',
+                CASE WHEN s.step = 0 THEN 'Referred by routing.' ELSE 'Position ' || r.status || '.' END,
+                CASE WHEN s.step = 0 THEN '+' ELSE '~' END,
+                r.access_request_id, r.agency_id,
+                CASE WHEN s.step = 0 THEN %(system)s ELSE %(approver)s END, ''
+            FROM approvals_referral r JOIN scale_plan p ON p.id = r.access_request_id
+            JOIN generate_series(0, 1) AS s (step) ON s.step = 0 OR r.status <> 'open'
+            """,
+        ),
+        (
+            "position history",
+            """
+            INSERT INTO approvals_historicalposition (id, stance, rationale, drafted_at, signed_at,
+                history_date, history_change_reason, history_type, drafted_by_id, history_user_id,
+                signed_by_id, referral_id, history_request_id)
+            SELECT o.id, o.stance, o.rationale, o.drafted_at, o.signed_at,
+                coalesce(o.signed_at, o.drafted_at),
+                'Position recorded.', '+', o.drafted_by_id, %(approver)s, o.signed_by_id, o.referral_id, ''
+            FROM approvals_position o JOIN approvals_referral r ON r.id = o.referral_id
+            JOIN scale_plan p ON p.id = r.access_request_id
+            """,
+        ),
+        (
+            "decision history",
+            """
+            INSERT INTO approvals_historicaldecision (id, outcome, rationale, decided_at, snapshot,
+                snapshot_sha256, letter_text, history_date, history_change_reason, history_type,
+                access_request_id, decided_by_id, history_user_id, history_request_id)
+            SELECT d.id, d.outcome, d.rationale, d.decided_at, d.snapshot, d.snapshot_sha256, d.letter_text,
+                d.decided_at, 'Decision recorded.', '+', d.access_request_id, d.decided_by_id,
+                %(approver)s, ''
+            FROM approvals_decision d JOIN scale_plan p ON p.id = d.access_request_id
+            """,
+        ),
+        (
+            "grant history",
+            """
+            INSERT INTO approvals_historicalgrant (id, valid_from, valid_to, status, status_changed_at,
+                status_reason, history_date, history_change_reason, history_type, access_request_id,
+                decision_id, frontier_model_id, history_user_id, partner_customer_id, vendor_id,
+                history_request_id)
+            SELECT g.id, g.valid_from, g.valid_to, g.status, g.status_changed_at, g.status_reason,
+                g.status_changed_at, 'Granted by the decision.', '+', g.access_request_id, g.decision_id,
+                g.frontier_model_id, %(approver)s, g.partner_customer_id, g.vendor_id, ''
+            FROM approvals_grant g JOIN scale_plan p ON p.id = g.access_request_id
+            """,
+        ),
+        (
+            "identity sequences",
+            """
+            SELECT setval(pg_get_serial_sequence('approvals_accessrequest', 'id'),
+                          (SELECT max(id) FROM approvals_accessrequest))
+            """,
+        ),
+    ]
