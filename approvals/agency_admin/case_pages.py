@@ -12,6 +12,7 @@ from approvals.agency_admin.forms import (
     PositionForm,
     QuestionForm,
     ResolveForm,
+    ReturnForm,
     SignForm,
 )
 from approvals.agency_admin.lists import case_url
@@ -193,6 +194,31 @@ def _finalise(request, access_request, form):
     return f"{access_request} denied. The letter has been issued."
 
 
+def _return_incomplete(request, access_request, form):
+    data = form.cleaned_data
+    services.return_incomplete(
+        access_request=access_request,
+        actor=request.user,
+        reason=data["reason"],
+        expected_version=data["version"],
+    )
+    return (
+        f"{access_request} returned to the vendor as incomplete. When they resubmit it, every referral "
+        "reopens on a new clock."
+    )
+
+
+def _return_without_action(request, access_request, form):
+    data = form.cleaned_data
+    services.return_without_action(
+        access_request=access_request,
+        actor=request.user,
+        reason=data["reason"],
+        expected_version=data["version"],
+    )
+    return f"{access_request} returned without action. The vendor has been told why."
+
+
 def _with_case(request, access_request):
     return {"case": selectors.agency_case(request.user, access_request)}
 
@@ -303,6 +329,27 @@ CASE_ACTIONS = [
         call=_resolve,
         template="admin/approvals/position.html",
         context=_with_case,
+    ),
+    _case_page(
+        "return_incomplete",
+        "return-incomplete",
+        title="Return the request as incomplete",
+        allowed=policies.can_return_incomplete,
+        form_class=ReturnForm,
+        initial=_version,
+        call=_return_incomplete,
+        template="admin/approvals/return.html",
+        context=lambda request, access_request: {"incomplete": True},
+    ),
+    _case_page(
+        "return_without_action",
+        "return-without-action",
+        title="Return the request without action",
+        allowed=policies.can_return_without_action,
+        form_class=ReturnForm,
+        initial=_version,
+        call=_return_without_action,
+        template="admin/approvals/return.html",
     ),
     _case_page(
         "finalise",

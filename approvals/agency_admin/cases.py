@@ -55,6 +55,10 @@ def case_actions(user, access_request, case):
         actions.append(("Resolve the escalation", reverse(base + "resolve", args=[pk])))
     if policies.can_finalise_denial(user, access_request):
         actions.append(("Finalise the denial", reverse(base + "finalise", args=[pk])))
+    if policies.can_return_incomplete(user, access_request):
+        actions.append(("Return as incomplete", reverse(base + "return_incomplete", args=[pk])))
+    if policies.can_return_without_action(user, access_request):
+        actions.append(("Return without action", reverse(base + "return_without_action", args=[pk])))
     return actions
 
 

@@ -105,6 +105,14 @@ class ResolveForm(PositionForm):
         self.order_fields(["outcome", "rationale"])
 
 
+class ReturnForm(USWDSMixin, VersionMixin):
+    reason = forms.CharField(
+        label="Reasons",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="The vendor reads these on its request page and in the e-mail.",
+    )
+
+
 class FinaliseDenialForm(USWDSMixin, VersionMixin):
     rationale = forms.CharField(
         required=False,

@@ -305,12 +305,6 @@ class _DemoRequests:
                 )
                 self.sign(sentinel, "OSTP")
                 self.sign(sentinel, "CISA")
-            with _travel(5):
-                services.escalate_request(
-                    access_request=sentinel,
-                    actor=doc_approver,
-                    reason="ONCD does not concur on exploit features.",
-                )
 
         # Overdue: Department of State has not answered for a Canadian customer.
         customer = self.customer(vendor, "Maple Leaf Telecom Ltd.")
@@ -398,10 +392,6 @@ class _DemoRequests:
                 )
                 self.sign(chemical, "OSTP")
                 self.sign(chemical, "CISA")
-            with _travel(55):
-                services.escalate_request(
-                    access_request=chemical, actor=doc_approver, reason="ONCD does not concur."
-                )
             with _travel(50):
                 services.resolve_escalation(
                     access_request=chemical,

@@ -48,24 +48,26 @@ _VENDOR = VENDOR_ACTOR_ROLES
 _DECIDABLE = frozenset({Status.SUBMITTED, Status.IN_REVIEW})
 
 
+_EDITABLE = frozenset(AccessRequest.EDITABLE_STATUSES)
+
+
+_RETURNABLE = frozenset(AccessRequest.OPEN_STATUSES)
+
+
 TRANSITIONS = {
     t.verb: t
     for t in [
-        Transition("update_draft", "access_request", frozenset({Status.DRAFT}), _VENDOR, "edit the request"),
-        Transition(
-            "attach_document", "access_request", frozenset({Status.DRAFT}), _VENDOR, "attach documents"
-        ),
-        Transition(
-            "remove_document", "access_request", frozenset({Status.DRAFT}), _VENDOR, "remove documents"
-        ),
+        Transition("update_draft", "access_request", _EDITABLE, _VENDOR, "edit the request"),
+        Transition("attach_document", "access_request", _EDITABLE, _VENDOR, "attach documents"),
+        Transition("remove_document", "access_request", _EDITABLE, _VENDOR, "remove documents"),
         Transition(
             "discard_draft", "access_request", frozenset({Status.DRAFT}), _VENDOR, "discard the draft"
         ),
-        Transition("submit", "access_request", frozenset({Status.DRAFT}), _VENDOR, "submit the request"),
+        Transition("submit", "access_request", _EDITABLE, _VENDOR, "submit the request"),
         Transition(
             "withdraw",
             "access_request",
-            frozenset(AccessRequest.OPEN_STATUSES),
+            frozenset(AccessRequest.OPEN_STATUSES) | {Status.RETURNED_INCOMPLETE},
             _VENDOR,
             "withdraw the request",
         ),
@@ -107,6 +109,20 @@ TRANSITIONS = {
             frozenset({Status.ESCALATED}),
             APPROVER_ROLES,
             "finalise a denial",
+        ),
+        Transition(
+            "return_incomplete",
+            "access_request",
+            _RETURNABLE,
+            APPROVER_ROLES,
+            "return a request as incomplete",
+        ),
+        Transition(
+            "return_without_action",
+            "access_request",
+            _RETURNABLE,
+            APPROVER_ROLES,
+            "return a request without action",
         ),
     ]
 }
@@ -213,6 +229,25 @@ def require_discard_draft(actor, access_request):
 
 def require_submit(actor, access_request):
     _require_draft("submit", actor, access_request, "{request} has already been submitted.")
+
+
+def _require_returnable(verb, actor, access_request):
+    require_lead_approver(actor, TRANSITIONS[verb].doing, access_request)
+    if access_request.status not in TRANSITIONS[verb].states:
+        _refuse(
+            f"{access_request} is “{access_request.get_status_display()}”: only a request under review "
+            "can be returned."
+        )
+
+
+def require_return_incomplete(actor, access_request):
+    """The lead agency sends a request back to the vendor to fix and resubmit (same tracking number)."""
+    _require_returnable("return_incomplete", actor, access_request)
+
+
+def require_return_without_action(actor, access_request):
+    """The lead agency closes a request without deciding it (for example: a full preview cap)."""
+    _require_returnable("return_without_action", actor, access_request)
 
 
 def require_withdraw(actor, access_request):
@@ -408,3 +443,9 @@ can_resolve_escalation = _asks(require_resolve_escalation, TRANSITIONS["resolve_
 
 
 can_finalise_denial = _asks(require_finalise_denial, TRANSITIONS["finalise_denial"].doing)
+
+
+can_return_incomplete = _asks(require_return_incomplete, TRANSITIONS["return_incomplete"].doing)
+
+
+can_return_without_action = _asks(require_return_without_action, TRANSITIONS["return_without_action"].doing)

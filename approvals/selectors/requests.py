@@ -88,6 +88,10 @@ PLAIN_STATUS = {
     AccessRequest.Status.DENIED: "Denied. The decision letter gives the reasons.",
     AccessRequest.Status.WITHDRAWN: "You withdrew this request. It will not be decided.",
     AccessRequest.Status.RETURNED: "Returned without action. You may file a new request.",
+    AccessRequest.Status.RETURNED_INCOMPLETE: (
+        "Returned as incomplete. Fix what the lead agency names below and submit it again: it keeps its "
+        "tracking number, and the agencies' review starts afresh on new clocks."
+    ),
 }
 
 

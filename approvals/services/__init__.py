@@ -74,6 +74,7 @@ from approvals.services.requests import (
     update_draft,
     withdraw_request,
 )
+from approvals.services.returns import return_incomplete, return_without_action
 from approvals.services.routing import (
     DEFAULT_ROUTING_RULES,
     create_agency,
@@ -129,7 +130,9 @@ __all__ = [
     "resolve_escalation",
     "respond_to_designation",
     "respond_to_intent_to_deny",
+    "return_incomplete",
     "return_lapsed_requests",
+    "return_without_action",
     "revoke_grant",
     "send_clock_reminders",
     "send_enforcement_reminders",

@@ -22,7 +22,8 @@ from approvals.services._common import (
     _save,
     _save_request,
 )
-from approvals.services._notify import _lead_approvers, _notify_officials
+from approvals.services._notify import _notify_officials
+from approvals.services.escalation import escalate_or_announce_ready
 from approvals.services.routing import _start_review
 from portal import permissions
 from portal.accounts.models import Role
@@ -205,15 +206,7 @@ def sign_position(*, referral, actor, expected_drafted_at=None):
     _save_request(
         access_request, actor=actor, reason=f"{agency.code} completed its review.", update_fields=[]
     )
-    waiting = access_request.referrals.filter(required=True).exclude(status=Referral.Status.SIGNED)
-    if not waiting.exists():
-        _notify_officials(
-            access_request,
-            _lead_approvers(),
-            event="ready_for_decision",
-            subject=f"Ready for decision: {access_request}",
-            key=str(access_request.pk),
-        )
+    escalate_or_announce_ready(access_request, actor=actor)
     return position
 
 

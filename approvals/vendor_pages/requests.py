@@ -165,7 +165,7 @@ def request_detail(request, ref):
 @vendor_member_required
 def request_edit(request, ref):
     access_request = _request(request, ref)
-    if not _may_act(request) or access_request.status != AccessRequest.Status.DRAFT:
+    if not _may_act(request) or access_request.status not in AccessRequest.EDITABLE_STATUSES:
         raise Http404("No such page.")
     initial = {
         "frontier_model": access_request.frontier_model_id,
