@@ -1,6 +1,8 @@
 """The action pages behind the case page's buttons, each declared as an ``ActionPage`` and gated
 by the ``policies.can_<verb>`` that shows its button (``cases.case_actions``)."""
 
+from django.urls import reverse
+
 from approvals import policies, selectors, services
 from approvals.agency_admin.actions import ActionPage
 from approvals.agency_admin.forms import (
@@ -223,6 +225,28 @@ def _with_case(request, access_request):
     return {"case": selectors.agency_case(request.user, access_request)}
 
 
+def _decision_context(request, access_request):
+    """The decision page: the case, the model's preview cap, and the way out when the cap is full."""
+    cap = selectors.preview_cap(access_request.frontier_model)
+    blocked = cap is not None and cap.blocks(access_request.partner_customer_id)
+    base = "admin:approvals_accessrequest_"
+    returns = []
+    if blocked:
+        with policies.one_page(request.user, readable=[access_request]):
+            if policies.can_return_without_action(request.user, access_request):
+                returns.append(
+                    (
+                        "Return without action",
+                        reverse(base + "return_without_action", args=[access_request.pk]),
+                    )
+                )
+            if policies.can_return_incomplete(request.user, access_request):
+                returns.append(
+                    ("Return as incomplete", reverse(base + "return_incomplete", args=[access_request.pk]))
+                )
+    return {**_with_case(request, access_request), "cap": cap, "cap_blocks": blocked, "returns": returns}
+
+
 def _case_page(name, route, *, title, template="admin/approvals/action.html", context=None, **kwargs):
     """An action page on a case: looked up as the case page is, back to the case page after."""
 
@@ -308,7 +332,7 @@ CASE_ACTIONS = [
         initial=_version,
         call=_decide,
         template="admin/approvals/decide.html",
-        context=_with_case,
+        context=_decision_context,
     ),
     _case_page(
         "escalate",

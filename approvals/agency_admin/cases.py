@@ -175,6 +175,7 @@ class AccessRequestAdmin(PortalModelAdmin):
             raise Http404("No such case.")
         access_request = self._case_request(request, int(object_id))
         case = selectors.agency_case(request.user, access_request)
+        cap = selectors.preview_cap(access_request.frontier_model)
         with policies.one_page(request.user):
             enforcement_buttons = enforcement_actions(request.user, access_request, case)
         context = {
@@ -186,6 +187,10 @@ class AccessRequestAdmin(PortalModelAdmin):
             "actions": case_actions(request.user, access_request, case),
             "enforcement_actions": enforcement_buttons,
             "evidence": selectors.case_evidence(request.user, access_request),
+            "cap": cap,
+            "cap_blocks": access_request.is_open
+            and cap is not None
+            and cap.blocks(access_request.partner_customer_id),
             "enforcement": selectors.case_enforcement(request.user, access_request),
             "model_page": reverse(
                 "admin:approvals_enforcementaction_model", args=[access_request.frontier_model_id]

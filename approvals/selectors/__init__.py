@@ -3,6 +3,7 @@
 This package exports the reads; one module per topic.
 """
 
+from approvals.selectors.caps import PreviewCap, preview_cap, preview_caps
 from approvals.selectors.cases import (
     AUDIT_SCOPES,
     agency_case,
@@ -95,6 +96,7 @@ __all__ = [
     "VENDOR_REFERRAL_WORDS",
     "Clearance",
     "Impact",
+    "PreviewCap",
     "ReferralProgress",
     "TimelineEntry",
     "actions_visible_to",
@@ -123,6 +125,8 @@ __all__ = [
     "oversight_dashboard",
     "positions_to_sign",
     "positions_visible_to",
+    "preview_cap",
+    "preview_caps",
     "recent_decisions",
     "recent_enforcement_actions",
     "reference",

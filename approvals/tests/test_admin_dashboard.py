@@ -164,7 +164,7 @@ def test_lead_approver_sees_cases_for_decision_and_escalations(client, world):
     page = text(client.get(DASHBOARD))
     assert pending.tracking_number in section(page, "decide-h")
     assert objected.tracking_number not in section(page, "decide-h")
-    assert objected.tracking_number in section(page, "escalate-h")
+    assert objected.tracking_number in section(page, "escalated-h")  # escalated by itself
     assert escalated.tracking_number in section(page, "escalated-h")
     assert ready.tracking_number in page.split("<h3>Recent decisions</h3>")[1]
     client.force_login(world["oncd_approver"])
