@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from approvals import policies, selectors, services
 from approvals.agency_admin.actions import action_urls
-from approvals.agency_admin.case_pages import CASE_ACTIONS
+from approvals.agency_admin.case_pages import CASE_ACTIONS, can_assign_me
 from approvals.agency_admin.forms import NoteForm
 from approvals.agency_admin.lists import ACTIVE, ReferredToFilter, RequestClockFilter, export_cases
 from approvals.models import AccessRequest, Referral, RequestDocument
@@ -34,14 +34,12 @@ def case_actions(user, access_request, case):
     pk = access_request.pk
     mine = case["my_referral"]
     if mine is not None:
-        if policies.can_assign_officials(user, mine):
-            assigned = any(o.pk == user.pk for o in mine.assigned_officials.all())
-            if user.role != Role.AGENCY_REVIEWER:
-                actions.append(("Assign officials", reverse(base + "assign", args=[pk])))
-            elif not assigned:
-                actions.append(("Assign to me", reverse(base + "assign", args=[pk])))
+        if policies.can_assign_officials(user, mine) and user.role != Role.AGENCY_REVIEWER:
+            actions.append(("Assign officials", reverse(base + "assign", args=[pk])))
         if policies.can_draft_position(user, mine):
             label = "Redraft the position" if mine.status == Referral.Status.DRAFTED else "Draft the position"
+            if policies.can_draft_and_sign(user, mine):
+                label = "Write the position (save a draft or sign as final)"
             actions.append((label, reverse(base + "position", args=[pk])))
         if policies.can_sign_position(user, mine):
             actions.append(("Sign the position", reverse(base + "sign", args=[pk])))
@@ -52,7 +50,10 @@ def case_actions(user, access_request, case):
     if policies.can_record_decision(user, access_request):
         actions.append(("Record the decision", reverse(base + "decide", args=[pk])))
     if policies.can_resolve_escalation(user, access_request):
-        actions.append(("Resolve the escalation", reverse(base + "resolve", args=[pk])))
+        label = "Resolve the escalation"
+        if policies.can_finalise_denial(user, access_request):
+            label = "Decide: the intent to deny and the vendor's answer side by side"
+        actions.append((label, reverse(base + "resolve", args=[pk])))
     if policies.can_finalise_denial(user, access_request):
         actions.append(("Finalise the denial", reverse(base + "finalise", args=[pk])))
     if policies.can_return_incomplete(user, access_request):
@@ -60,6 +61,18 @@ def case_actions(user, access_request, case):
     if policies.can_return_without_action(user, access_request):
         actions.append(("Return without action", reverse(base + "return_without_action", args=[pk])))
     return actions
+
+
+def one_click_actions(user, access_request, case):
+    """Buttons that act at once (a POST with the page's version): "Assign to me"."""
+    if case["my_referral"] is None:
+        return []
+    access_request._my_referral = case["my_referral"]
+    if can_assign_me(user, access_request):
+        return [
+            ("Assign to me", reverse("admin:approvals_accessrequest_assign_me", args=[access_request.pk]))
+        ]
+    return []
 
 
 def enforcement_actions(user, access_request, case):
@@ -185,6 +198,7 @@ class AccessRequestAdmin(PortalModelAdmin):
             "access_request": access_request,
             "case": case,
             "actions": case_actions(request.user, access_request, case),
+            "one_click": one_click_actions(request.user, access_request, case),
             "enforcement_actions": enforcement_buttons,
             "evidence": selectors.case_evidence(request.user, access_request),
             "cap": cap,

@@ -85,6 +85,13 @@ TRANSITIONS = {
         Transition("draft_position", "referral", frozenset(UNDER_REVIEW), REVIEW_ROLES, "draft a position"),
         Transition("sign_position", "referral", frozenset(UNDER_REVIEW), APPROVER_ROLES, "sign a position"),
         Transition(
+            "draft_and_sign",
+            "referral",
+            frozenset(UNDER_REVIEW),
+            APPROVER_ROLES,
+            "draft and sign a position in one step",
+        ),
+        Transition(
             "ask_vendor", "access_request", frozenset(UNDER_REVIEW), REVIEW_ROLES, "ask the vendor a question"
         ),
         Transition(
@@ -132,10 +139,20 @@ def _require_vendor_on_request(verb, actor, access_request):
     require_vendor_actor(actor, vendor=access_request.vendor, obj=access_request)
 
 
+def _require_not_on_hold(access_request, doing):
+    if access_request.on_hold:
+        _refuse(
+            f"{access_request} is on hold: {access_request.frontier_model} was suspended by enforcement "
+            f"action #{access_request.held_by_id}. You cannot {doing} until the suspension is lifted."
+        )
+
+
 def _require_referral_active(verb, access_request, referral):
     doing = TRANSITIONS[verb].doing
     if access_request.status not in TRANSITIONS[verb].states:
         _refuse(f"{access_request} is “{access_request.get_status_display()}”: you can no longer {doing}.")
+    if verb != "assign_officials":
+        _require_not_on_hold(access_request, doing)
     if referral.status == Referral.Status.SIGNED:
         _refuse(f"{referral.agency.code}'s position on {access_request} is signed and final.")
     if referral.status == Referral.Status.CLOSED:
@@ -319,6 +336,19 @@ def require_sign_position(actor, referral):
         )
 
 
+def require_draft_and_sign(actor, referral):
+    """One step for an approver of an agency without the two-person rule: draft and sign at once."""
+    _require_on_referral("draft_and_sign", actor, referral)
+    if referral.agency.requires_two_persons:
+        _refuse(
+            f"{referral.agency.code} requires two persons: save the draft, and another approver signs it."
+        )
+    _require_referral_active("draft_and_sign", referral.access_request, referral)
+    position = Position.objects.filter(referral=referral).first()
+    if position is not None and position.is_signed:
+        _refuse(f"{referral.agency.code}'s position on {referral.access_request} is signed and final.")
+
+
 def require_ask_vendor(actor, access_request):
     agency = agency_of(actor)
     referral = (
@@ -332,6 +362,7 @@ def require_ask_vendor(actor, access_request):
         _refuse(
             f"{access_request} is “{access_request.get_status_display()}”: the vendor can no longer be asked."
         )
+    _require_not_on_hold(access_request, transition.doing)
 
 
 def require_add_note(actor, access_request):
@@ -425,6 +456,9 @@ can_draft_position = _asks(require_draft_position, TRANSITIONS["draft_position"]
 
 
 can_sign_position = _asks(require_sign_position, TRANSITIONS["sign_position"].doing)
+
+
+can_draft_and_sign = _asks(require_draft_and_sign, TRANSITIONS["draft_and_sign"].doing)
 
 
 can_ask_vendor = _asks(require_ask_vendor, TRANSITIONS["ask_vendor"].doing)

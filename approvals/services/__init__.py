@@ -57,6 +57,7 @@ from approvals.services.questions import (
 from approvals.services.referrals import (
     add_internal_note,
     assign_officials,
+    draft_and_sign_position,
     draft_position,
     sign_position,
 )
@@ -113,6 +114,7 @@ __all__ = [
     "designate_supply_chain_risk",
     "designation_response_days",
     "discard_draft",
+    "draft_and_sign_position",
     "draft_position",
     "ensure_default_routing_rules",
     "escalate_request",

@@ -133,7 +133,9 @@ def _create_conditions(items, *, access_request, agency, actor, position=None, r
 
 
 @transaction.atomic
-def draft_position(*, referral, actor, stance, rationale="", conditions=(), expected_version=None):
+def draft_position(
+    *, referral, actor, stance, rationale="", conditions=(), expected_version=None, announce=True
+):
     """Draft (or redraft) the agency's position; an approver then signs it.
 
     Reviewers draft on referrals assigned to them; approvers of the agency on any of its
@@ -175,6 +177,8 @@ def draft_position(*, referral, actor, stance, rationale="", conditions=(), expe
         referral.status = Referral.Status.DRAFTED
         _save(referral, actor=actor, reason=reason, update_fields=["status"])
     _start_review(access_request, actor=actor, agency=agency)
+    if not announce:  # signed in the same step: nothing waits for another approver
+        return position
     _notify_officials(
         access_request,
         [o for o in agency_officials(agency, {Role.AGENCY_APPROVER}) if o != actor],
@@ -184,6 +188,24 @@ def draft_position(*, referral, actor, stance, rationale="", conditions=(), expe
         context={"agency": agency.code, "stance": label, "drafted_by": _person(actor)},
     )
     return position
+
+
+@transaction.atomic
+def draft_and_sign_position(*, referral, actor, stance, rationale="", conditions=(), expected_version=None):
+    """One step for an approver of an agency without the two-person rule: the position is drafted
+    and signed at once (final, and visible to the other agencies)."""
+    _, referral = _lock_referral(referral)
+    policies.require_draft_and_sign(actor, referral)
+    position = draft_position(
+        referral=referral,
+        actor=actor,
+        stance=stance,
+        rationale=rationale,
+        conditions=conditions,
+        expected_version=expected_version,
+        announce=False,
+    )
+    return sign_position(referral=referral, actor=actor, expected_drafted_at=position.drafted_at.isoformat())
 
 
 @transaction.atomic

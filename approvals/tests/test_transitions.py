@@ -228,6 +228,13 @@ VERBS = {
         {"drafted"},
         {"doc_approver"},
     ),
+    "draft_and_sign": (
+        lambda w, r, a: services.draft_and_sign_position(
+            referral=referral(r, "DOC"), actor=a, stance="concur"
+        ),
+        UNDECIDED_REFERRALS,
+        {"doc_approver"},
+    ),
     "ask_vendor": (
         lambda w, r, a: services.issue_information_request(access_request=r, actor=a, question="Why?"),
         UNDER_REVIEW,
@@ -289,6 +296,7 @@ NOT_APPLICABLE = {
     "assign": {"draft"},
     "draft_position": {"draft"},
     "sign_position": {"draft"},
+    "draft_and_sign": {"draft"},
 }
 # test verb: (policy verb, the object the policy is asked about)
 POLICY = {
@@ -299,6 +307,7 @@ POLICY = {
     "assign": ("assign_officials", lambda r: referral(r, "DOC")),
     "draft_position": ("draft_position", lambda r: referral(r, "DOC")),
     "sign_position": ("sign_position", lambda r: referral(r, "DOC")),
+    "draft_and_sign": ("draft_and_sign", lambda r: referral(r, "DOC")),
     "ask_vendor": ("ask_vendor", lambda r: r),
     "answer": ("answer_question", _question),
     "add_note": ("add_note", lambda r: r),
