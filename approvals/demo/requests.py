@@ -339,6 +339,26 @@ class _DemoRequests:
                     reason="The customer postponed the project to next year.",
                 )
 
+        # Returned as incomplete by DOC: the vendor fixes it and resubmits under the same number.
+        customer = self.customer(vendor, "Sakura Robotics K.K.")
+        if customer is not None:
+            with _travel(14):
+                sakura = self.submit(
+                    officer,
+                    atlas,
+                    customer,
+                    use_case="Code review of robot-controller firmware.",
+                    scope="15 seats.",
+                )
+            with _travel(9):
+                services.return_incomplete(
+                    access_request=sakura,
+                    actor=doc_approver,
+                    reason="The scope does not say where the firmware source is processed. State the region "
+                    "(Japan or the United States) and attach the customer's data-handling statement, then "
+                    "resubmit.",
+                )
+
         # Submitted today, nothing done yet.
         customer = self.customer(vendor, "Cascade Rail Logistics Inc.")
         if customer is not None:
