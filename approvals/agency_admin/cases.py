@@ -38,8 +38,6 @@ def case_actions(user, access_request, case):
             actions.append(("Assign officials", reverse(base + "assign", args=[pk])))
         if policies.can_draft_position(user, mine):
             label = "Redraft the position" if mine.status == Referral.Status.DRAFTED else "Draft the position"
-            if policies.can_draft_and_sign(user, mine):
-                label = "Write the position (save a draft or sign as final)"
             actions.append((label, reverse(base + "position", args=[pk])))
         if policies.can_sign_position(user, mine):
             actions.append(("Sign the position", reverse(base + "sign", args=[pk])))
