@@ -154,6 +154,9 @@ OBJECT_ROUTES = {
             "finalise",
             "letter",
             "confirm_facts",
+            "assign_me",
+            "return_incomplete",
+            "return_without_action",
         )
     },
     "admin:approvals_accessrequest_document": [
@@ -225,6 +228,9 @@ NOBODY_REACHES = {
     "admin:view_on_site": "no model has get_absolute_url, so the admin's shortcut answers 404 to all",
     "admin:approvals_accessrequest_ask": STATE_GATED,
     "admin:approvals_accessrequest_assign": STATE_GATED,
+    "admin:approvals_accessrequest_assign_me": STATE_GATED,
+    "admin:approvals_accessrequest_return_incomplete": STATE_GATED,
+    "admin:approvals_accessrequest_return_without_action": STATE_GATED,
     "admin:approvals_accessrequest_decide": STATE_GATED,
     "admin:approvals_accessrequest_escalate": STATE_GATED,
     "admin:approvals_accessrequest_finalise": STATE_GATED,

@@ -1,6 +1,8 @@
 """The action pages behind the case page's buttons, each declared as an ``ActionPage`` and gated
 by the ``policies.can_<verb>`` that shows its button (``cases.case_actions``)."""
 
+from django.urls import reverse
+
 from approvals import policies, selectors, services
 from approvals.agency_admin.actions import ActionPage
 from approvals.agency_admin.forms import (
@@ -12,7 +14,9 @@ from approvals.agency_admin.forms import (
     PositionForm,
     QuestionForm,
     ResolveForm,
+    ReturnForm,
     SignForm,
+    VersionForm,
 )
 from approvals.agency_admin.lists import case_url
 from approvals.models import IntentToDeny, Position, Referral
@@ -97,15 +101,53 @@ def _position_initial(request, access_request):
 def _draft_position(request, access_request, form):
     referral = _my_referral(request.user, access_request)
     data = form.cleaned_data
-    services.draft_position(
+    arguments = {
+        "referral": referral,
+        "actor": request.user,
+        "stance": data["stance"],
+        "rationale": data["rationale"],
+        "conditions": form.conditions(),
+        "expected_version": data["version"],
+    }
+    if "sign" in request.POST:
+        services.draft_and_sign_position(**arguments)
+        return f"{referral.agency.code}'s position on {access_request} is signed; it is now final."
+    services.draft_position(**arguments)
+    if policies.can_sign_position(request.user, referral):
+        return f"{referral.agency.code}'s position drafted. Sign it when it is ready."
+    if referral.agency.requires_two_persons:
+        return (
+            f"{referral.agency.code}'s position drafted. Another approver of {referral.agency.code} signs it."
+        )
+    return f"{referral.agency.code}'s position drafted. An approver of {referral.agency.code} signs it."
+
+
+def _position_context(request, access_request):
+    referral = _my_referral(request.user, access_request)
+    return {"can_sign_now": policies.can_draft_and_sign(request.user, referral), "referral": referral}
+
+
+def _assign_me(request, access_request, form):
+    referral = _my_referral(request.user, access_request)
+    current = list(referral.assigned_officials.all())
+    services.assign_officials(
         referral=referral,
         actor=request.user,
-        stance=data["stance"],
-        rationale=data["rationale"],
-        conditions=form.conditions(),
-        expected_version=data["version"],
+        officials=[request.user] if request.user.role == Role.AGENCY_REVIEWER else [*current, request.user],
+        expected_version=form.cleaned_data["version"],
     )
-    return f"{referral.agency.code}'s position drafted. An approver must sign it."
+    return f"{referral.agency.code}'s referral of {access_request} is assigned to you."
+
+
+def can_assign_me(user, access_request):
+    """ "Assign to me": the assignment rule, for an official who may work the referral and is not on it."""
+    referral = _my_referral(user, access_request)
+    return (
+        referral is not None
+        and user.role in policies.REVIEW_ROLES
+        and policies.can_assign_officials(user, referral)
+        and not referral.assigned_officials.filter(pk=user.pk).exists()
+    )
 
 
 def _sign_initial(request, access_request):
@@ -167,8 +209,37 @@ def _escalate(request, access_request, form):
     return f"{access_request} escalated."
 
 
+def _intent(access_request):
+    if not hasattr(access_request, "_intent"):
+        access_request._intent = IntentToDeny.objects.filter(access_request=access_request).first()
+    return access_request._intent
+
+
+def _outcomes(request, access_request):
+    """Before an intent to deny: approve, or announce the intent. After it (the vendor answered,
+    or the window closed): approve (with conditions), or deny for good."""
+    if _intent(access_request) is None:
+        return {"outcomes": services.RESOLUTIONS}
+    outcomes = {k: v for k, v in services.RESOLUTIONS.items() if k != "intent_to_deny"}
+    if policies.can_finalise_denial(request.user, access_request):
+        outcomes["deny"] = "Deny (final): the letter gives the reasons"
+    return {"outcomes": outcomes}
+
+
+def _resolve_context(request, access_request):
+    return {**_with_case(request, access_request), "intent": _intent(access_request)}
+
+
 def _resolve(request, access_request, form):
     data = form.cleaned_data
+    if data["outcome"] == "deny":
+        services.finalise_denial(
+            access_request=access_request,
+            actor=request.user,
+            rationale=data["rationale"],
+            expected_version=data["version"],
+        )
+        return f"{access_request} denied. The letter has been issued."
     result = services.resolve_escalation(
         access_request=access_request,
         actor=request.user,
@@ -193,8 +264,55 @@ def _finalise(request, access_request, form):
     return f"{access_request} denied. The letter has been issued."
 
 
+def _return_incomplete(request, access_request, form):
+    data = form.cleaned_data
+    services.return_incomplete(
+        access_request=access_request,
+        actor=request.user,
+        reason=data["reason"],
+        expected_version=data["version"],
+    )
+    return (
+        f"{access_request} returned to the vendor as incomplete. When they resubmit it, every referral "
+        "reopens on a new clock."
+    )
+
+
+def _return_without_action(request, access_request, form):
+    data = form.cleaned_data
+    services.return_without_action(
+        access_request=access_request,
+        actor=request.user,
+        reason=data["reason"],
+        expected_version=data["version"],
+    )
+    return f"{access_request} returned without action. The vendor has been told why."
+
+
 def _with_case(request, access_request):
     return {"case": selectors.agency_case(request.user, access_request)}
+
+
+def _decision_context(request, access_request):
+    """The decision page: the case, the model's preview cap, and the way out when the cap is full."""
+    cap = selectors.preview_cap(access_request.frontier_model)
+    blocked = cap is not None and cap.blocks(access_request.partner_customer_id)
+    base = "admin:approvals_accessrequest_"
+    returns = []
+    if blocked:
+        with policies.one_page(request.user, readable=[access_request]):
+            if policies.can_return_without_action(request.user, access_request):
+                returns.append(
+                    (
+                        "Return without action",
+                        reverse(base + "return_without_action", args=[access_request.pk]),
+                    )
+                )
+            if policies.can_return_incomplete(request.user, access_request):
+                returns.append(
+                    ("Return as incomplete", reverse(base + "return_incomplete", args=[access_request.pk]))
+                )
+    return {**_with_case(request, access_request), "cap": cap, "cap_blocks": blocked, "returns": returns}
 
 
 def _case_page(name, route, *, title, template="admin/approvals/action.html", context=None, **kwargs):
@@ -223,6 +341,15 @@ def _referral_title(text):
 
 CASE_ACTIONS = [
     _case_page(
+        "assign_me",
+        "assign-me",
+        title=_referral_title("Assign {code}'s referral of {request} to yourself"),
+        allowed=can_assign_me,
+        form_class=VersionForm,
+        initial=_version,
+        call=_assign_me,
+    ),
+    _case_page(
         "assign",
         "assign",
         title=_referral_title("Assign {code}'s referral"),
@@ -244,6 +371,7 @@ CASE_ACTIONS = [
         initial=_position_initial,
         call=_draft_position,
         template="admin/approvals/position.html",
+        context=_position_context,
     ),
     _case_page(
         "sign",
@@ -282,7 +410,7 @@ CASE_ACTIONS = [
         initial=_version,
         call=_decide,
         template="admin/approvals/decide.html",
-        context=_with_case,
+        context=_decision_context,
     ),
     _case_page(
         "escalate",
@@ -300,9 +428,31 @@ CASE_ACTIONS = [
         allowed=policies.can_resolve_escalation,
         form_class=ResolveForm,
         initial=_version,
+        form_kwargs=_outcomes,
         call=_resolve,
-        template="admin/approvals/position.html",
-        context=_with_case,
+        template="admin/approvals/resolve.html",
+        context=_resolve_context,
+    ),
+    _case_page(
+        "return_incomplete",
+        "return-incomplete",
+        title="Return the request as incomplete",
+        allowed=policies.can_return_incomplete,
+        form_class=ReturnForm,
+        initial=_version,
+        call=_return_incomplete,
+        template="admin/approvals/return.html",
+        context=lambda request, access_request: {"incomplete": True},
+    ),
+    _case_page(
+        "return_without_action",
+        "return-without-action",
+        title="Return the request without action",
+        allowed=policies.can_return_without_action,
+        form_class=ReturnForm,
+        initial=_version,
+        call=_return_without_action,
+        template="admin/approvals/return.html",
     ),
     _case_page(
         "finalise",
@@ -312,5 +462,7 @@ CASE_ACTIONS = [
         form_class=FinaliseDenialForm,
         initial=_version,
         call=_finalise,
+        template="admin/approvals/finalise.html",
+        context=_resolve_context,
     ),
 ]

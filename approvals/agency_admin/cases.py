@@ -11,7 +11,8 @@ from django.utils import timezone
 from approvals import policies, selectors, services
 from approvals.agency_admin.actions import action_urls
 from approvals.agency_admin.amendment_pages import AMENDMENT_ACTIONS, case_context
-from approvals.agency_admin.case_pages import CASE_ACTIONS
+
+from approvals.agency_admin.case_pages import CASE_ACTIONS, can_assign_me
 from approvals.agency_admin.forms import NoteForm
 from approvals.agency_admin.lists import (
     ACTIVE,
@@ -40,12 +41,8 @@ def case_actions(user, access_request, case):
     pk = access_request.pk
     mine = case["my_referral"]
     if mine is not None:
-        if policies.can_assign_officials(user, mine):
-            assigned = any(o.pk == user.pk for o in mine.assigned_officials.all())
-            if user.role != Role.AGENCY_REVIEWER:
-                actions.append(("Assign officials", reverse(base + "assign", args=[pk])))
-            elif not assigned:
-                actions.append(("Assign to me", reverse(base + "assign", args=[pk])))
+        if policies.can_assign_officials(user, mine) and user.role != Role.AGENCY_REVIEWER:
+            actions.append(("Assign officials", reverse(base + "assign", args=[pk])))
         if policies.can_draft_position(user, mine):
             label = "Redraft the position" if mine.status == Referral.Status.DRAFTED else "Draft the position"
             actions.append((label, reverse(base + "position", args=[pk])))
@@ -58,12 +55,31 @@ def case_actions(user, access_request, case):
     if policies.can_record_decision(user, access_request):
         actions.append(("Record the decision", reverse(base + "decide", args=[pk])))
     if policies.can_resolve_escalation(user, access_request):
-        actions.append(("Resolve the escalation", reverse(base + "resolve", args=[pk])))
+        label = "Resolve the escalation"
+        if policies.can_finalise_denial(user, access_request):
+            label = "Decide: the intent to deny and the vendor's answer side by side"
+        actions.append((label, reverse(base + "resolve", args=[pk])))
     if policies.can_finalise_denial(user, access_request):
         actions.append(("Finalise the denial", reverse(base + "finalise", args=[pk])))
     if case["grant"] is not None and policies.can_confirm_grant_facts(user, case["grant"]):
         actions.append(("Confirm the grant on the amended facts", reverse(base + "confirm_facts", args=[pk])))
+    if policies.can_return_incomplete(user, access_request):
+        actions.append(("Return as incomplete", reverse(base + "return_incomplete", args=[pk])))
+    if policies.can_return_without_action(user, access_request):
+        actions.append(("Return without action", reverse(base + "return_without_action", args=[pk])))
     return actions
+
+
+def one_click_actions(user, access_request, case):
+    """Buttons that act at once (a POST with the page's version): "Assign to me"."""
+    if case["my_referral"] is None:
+        return []
+    access_request._my_referral = case["my_referral"]
+    if can_assign_me(user, access_request):
+        return [
+            ("Assign to me", reverse("admin:approvals_accessrequest_assign_me", args=[access_request.pk]))
+        ]
+    return []
 
 
 def enforcement_actions(user, access_request, case):
@@ -185,6 +201,7 @@ class AccessRequestAdmin(PortalModelAdmin):
             raise Http404("No such case.")
         access_request = self._case_request(request, int(object_id))
         case = selectors.agency_case(request.user, access_request)
+        cap = selectors.preview_cap(access_request.frontier_model)
         with policies.one_page(request.user):
             enforcement_buttons = enforcement_actions(request.user, access_request, case)
         context = {
@@ -194,8 +211,13 @@ class AccessRequestAdmin(PortalModelAdmin):
             "access_request": access_request,
             "case": case,
             "actions": case_actions(request.user, access_request, case),
+            "one_click": one_click_actions(request.user, access_request, case),
             "enforcement_actions": enforcement_buttons,
             "evidence": selectors.case_evidence(request.user, access_request),
+            "cap": cap,
+            "cap_blocks": access_request.is_open
+            and cap is not None
+            and cap.blocks(access_request.partner_customer_id),
             "enforcement": selectors.case_enforcement(request.user, access_request),
             "model_page": reverse(
                 "admin:approvals_enforcementaction_model", args=[access_request.frontier_model_id]

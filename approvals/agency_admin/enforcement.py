@@ -10,7 +10,7 @@ anyone for whom it is not shown; auditors and portal administrators get no butto
 """
 
 from django.contrib import admin
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -216,7 +216,12 @@ class IncidentReportAdmin(PortalModelAdmin):
     list_filter = ["status", "severity", "category", "vendor"]
     list_select_related = ["frontier_model", "vendor"]
     search_fields = ["frontier_model__name", "vendor__legal_name", "description"]
-    ordering = ["status", "due_on", "-pk"]
+    # open reports first (the nearest due first), then the completed ones
+    ordering = [
+        Case(When(status=IncidentReport.Status.INITIAL, then=Value(0)), default=Value(1)).asc(),
+        "due_on",
+        "-pk",
+    ]
     list_per_page = 50
     show_full_result_count = False
 
@@ -250,7 +255,13 @@ class PrereleaseReviewAdmin(PortalModelAdmin):
     list_filter = ["status", "vendor"]
     list_select_related = ["frontier_model", "vendor"]
     search_fields = ["frontier_model__name", "vendor__legal_name"]
-    ordering = ["status", "-submitted_at"]
+    # reviews still open first (the longest waiting first), then the decided ones, newest first
+    ordering = [
+        Case(When(status=PrereleaseReview.Status.IN_REVIEW, then=Value(0)), default=Value(1)).asc(),
+        Case(When(status=PrereleaseReview.Status.IN_REVIEW, then="submitted_at")).asc(),
+        "-submitted_at",
+        "-pk",
+    ]
     list_per_page = 50
     show_full_result_count = False
 

@@ -94,15 +94,27 @@ class EscalateForm(USWDSMixin, VersionMixin):
 class ResolveForm(PositionForm):
     """Resolving an escalation: an outcome, a rationale, and further conditions if approving."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, outcomes=None, **kwargs):
         super().__init__(*args, **kwargs)
         del self.fields["stance"]
         self.fields["outcome"] = forms.ChoiceField(
-            choices=list(RESOLUTIONS.items()), widget=forms.RadioSelect
+            choices=list((outcomes or RESOLUTIONS).items()), widget=forms.RadioSelect
         )
         self.fields["rationale"].required = True
         self.fields["rationale"].help_text = "Shown to the vendor in the letter or the intent to deny."
         self.order_fields(["outcome", "rationale"])
+
+
+class VersionForm(VersionMixin):
+    """A one-click action: only the version of the page it was clicked on."""
+
+
+class ReturnForm(USWDSMixin, VersionMixin):
+    reason = forms.CharField(
+        label="Reasons",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="The vendor reads these on its request page and in the e-mail.",
+    )
 
 
 class FinaliseDenialForm(USWDSMixin, VersionMixin):

@@ -307,12 +307,6 @@ class _DemoRequests:
                 )
                 self.sign(sentinel, "OSTP")
                 self.sign(sentinel, "CISA")
-            with _travel(5):
-                services.escalate_request(
-                    access_request=sentinel,
-                    actor=doc_approver,
-                    reason="ONCD does not concur on exploit features.",
-                )
 
         # Overdue: Department of State has not answered for a Canadian customer.
         customer = self.customer(vendor, "Maple Leaf Telecom Ltd.")
@@ -345,6 +339,26 @@ class _DemoRequests:
                     access_request=thames,
                     actor=officer,
                     reason="The customer postponed the project to next year.",
+                )
+
+        # Returned as incomplete by DOC: the vendor fixes it and resubmits under the same number.
+        customer = self.customer(vendor, "Sakura Robotics K.K.")
+        if customer is not None:
+            with _travel(14):
+                sakura = self.submit(
+                    officer,
+                    atlas,
+                    customer,
+                    use_case="Code review of robot-controller firmware.",
+                    scope="15 seats.",
+                )
+            with _travel(9):
+                services.return_incomplete(
+                    access_request=sakura,
+                    actor=doc_approver,
+                    reason="The scope does not say where the firmware source is processed. State the region "
+                    "(Japan or the United States) and attach the customer's data-handling statement, then "
+                    "resubmit.",
                 )
 
         # Submitted today, nothing done yet.
@@ -400,10 +414,6 @@ class _DemoRequests:
                 )
                 self.sign(chemical, "OSTP")
                 self.sign(chemical, "CISA")
-            with _travel(55):
-                services.escalate_request(
-                    access_request=chemical, actor=doc_approver, reason="ONCD does not concur."
-                )
             with _travel(50):
                 services.resolve_escalation(
                     access_request=chemical,

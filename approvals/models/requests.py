@@ -37,9 +37,12 @@ class AccessRequest(models.Model):
         DENIED = "denied", "Denied"
         WITHDRAWN = "withdrawn", "Withdrawn"
         RETURNED = "returned", "Returned without action"
+        RETURNED_INCOMPLETE = "returned_incomplete", "Returned as incomplete"
 
     OPEN_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.INFO_REQUESTED, Status.ESCALATED)
     FINAL_STATUSES = (Status.APPROVED, Status.DENIED, Status.WITHDRAWN, Status.RETURNED)
+    # back with the vendor to fix and resubmit under the same tracking number
+    EDITABLE_STATUSES = (Status.DRAFT, Status.RETURNED_INCOMPLETE)
 
     vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="access_requests")
     frontier_model = models.ForeignKey(

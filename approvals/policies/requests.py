@@ -48,24 +48,26 @@ _VENDOR = VENDOR_ACTOR_ROLES
 _DECIDABLE = frozenset({Status.SUBMITTED, Status.IN_REVIEW})
 
 
+_EDITABLE = frozenset(AccessRequest.EDITABLE_STATUSES)
+
+
+_RETURNABLE = frozenset(AccessRequest.OPEN_STATUSES)
+
+
 TRANSITIONS = {
     t.verb: t
     for t in [
-        Transition("update_draft", "access_request", frozenset({Status.DRAFT}), _VENDOR, "edit the request"),
-        Transition(
-            "attach_document", "access_request", frozenset({Status.DRAFT}), _VENDOR, "attach documents"
-        ),
-        Transition(
-            "remove_document", "access_request", frozenset({Status.DRAFT}), _VENDOR, "remove documents"
-        ),
+        Transition("update_draft", "access_request", _EDITABLE, _VENDOR, "edit the request"),
+        Transition("attach_document", "access_request", _EDITABLE, _VENDOR, "attach documents"),
+        Transition("remove_document", "access_request", _EDITABLE, _VENDOR, "remove documents"),
         Transition(
             "discard_draft", "access_request", frozenset({Status.DRAFT}), _VENDOR, "discard the draft"
         ),
-        Transition("submit", "access_request", frozenset({Status.DRAFT}), _VENDOR, "submit the request"),
+        Transition("submit", "access_request", _EDITABLE, _VENDOR, "submit the request"),
         Transition(
             "withdraw",
             "access_request",
-            frozenset(AccessRequest.OPEN_STATUSES),
+            frozenset(AccessRequest.OPEN_STATUSES) | {Status.RETURNED_INCOMPLETE},
             _VENDOR,
             "withdraw the request",
         ),
@@ -82,6 +84,13 @@ TRANSITIONS = {
         ),
         Transition("draft_position", "referral", frozenset(UNDER_REVIEW), REVIEW_ROLES, "draft a position"),
         Transition("sign_position", "referral", frozenset(UNDER_REVIEW), APPROVER_ROLES, "sign a position"),
+        Transition(
+            "draft_and_sign",
+            "referral",
+            frozenset(UNDER_REVIEW),
+            APPROVER_ROLES,
+            "draft and sign a position in one step",
+        ),
         Transition(
             "ask_vendor", "access_request", frozenset(UNDER_REVIEW), REVIEW_ROLES, "ask the vendor a question"
         ),
@@ -108,6 +117,20 @@ TRANSITIONS = {
             APPROVER_ROLES,
             "finalise a denial",
         ),
+        Transition(
+            "return_incomplete",
+            "access_request",
+            _RETURNABLE,
+            APPROVER_ROLES,
+            "return a request as incomplete",
+        ),
+        Transition(
+            "return_without_action",
+            "access_request",
+            _RETURNABLE,
+            APPROVER_ROLES,
+            "return a request without action",
+        ),
     ]
 }
 
@@ -116,10 +139,20 @@ def _require_vendor_on_request(verb, actor, access_request):
     require_vendor_actor(actor, vendor=access_request.vendor, obj=access_request)
 
 
+def _require_not_on_hold(access_request, doing):
+    if access_request.on_hold:
+        _refuse(
+            f"{access_request} is on hold: {access_request.frontier_model} was suspended by enforcement "
+            f"action #{access_request.held_by_id}. You cannot {doing} until the suspension is lifted."
+        )
+
+
 def _require_referral_active(verb, access_request, referral):
     doing = TRANSITIONS[verb].doing
     if access_request.status not in TRANSITIONS[verb].states:
         _refuse(f"{access_request} is “{access_request.get_status_display()}”: you can no longer {doing}.")
+    if verb != "assign_officials":
+        _require_not_on_hold(access_request, doing)
     if referral.status == Referral.Status.SIGNED:
         _refuse(f"{referral.agency.code}'s position on {access_request} is signed and final.")
     if referral.status == Referral.Status.CLOSED:
@@ -215,6 +248,25 @@ def require_submit(actor, access_request):
     _require_draft("submit", actor, access_request, "{request} has already been submitted.")
 
 
+def _require_returnable(verb, actor, access_request):
+    require_lead_approver(actor, TRANSITIONS[verb].doing, access_request)
+    if access_request.status not in TRANSITIONS[verb].states:
+        _refuse(
+            f"{access_request} is “{access_request.get_status_display()}”: only a request under review "
+            "can be returned."
+        )
+
+
+def require_return_incomplete(actor, access_request):
+    """The lead agency sends a request back to the vendor to fix and resubmit (same tracking number)."""
+    _require_returnable("return_incomplete", actor, access_request)
+
+
+def require_return_without_action(actor, access_request):
+    """The lead agency closes a request without deciding it (for example: a full preview cap)."""
+    _require_returnable("return_without_action", actor, access_request)
+
+
 def require_withdraw(actor, access_request):
     _require_vendor_on_request("withdraw", actor, access_request)
     if access_request.status == Status.DRAFT:
@@ -284,6 +336,19 @@ def require_sign_position(actor, referral):
         )
 
 
+def require_draft_and_sign(actor, referral):
+    """One step for an approver of an agency without the two-person rule: draft and sign at once."""
+    _require_on_referral("draft_and_sign", actor, referral)
+    if referral.agency.requires_two_persons:
+        _refuse(
+            f"{referral.agency.code} requires two persons: save the draft, and another approver signs it."
+        )
+    _require_referral_active("draft_and_sign", referral.access_request, referral)
+    position = Position.objects.filter(referral=referral).first()
+    if position is not None and position.is_signed:
+        _refuse(f"{referral.agency.code}'s position on {referral.access_request} is signed and final.")
+
+
 def require_ask_vendor(actor, access_request):
     agency = agency_of(actor)
     referral = (
@@ -297,6 +362,7 @@ def require_ask_vendor(actor, access_request):
         _refuse(
             f"{access_request} is “{access_request.get_status_display()}”: the vendor can no longer be asked."
         )
+    _require_not_on_hold(access_request, transition.doing)
 
 
 def require_add_note(actor, access_request):
@@ -392,6 +458,9 @@ can_draft_position = _asks(require_draft_position, TRANSITIONS["draft_position"]
 can_sign_position = _asks(require_sign_position, TRANSITIONS["sign_position"].doing)
 
 
+can_draft_and_sign = _asks(require_draft_and_sign, TRANSITIONS["draft_and_sign"].doing)
+
+
 can_ask_vendor = _asks(require_ask_vendor, TRANSITIONS["ask_vendor"].doing)
 
 
@@ -408,3 +477,9 @@ can_resolve_escalation = _asks(require_resolve_escalation, TRANSITIONS["resolve_
 
 
 can_finalise_denial = _asks(require_finalise_denial, TRANSITIONS["finalise_denial"].doing)
+
+
+can_return_incomplete = _asks(require_return_incomplete, TRANSITIONS["return_incomplete"].doing)
+
+
+can_return_without_action = _asks(require_return_without_action, TRANSITIONS["return_without_action"].doing)

@@ -9,6 +9,7 @@ from approvals.selectors.amendments import (
     grants_with_changed_facts,
     pending_facts_changes,
 )
+from approvals.selectors.caps import PreviewCap, preview_cap, preview_caps
 from approvals.selectors.cases import (
     AUDIT_SCOPES,
     agency_case,
@@ -101,6 +102,7 @@ __all__ = [
     "VENDOR_REFERRAL_WORDS",
     "Clearance",
     "Impact",
+    "PreviewCap",
     "ReferralProgress",
     "TimelineEntry",
     "actions_visible_to",
@@ -133,6 +135,8 @@ __all__ = [
     "pending_facts_changes",
     "positions_to_sign",
     "positions_visible_to",
+    "preview_cap",
+    "preview_caps",
     "recent_decisions",
     "recent_enforcement_actions",
     "reference",

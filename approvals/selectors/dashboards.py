@@ -14,6 +14,7 @@ from approvals.models import (
 )
 from approvals.policies import agency_of
 from approvals.selectors.cases import referral_queue
+from approvals.selectors.queue import clock_queue
 from approvals.selectors.requests import requests_visible_to, status_counts
 from portal import permissions
 from portal.accounts.models import Role
@@ -175,6 +176,7 @@ def agency_dashboard(user, *, today=None):
         "chart": clock_chart(queue, today=today),
         "recent_decisions": recent_decisions(user),
         "recent_actions": recent_enforcement_actions(user),
+        "clock_queue": clock_queue(user, today=today),
     }
 
 

@@ -88,6 +88,10 @@ PLAIN_STATUS = {
     AccessRequest.Status.DENIED: "Denied. The decision letter gives the reasons.",
     AccessRequest.Status.WITHDRAWN: "You withdrew this request. It will not be decided.",
     AccessRequest.Status.RETURNED: "Returned without action. You may file a new request.",
+    AccessRequest.Status.RETURNED_INCOMPLETE: (
+        "Returned as incomplete. Fix what the lead agency names below and submit it again: it keeps its "
+        "tracking number, and the agencies' review starts afresh on new clocks."
+    ),
 }
 
 
@@ -178,8 +182,14 @@ def vendor_case(access_request):
     conditions = (
         list(decision.conditions.select_related("agency").order_by("agency__code", "pk")) if decision else []
     )
+    plain_status = PLAIN_STATUS[access_request.status]
+    if access_request.on_hold and access_request.is_open:
+        plain_status = (
+            f"On hold: {access_request.frontier_model} was suspended by enforcement action "
+            f"#{access_request.held_by_id}. The review and its clocks resume when the suspension is lifted."
+        )
     return {
-        "plain_status": PLAIN_STATUS[access_request.status],
+        "plain_status": plain_status,
         "documents": list(access_request.documents.filter(information_request__isnull=True).order_by("pk")),
         "progress": vendor_referral_progress(access_request),
         "open_questions": [q for q in questions if q.status == InformationRequest.Status.OPEN],

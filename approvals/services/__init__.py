@@ -63,6 +63,7 @@ from approvals.services.questions import (
 from approvals.services.referrals import (
     add_internal_note,
     assign_officials,
+    draft_and_sign_position,
     draft_position,
     sign_position,
 )
@@ -80,6 +81,7 @@ from approvals.services.requests import (
     update_draft,
     withdraw_request,
 )
+from approvals.services.returns import return_incomplete, return_without_action
 from approvals.services.routing import (
     DEFAULT_ROUTING_RULES,
     create_agency,
@@ -129,6 +131,7 @@ __all__ = [
     "designate_supply_chain_risk",
     "designation_response_days",
     "discard_draft",
+    "draft_and_sign_position",
     "draft_position",
     "ensure_default_routing_rules",
     "escalate_request",
@@ -151,7 +154,9 @@ __all__ = [
     "resolve_escalation",
     "respond_to_designation",
     "respond_to_intent_to_deny",
+    "return_incomplete",
     "return_lapsed_requests",
+    "return_without_action",
     "revoke_grant",
     "send_clock_reminders",
     "send_enforcement_reminders",

@@ -16,7 +16,6 @@ from approvals.models import (
     Agency,
     Condition,
     Decision,
-    Escalation,
     Grant,
     IntentToDeny,
     Position,
@@ -39,6 +38,7 @@ from approvals.services._notify import (
     _notify_vendor_and_officials,
     _referred_officials,
 )
+from approvals.services.escalation import _raise
 from approvals.services.referrals import _clean_conditions, _create_conditions
 from approvals.services.requests import _close_referrals
 from portal import permissions
@@ -274,26 +274,12 @@ def escalate_request(*, access_request, actor, reason, expected_version=None):
     reason = _clean_text(reason)
     if not reason:
         raise PortalError("Say why the case is escalated.", field="reason")
-    _save(
-        Escalation(access_request=access_request, raised_by=actor, reason=reason),
-        actor=actor,
-        reason=f"Escalated by {_person(actor)}.",
-    )
-    access_request.status = AccessRequest.Status.ESCALATED
-    _save_request(
+    _raise(
         access_request,
         actor=actor,
-        reason="Escalated: the agencies did not all concur.",
-        update_fields=["status"],
-    )
-    _notify_vendor_and_officials(
-        access_request,
-        _referred_officials(access_request, {Role.AGENCY_APPROVER}),
-        event="request_escalated",
-        subject=f"Escalated for resolution: {access_request}",
-        key=str(access_request.pk),
-        official_subject=f"Escalated: {access_request}",
-        official_context={"reason": reason},
+        reason=reason,
+        officials=_referred_officials(access_request, {Role.AGENCY_APPROVER}),
+        history_reason=f"Escalated by {_person(actor)}.",
     )
     return access_request
 

@@ -22,7 +22,8 @@ from approvals.services._common import (
     _save,
     _save_request,
 )
-from approvals.services._notify import _lead_approvers, _notify_officials
+from approvals.services._notify import _notify_officials
+from approvals.services.escalation import escalate_or_announce_ready
 from approvals.services.routing import _start_review
 from portal import permissions
 from portal.accounts.models import Role
@@ -132,7 +133,9 @@ def _create_conditions(items, *, access_request, agency, actor, position=None, r
 
 
 @transaction.atomic
-def draft_position(*, referral, actor, stance, rationale="", conditions=(), expected_version=None):
+def draft_position(
+    *, referral, actor, stance, rationale="", conditions=(), expected_version=None, announce=True
+):
     """Draft (or redraft) the agency's position; an approver then signs it.
 
     Reviewers draft on referrals assigned to them; approvers of the agency on any of its
@@ -174,6 +177,8 @@ def draft_position(*, referral, actor, stance, rationale="", conditions=(), expe
         referral.status = Referral.Status.DRAFTED
         _save(referral, actor=actor, reason=reason, update_fields=["status"])
     _start_review(access_request, actor=actor, agency=agency)
+    if not announce:  # signed in the same step: nothing waits for another approver
+        return position
     _notify_officials(
         access_request,
         [o for o in agency_officials(agency, {Role.AGENCY_APPROVER}) if o != actor],
@@ -183,6 +188,24 @@ def draft_position(*, referral, actor, stance, rationale="", conditions=(), expe
         context={"agency": agency.code, "stance": label, "drafted_by": _person(actor)},
     )
     return position
+
+
+@transaction.atomic
+def draft_and_sign_position(*, referral, actor, stance, rationale="", conditions=(), expected_version=None):
+    """One step for an approver of an agency without the two-person rule: the position is drafted
+    and signed at once (final, and visible to the other agencies)."""
+    _, referral = _lock_referral(referral)
+    policies.require_draft_and_sign(actor, referral)
+    position = draft_position(
+        referral=referral,
+        actor=actor,
+        stance=stance,
+        rationale=rationale,
+        conditions=conditions,
+        expected_version=expected_version,
+        announce=False,
+    )
+    return sign_position(referral=referral, actor=actor, expected_drafted_at=position.drafted_at.isoformat())
 
 
 @transaction.atomic
@@ -205,15 +228,7 @@ def sign_position(*, referral, actor, expected_drafted_at=None):
     _save_request(
         access_request, actor=actor, reason=f"{agency.code} completed its review.", update_fields=[]
     )
-    waiting = access_request.referrals.filter(required=True).exclude(status=Referral.Status.SIGNED)
-    if not waiting.exists():
-        _notify_officials(
-            access_request,
-            _lead_approvers(),
-            event="ready_for_decision",
-            subject=f"Ready for decision: {access_request}",
-            key=str(access_request.pk),
-        )
+    escalate_or_announce_ready(access_request, actor=actor)
     return position
 
 

@@ -125,6 +125,17 @@ def update_draft(
         changes.get("partner_customer", access_request.partner_customer),
     )
     problems = [p for p in problems if p[0] in changes]
+    if access_request.status == AccessRequest.Status.RETURNED_INCOMPLETE:
+        for field in ("frontier_model", "partner_customer"):
+            if field in changes and changes[field] != getattr(access_request, field):
+                problems.insert(
+                    0,
+                    (
+                        field,
+                        f"{access_request} keeps its customer and model when it is resubmitted: file a new "
+                        "request for another.",
+                    ),
+                )
     if problems:
         raise PortalError(problems[0][1], field=problems[0][0], messages=[m for _, m in problems])
     changed = [f for f, v in changes.items() if getattr(access_request, f) != v]
@@ -280,25 +291,36 @@ def submit_request(*, access_request, actor, expected_version=None):
         raise PortalError("No agency is set up to review requests yet. Contact the portal administrators.")
     now = timezone.now()
     today = timezone.localdate(now)
-    access_request.tracking_number = _next_tracking_number(today.year)
+    resubmission = access_request.status == AccessRequest.Status.RETURNED_INCOMPLETE
+    if resubmission:
+        from approvals.services.returns import reopen_returned_review
+
+        referrals = reopen_returned_review(access_request, routes, actor=actor, now=now, today=today)
+        access_request.closed_reason = ""
+        verb = "Resubmitted after its return as incomplete"
+    else:
+        access_request.tracking_number = _next_tracking_number(today.year)
+        referrals = [
+            (Referral(access_request=access_request, agency=agency, referred_at=now), True)
+            for agency, _, _ in routes
+        ]
+        verb = "Submitted"
     access_request.status = AccessRequest.Status.SUBMITTED
     access_request.submitted_at = now
     _save_request(
         access_request,
         actor=actor,
-        reason=f"Submitted by {_person(actor)} and referred to {', '.join(a.code for a, _, _ in routes)}.",
-        update_fields=["tracking_number", "status", "submitted_at"],
+        reason=f"{verb} by {_person(actor)} and referred to {', '.join(a.code for a, _, _ in routes)}.",
+        update_fields=["tracking_number", "status", "submitted_at", "closed_reason"],
     )
-    for agency, required, routing_reason in routes:
-        referral = Referral(
-            access_request=access_request,
-            agency=agency,
-            required=required,
-            routing_reason=routing_reason,
-            referred_at=now,
-            due_date=Referral.default_due_date(today),
-        )
-        _save(referral, actor=actor, reason=f"Referred by routing: {routing_reason}")
+    for (referral, created), (agency, required, routing_reason) in zip(referrals, routes, strict=True):
+        referral.required = required
+        referral.routing_reason = routing_reason
+        referral.due_date = Referral.default_due_date(today)
+        if created:
+            _save(referral, actor=actor, reason=f"Referred by routing: {routing_reason}")
+        else:
+            _save(referral, actor=actor, reason=f"Referred again on resubmission: {routing_reason}")
         permissions.grant("view", agency.officials_group, referral)
         _share_case(access_request, agency)
         _notify_officials(
@@ -306,7 +328,7 @@ def submit_request(*, access_request, actor, expected_version=None):
             agency_officials(agency),
             event="referral_received",
             subject=f"New referral for {agency.code}: {access_request}",
-            key=str(referral.pk),
+            key=str(referral.pk) if created else f"{referral.pk}:{access_request.version}",
             context={
                 "agency": agency.code,
                 "due_date": _date(referral.due_date),
@@ -324,7 +346,7 @@ def submit_request(*, access_request, actor, expected_version=None):
         access_request,
         event="request_submitted",
         subject=f"Received: access request {access_request}",
-        key=str(access_request.pk),
+        key=f"{access_request.pk}:{access_request.version}" if resubmission else str(access_request.pk),
         context={
             "customer": str(customer),
             "model": str(access_request.frontier_model),

@@ -22,8 +22,21 @@ DECLARED = {f"approvals_accessrequest_{p.name}" for p in CASE_ACTIONS} | {
 
 
 def test_every_page_is_declared_once_under_its_old_name():
-    assert len(DECLARED) == len(CASE_ACTIONS) + len(ENFORCEMENT_ACTIONS) == 18
-    for name in ("assign", "position", "sign", "ask", "note", "decide", "escalate", "resolve", "finalise"):
+    assert len(DECLARED) == len(CASE_ACTIONS) + len(ENFORCEMENT_ACTIONS) == 21
+    for name in (
+        "assign",
+        "assign_me",
+        "position",
+        "sign",
+        "ask",
+        "note",
+        "decide",
+        "escalate",
+        "resolve",
+        "finalise",
+        "return_incomplete",
+        "return_without_action",
+    ):
         assert f"approvals_accessrequest_{name}" in DECLARED
     for name in ("suspend", "lift", "revoke", "designate", "rescind", "clear_preview", "clear_ga"):
         assert f"approvals_enforcementaction_{name}" in DECLARED

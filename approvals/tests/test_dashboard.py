@@ -30,7 +30,6 @@ def test_the_panel_lists_requests_by_status_and_what_waits_on_the_vendor(client,
     sign(world, escalated, "DOC")
     sign(world, escalated, "ONCD", "non_concur", rationale="No")
     sign(world, escalated, "OSTP")
-    services.escalate_request(access_request=escalated, actor=world["doc_approver"], reason="Objection")
     services.resolve_escalation(
         access_request=refresh(escalated),
         actor=world["doc_approver"],

@@ -362,8 +362,10 @@ def test_the_preview_cap_is_enforced_when_deciding(world):
     assert refresh(renewal).status == AccessRequest.Status.APPROVED
 
 
-def test_sign_leaves_referrals_of_a_held_request_alone(world):
+def test_a_held_request_is_not_worked_until_the_suspension_is_lifted(world):
+    # the review is paused while the model is suspended: positions and questions wait (issue 16)
     access_request = submitted(world)
     suspend(world)
-    sign(world, refresh(access_request), "ONCD")
-    assert referral(access_request, "ONCD").status == Referral.Status.SIGNED
+    with pytest.raises(PortalError, match=r"is on hold: .* You cannot draft a position until the suspension"):
+        sign(world, refresh(access_request), "ONCD")
+    assert referral(access_request, "ONCD").status == Referral.Status.OPEN

@@ -32,9 +32,6 @@ def test_a_whole_review_leaves_a_reason_and_a_user_on_every_history_row(world):
     sign(world, access_request, "ONCD", "non_concur", rationale="No")
     sign(world, access_request, "OSTP")
     services.add_internal_note(access_request=access_request, actor=world["oncd_approver"], body="Note")
-    services.escalate_request(
-        access_request=access_request, actor=world["doc_approver"], reason="ONCD objects"
-    )
     services.resolve_escalation(
         access_request=refresh(access_request),
         actor=world["doc_approver"],

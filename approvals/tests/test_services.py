@@ -14,6 +14,7 @@ from approvals.models import (
     AccessRequest,
     Condition,
     Decision,
+    Escalation,
     Grant,
     InformationRequest,
     IntentToDeny,
@@ -807,12 +808,13 @@ def test_a_non_concurrence_must_be_escalated_not_decided(world):
     sign(world, access_request, "DOC")
     sign(world, access_request, "ONCD", "non_concur", rationale="Customer's controls are untested.")
     sign(world, access_request, "OSTP")
-    with pytest.raises(PortalError, match="ONCD does not concur: escalate"):
-        services.record_decision(access_request=access_request, actor=world["doc_approver"])
-    services.escalate_request(
-        access_request=access_request, actor=world["doc_approver"], reason="ONCD objects."
-    )
+    # the last signature escalates the case by itself; the lead approvers hear "escalated"
     assert refresh(access_request).status == AccessRequest.Status.ESCALATED
+    escalation = Escalation.objects.get(access_request=access_request)
+    assert "ONCD does not concur: Customer's controls are untested." in escalation.reason
+    mail = Notification.objects.filter(recipient=world["doc_approver"], object_label=str(access_request))
+    assert mail.filter(event="request_escalated").exists()
+    assert not mail.filter(event="ready_for_decision").exists()
     with pytest.raises(PortalError, match="resolve the escalation"):
         services.record_decision(access_request=access_request, actor=world["doc_approver"])
 
@@ -828,9 +830,6 @@ def escalated(world, **kwargs):
     sign(world, access_request, "DOC", "concur_with_conditions", conditions=[{"text": "Logs kept 1 year"}])
     sign(world, access_request, "ONCD", "non_concur", rationale="Untested controls.")
     sign(world, access_request, "OSTP")
-    services.escalate_request(
-        access_request=access_request, actor=world["doc_approver"], reason="ONCD objects."
-    )
     return refresh(access_request)
 
 

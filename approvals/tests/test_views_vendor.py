@@ -330,7 +330,6 @@ def test_respond_to_an_intent_to_deny(client, world):
     sign(world, access_request, "DOC")
     sign(world, access_request, "ONCD", "non_concur", rationale="No.")
     sign(world, access_request, "OSTP")
-    services.escalate_request(access_request=access_request, actor=world["doc_approver"], reason="Objection")
     services.resolve_escalation(
         access_request=access_request,
         actor=world["doc_approver"],

@@ -109,6 +109,7 @@ def request_new(request):
             "form": form,
             "title": "New access request",
             "has_models": form.fields["frontier_model"].queryset.exists(),
+            "caps": selectors.preview_caps(form.fields["frontier_model"].queryset).values(),
         },
     )
 
@@ -137,6 +138,9 @@ def _detail_context(request, access_request, **forms):
     if can["submit"]:
         context.setdefault("submit_form", SubmitForm(initial=version))
         context["defects"] = context.get("defects") or services.completeness_defects(access_request)
+        cap = selectors.preview_cap(access_request.frontier_model)
+        if cap is not None and cap.blocks(access_request.partner_customer_id):
+            context["full_caps"] = [cap]
     open_questions = case["open_questions"]
     # every open question of the request is answerable by the same people: ask the rule once
     if open_questions and policies.can_answer_question(user, open_questions[0]):
@@ -165,7 +169,7 @@ def request_detail(request, ref):
 @vendor_member_required
 def request_edit(request, ref):
     access_request = _request(request, ref)
-    if not _may_act(request) or access_request.status != AccessRequest.Status.DRAFT:
+    if not _may_act(request) or access_request.status not in AccessRequest.EDITABLE_STATUSES:
         raise Http404("No such page.")
     initial = {
         "frontier_model": access_request.frontier_model_id,
@@ -273,6 +277,14 @@ def request_submit(request, ref):
         f"Submitted as {access_request.tracking_number}. The agencies have been notified; we have e-mailed "
         "you a receipt.",
     )
+    cap = selectors.preview_cap(access_request.frontier_model)
+    if cap is not None and cap.blocks(access_request.partner_customer_id):
+        holders = ", ".join(g.partner_customer.legal_name for g in cap.holders)
+        messages.warning(
+            request,
+            f"{access_request.frontier_model}'s preview {cap} (held by {holders}): the request cannot be "
+            "approved until one of those grants ends, and may be returned without action.",
+        )
     return redirect(_detail_url(access_request))
 
 

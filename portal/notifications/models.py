@@ -15,6 +15,7 @@ ALWAYS_IMMEDIATE_EVENTS = frozenset(
         "decision_denied",
         "decision_issued",
         "request_returned",
+        "request_returned_incomplete",
         "intent_to_deny",
         "model_suspended",
         "model_suspension_lifted",

@@ -139,7 +139,7 @@ def test_journey_2_file_question_answer_three_signatures_approval_with_condition
         page.get_by_label(stance, exact=True).check()
         if condition:
             page.get_by_label("Condition 1: text").fill(condition)
-        page.get_by_role("button", name=f"{code}'s position on {tracking}").click()
+        page.get_by_role("button", name="Save draft").click()
         page.wait_for_url("**/change/")
         page.get_by_role("link", name="Sign the position").click()
         look(page, f"agency-sign-{code.lower()}", addresses)
@@ -231,28 +231,25 @@ def test_journey_3_non_concurrence_escalation_intent_to_deny_vendor_response_den
     look(oncd, "agency-case-oncd", addresses)
     oncd.get_by_role("link", name="Draft the position").click()
     oncd.get_by_label("Do not concur", exact=True).check()
-    submit(oncd, f"ONCD's position on {tracking}")
+    submit(oncd, "Save draft")
     assert_admin_errors_next_to_fields(oncd, ["rationale"])
     look(oncd, "agency-position-errors", addresses)
     oncd.get_by_label("Rationale").fill(
         "Unreviewed autonomous changes to grid-control systems are an unacceptable risk."
     )
-    oncd.get_by_role("button", name=f"ONCD's position on {tracking}").click()
+    oncd.get_by_role("button", name="Save draft").click()
     oncd.wait_for_url("**/change/")
     oncd.get_by_role("link", name="Sign the position").click()
     oncd.get_by_role("button", name="Sign the position").click()
     oncd.wait_for_url("**/change/")
     assert "ONCD: Do not concur — signed by Sam Ortiz" in oncd.locator("#content-main").inner_text()
 
-    # every required agency has signed: the DOC approver escalates, then issues an intent to deny
-    ready = mailbox.wait_for(to=world.approvers["DOC"].email, subject=f"Ready for decision: {tracking}")
-    doc = follow_link(open_page("doc-approver"), world.approvers["DOC"], ready.link("/admin/"))
+    # every required agency has signed and ONCD does not concur: the case escalated by itself, and
+    # the DOC approver is mailed "Escalated" (never "Ready for decision"); it issues an intent to deny
+    escalated = mailbox.wait_for(to=world.approvers["DOC"].email, subject=f"Escalated: {tracking}")
+    doc = follow_link(open_page("doc-approver"), world.approvers["DOC"], escalated.link("/admin/"))
     assert doc.get_by_role("link", name="Record the decision").count() == 0
-    doc.get_by_role("link", name="Escalate").click()
-    look(doc, "agency-escalate", addresses)
-    doc.get_by_label("Reason").fill("ONCD does not concur; the lead agency must resolve the case.")
-    doc.get_by_role("button", name="Escalate the case").click()
-    doc.wait_for_url("**/change/")
+    assert doc.get_by_role("link", name="Escalate").count() == 0
     doc.get_by_role("link", name="Resolve the escalation").click()
     look(doc, "agency-resolve", addresses)
     doc.get_by_label("Issue an intent to deny").check()
