@@ -28,6 +28,7 @@ ALWAYS_IMMEDIATE_EVENTS = frozenset(
         "grant_expiring",
         "password_reset",
         "team_invitation",
+        "audit_chain_broken",
     }
 )
 
