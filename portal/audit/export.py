@@ -172,7 +172,7 @@ CHAIN_HEAD_LABEL = "chain head"
 
 
 def as_csv(rows, *, chain_head=""):
-    """The rows as CSV; with ``chain_head``, a last line ``chain head,<hash>`` (see
+    """The rows as CSV; with ``chain_head``, a last row ``chain head,<hash>,,…`` (see
     ``portal.audit.chain.ledger_head``) so that the export can be checked later."""
     out = io.StringIO()
     writer = csv.writer(out)
@@ -182,7 +182,7 @@ def as_csv(rows, *, chain_head=""):
         data["changes"] = row.changes_text()
         writer.writerow([safe_cell(data[c]) for c in COLUMNS])
     if chain_head:
-        writer.writerow([CHAIN_HEAD_LABEL, chain_head])
+        writer.writerow([CHAIN_HEAD_LABEL, chain_head, *[""] * (len(COLUMNS) - 2)])
     return out.getvalue()
 
 
