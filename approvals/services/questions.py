@@ -33,6 +33,7 @@ from approvals.services._notify import (
 from approvals.services.requests import _close_information_requests, _close_referrals, _store_document
 from portal import permissions
 from portal.errors import PortalError
+from portal.params import deadline_problem
 
 
 @transaction.atomic
@@ -48,8 +49,9 @@ def issue_information_request(*, access_request, actor, question, deadline=None,
     now = timezone.now()
     today = timezone.localdate(now)
     deadline = deadline or today + timedelta(days=INFORMATION_REQUEST_DAYS)
-    if deadline <= today:
-        raise PortalError("The deadline must be after today.", field="deadline")
+    problem = deadline_problem(deadline, today=today)
+    if problem:
+        raise PortalError(problem, field="deadline")
     information_request = _save(
         InformationRequest(
             access_request=access_request,

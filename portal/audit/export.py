@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from portal import permissions
 from portal.audit.history import NOT_SHOWN_IN_DIFFS
+from portal.params import EARLIEST_DAY
 
 MAX_DAYS = 366
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
@@ -226,6 +227,14 @@ class AuditRangeForm(forms.Form):
     def clean(self):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
+        latest = timezone.localdate() + timedelta(days=MAX_DAYS)
+        for name, day in (("start", start), ("end", end)):
+            if day and not EARLIEST_DAY <= day <= latest:
+                self.add_error(
+                    name,
+                    f"Give a day from {EARLIEST_DAY:%d %B %Y} to {latest:%d %B %Y}: no history lies outside.",
+                )
+                start = end = None
         if start and end:
             if end < start:
                 self.add_error("end", "The last day comes before the first: swap them.")
