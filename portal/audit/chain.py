@@ -163,6 +163,48 @@ def _lock(using, model, record_ids):
             )
 
 
+HEAD_FUNCTION = """
+CREATE OR REPLACE FUNCTION portal_history_chain_head(
+    lock_key bigint, history_table regclass, record_id bigint
+)
+RETURNS varchar LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    head varchar;
+BEGIN
+    -- held until the transaction ends: one writer per record's chain at a time
+    PERFORM pg_advisory_xact_lock(lock_key);
+    -- a new statement, so a new snapshot: it sees the row of a writer that committed meanwhile
+    EXECUTE format(
+        'SELECT history_hash FROM %s WHERE id = $1 ORDER BY history_id DESC LIMIT 1', history_table
+    ) INTO head USING record_id;
+    RETURN coalesce(head, '');
+END
+$$;
+"""
+
+
+def install_head_function(using="default", **kwargs):
+    """Create (or replace) the chain's one database helper, after every ``migrate`` (a
+    ``post_migrate`` receiver): it locks a record's chain and reads its head in one round trip.
+    It computes nothing; the hash is computed by the application."""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(HEAD_FUNCTION)
+
+
+def _lock_and_read_head(using, model, record_id):
+    """One record's chain locked and its head read in one round trip
+    (``portal_history_chain_head``): the common case, one history row per change."""
+    table = model._meta.db_table
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT portal_history_chain_head(%s::bigint, %s::regclass, %s::bigint)",
+            [_lock_key(table, record_id), table, record_id],
+        )
+        return {record_id: cursor.fetchone()[0]}
+
+
 def _heads(using, model, record_ids):
     """``{record id: newest history hash}`` for the given records."""
     field = _record_field(model)
@@ -192,8 +234,11 @@ def link_rows(rows, *, using):
     model = type(rows[0])
     field = _record_field(model)
     record_ids = {getattr(r, field) for r in rows}
-    _lock(using, model, record_ids)
-    heads = _heads(using, model, record_ids)
+    if len(record_ids) == 1 and connections[using].vendor == "postgresql":
+        heads = _lock_and_read_head(using, model, next(iter(record_ids)))
+    else:
+        _lock(using, model, record_ids)
+        heads = _heads(using, model, record_ids)
     for row in rows:
         record_id = getattr(row, field)
         row.history_prev_hash = heads.get(record_id) or ""
