@@ -79,3 +79,10 @@ def test_a_sign_in_writes_no_history_row_for_the_user(client, walk_world, db):  
     officer.refresh_from_db()
     assert officer.last_login is not None
     assert officer.history.count() == rows
+
+
+def test_the_typed_words_are_on_the_history_row_of_the_verb(walk_world, db):  # noqa: F811
+    """The question and the answer as typed, on the history rows of asking and answering."""
+    reasons = list(walk_world.question.history.values_list("history_change_reason", flat=True))
+    assert any("Question: Which walk regions?" in reason for reason in reasons), reasons
+    assert any("Answer: U.S. only." in reason for reason in reasons), reasons

@@ -23,6 +23,7 @@ from approvals.services._common import (
     _resume_clocks,
     _save,
     _save_request,
+    _typed,
 )
 from approvals.services._notify import (
     _notify_officials,
@@ -62,7 +63,7 @@ def issue_information_request(*, access_request, actor, question, deadline=None,
             deadline=deadline,
         ),
         actor=actor,
-        reason=f"Asked by {_person(actor)} ({agency.code}).",
+        reason=_typed(f"Asked by {_person(actor)} ({agency.code}).", "Question", question),
     )
     permissions.grant("view", access_request.vendor.members_group, information_request)
     for referred in access_request.referrals.select_related("agency__officials_group"):
@@ -123,7 +124,7 @@ def answer_information_request(*, information_request, actor, answer, documents=
     _save(
         information_request,
         actor=actor,
-        reason=f"Answered by {_person(actor)}.",
+        reason=_typed(f"Answered by {_person(actor)}.", "Answer", answer),
         update_fields=["answer", "answered_by", "answered_at", "status"],
     )
     still_open = access_request.information_requests.filter(status=InformationRequest.Status.OPEN).exists()

@@ -21,6 +21,7 @@ from approvals.services._common import (
     _person,
     _save,
     _save_request,
+    _typed,
 )
 from approvals.services._notify import _lead_approvers, _notify_officials
 from approvals.services.routing import _start_review
@@ -154,6 +155,7 @@ def draft_position(*, referral, actor, stance, rationale="", conditions=(), expe
     redraft = position is not None
     label = Position.Stance(stance).label.lower()
     reason = f"Position {'redrafted' if redraft else 'drafted'} by {_person(actor)}: {label}."
+    reason = _typed(reason, "Rationale", rationale)
     if redraft:
         for old in position.conditions.all():
             stamp(old, actor=actor, reason="Replaced by the redrafted position.")
