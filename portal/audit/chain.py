@@ -233,15 +233,18 @@ def link_rows(rows, *, using):
         return
     model = type(rows[0])
     field = _record_field(model)
-    record_ids = {getattr(r, field) for r in rows}
-    if len(record_ids) == 1 and connections[using].vendor == "postgresql":
+    # a creation is the first row of its record's chain: nothing to look up or wait for
+    record_ids = {getattr(r, field) for r in rows if r.history_type != "+"}
+    if not record_ids:
+        heads = {}
+    elif len(record_ids) == 1 and connections[using].vendor == "postgresql":
         heads = _lock_and_read_head(using, model, next(iter(record_ids)))
     else:
         _lock(using, model, record_ids)
         heads = _heads(using, model, record_ids)
     for row in rows:
         record_id = getattr(row, field)
-        row.history_prev_hash = heads.get(record_id) or ""
+        row.history_prev_hash = "" if row.history_type == "+" else heads.get(record_id) or ""
         row.history_hash = row_hash(row)
         heads[record_id] = row.history_hash
 
