@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import CheckConstraint, F, Q, UniqueConstraint
 from django.db.models.constants import LOOKUP_SEP
 from django.utils import timezone
+from django.utils.formats import date_format
 from simple_history.models import DeletedObject
 
 # Bookkeeping fields that change with every edit and would only add noise to a diff.
@@ -132,9 +133,9 @@ def readable_value(model_field, value):
     if isinstance(value, datetime.datetime):
         if timezone.is_aware(value):
             value = timezone.localtime(value)
-        return f"{value:%d %b %Y, %H:%M}"
+        return date_format(value, "DATETIME_FORMAT")  # as the admin shows every other time
     if isinstance(value, datetime.date):
-        return f"{value:%d %b %Y}"
+        return date_format(value, "DATE_FORMAT")
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, dict | list):
