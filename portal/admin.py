@@ -4,9 +4,11 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import models
 from django.http import Http404, HttpResponseNotAllowed
 from django.utils.functional import cached_property
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from portal import permissions
 from portal.audit.versions import is_stale, stale_message, version_of
@@ -30,6 +32,18 @@ class CappedCountPaginator(Paginator):
         return min(counted, self.CAP)
 
     capped = False
+from portal.audit.history import readable_value
+
+
+class ReadableHistory(HistoricalRecordContextHelper):
+    """History diffs as people read them: labels, names, local times, nothing for empty values."""
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if isinstance(field, models.ManyToManyField):
+            value = super().prepare_delta_change_value(change, value)
+            return ", ".join(str(item) for item in value)
+        return readable_value(field, value)
 
 
 class NotFoundForOutsiders:
@@ -150,6 +164,8 @@ class PortalModelAdmin(NotFoundForOutsiders, SimpleHistoryAdmin):
 
 
 FIXED_CHOICES_AT_MOST = 30
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ReadableHistory(self.model, historical_record)
 
 
 def values_filter(path, title, parameter_name=None):

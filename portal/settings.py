@@ -345,6 +345,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.prune_retention",
         "schedule": crontab(hour=3, minute=30),
     },
+    "portal-verify-audit-chain": {
+        "task": "portal.verify_audit_chain",
+        "schedule": crontab(hour=4, minute=0),
+    },
 }
 
 # Panels on the vendor dashboard, contributed by apps that the registry may not import

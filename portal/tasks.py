@@ -17,3 +17,11 @@ def alert_if_outbox_stuck():
     from portal.notifications import outbox_health
 
     return outbox_health.alert_if_stuck()
+
+
+@shared_task(name="portal.verify_audit_chain")
+def verify_audit_chain():
+    """Daily: walk every history chain; mail portal administrators and auditors if one is broken."""
+    from portal.audit import alerts
+
+    return alerts.verify_and_alert()

@@ -36,6 +36,8 @@ class WalkWorld:
     agency_outsider: object
     owners: dict
     strings: dict = field(default_factory=dict)
+    # the factories' world B was built in (its agencies and people), for tests that add to it
+    factory_world: object = None
 
     def __getattr__(self, name):
         try:
@@ -210,4 +212,5 @@ def build_walk_world():
             "auditor": world["auditor"],
         },
         strings=strings,
+        factory_world=world,
     )

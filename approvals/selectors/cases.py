@@ -79,6 +79,37 @@ def notes_visible_to(user, access_request):
     return list(queryset.filter(agency=agency))
 
 
+def position_versions(positions):
+    """``{position id: "drafted by A, redrafted by B, signed by C"}`` from the positions' history,
+    in one query: who wrote each version of a position, and who signed it (the two-person rule
+    is read from this, not from the last drafter alone)."""
+    ids = [p.pk for p in positions]
+    if not ids:
+        return {}
+    rows = (
+        Position.history.filter(id__in=ids)
+        .select_related("drafted_by", "signed_by")
+        .order_by("id", "history_date", "history_id")
+    )
+    steps, previous = {}, {}
+    for row in rows:
+        before = previous.get(row.id)
+        words = steps.setdefault(row.id, [])
+        if before is None:
+            words.append(f"drafted by {_name(row.drafted_by)}")
+        elif row.drafted_at != before.drafted_at:
+            words.append(f"redrafted by {_name(row.drafted_by)}")
+        if row.signed_by_id and (before is None or not before.signed_by_id):
+            words.append(f"signed by {_name(row.signed_by)}")
+        previous[row.id] = row
+    texts = {pk: ", ".join(words) for pk, words in steps.items()}
+    return {pk: text[:1].upper() + text[1:] for pk, text in texts.items()}
+
+
+def _name(user):
+    return (user.full_name or user.email) if user is not None else "someone no longer on the portal"
+
+
 def agency_case(user, access_request):
     """Everything the agency case page shows for ``user``."""
     agency = agency_of(user)
@@ -88,6 +119,9 @@ def agency_case(user, access_request):
         .order_by("-agency__is_lead", "agency__code")
     )
     positions = {p.referral_id: p for p in positions_visible_to(user, access_request)}
+    versions = position_versions(positions.values())
+    for position in positions.values():
+        position.versions_text = versions.get(position.pk, "")
     for referral in referrals:
         referral.visible_position = positions.get(referral.pk)
         referral.is_mine = agency is not None and referral.agency_id == agency.pk

@@ -59,6 +59,12 @@ def _clean_text(value):
     return (value or "").strip()
 
 
+def _typed(reason, label, text):
+    """A history reason with the words the person typed (a rationale, an answer) after it, so the
+    history row of the verb says what was decided and why."""
+    return f"{reason} {label}: {text}" if text else reason
+
+
 def _person(user):
     return user.full_name or user.email
 

@@ -30,6 +30,7 @@ from approvals.services._common import (
     _person,
     _save,
     _save_request,
+    _typed,
 )
 from approvals.services._notify import (
     _lead_approvers,
@@ -196,7 +197,7 @@ def _decide(access_request, *, actor, outcome, rationale, conditions=()):
         letter_text=letter,
     )
     word = "Approved" if outcome == Decision.Outcome.APPROVED else "Denied"
-    _save(decision, actor=actor, reason=f"{word} by {_person(actor)}.")
+    _save(decision, actor=actor, reason=_typed(f"{word} by {_person(actor)}.", "Rationale", rationale))
     decision.conditions.set(conditions)
     agencies = list(
         Agency.objects.filter(referrals__access_request=access_request).select_related("officials_group")
@@ -279,7 +280,7 @@ def escalate_request(*, access_request, actor, reason, expected_version=None):
         actor=actor,
         reason=reason,
         officials=_referred_officials(access_request, {Role.AGENCY_APPROVER}),
-        history_reason=f"Escalated by {_person(actor)}.",
+        history_reason=_typed(f"Escalated by {_person(actor)}.", "Reason", reason),
     )
     return access_request
 
@@ -318,7 +319,7 @@ def resolve_escalation(*, access_request, actor, outcome, rationale, conditions=
                 access_request=access_request, reasons=rationale, issued_by=actor, respond_by=respond_by
             ),
             actor=actor,
-            reason=f"Intent to deny issued by {_person(actor)}.",
+            reason=_typed(f"Intent to deny issued by {_person(actor)}.", "Reasons", rationale),
         )
         _save_request(
             access_request,
@@ -370,7 +371,7 @@ def respond_to_intent_to_deny(*, access_request, actor, response, expected_versi
     intent.responded_by = actor
     intent.responded_at = timezone.now()
     intent.status = IntentToDeny.Status.RESPONDED
-    _save(intent, actor=actor, reason=f"Response by {_person(actor)}.")
+    _save(intent, actor=actor, reason=_typed(f"Response by {_person(actor)}.", "Response", response))
     _save_request(
         access_request, actor=actor, reason="The vendor responded to the intent to deny.", update_fields=[]
     )

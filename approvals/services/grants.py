@@ -1,6 +1,6 @@
 """The grant lifecycle after its approval: expiry, revocation, renewal."""
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from approvals import policies
@@ -27,7 +27,6 @@ from approvals.services._notify import (
 )
 from approvals.services.requests import create_draft_request
 from portal.errors import PortalError
-from portal.observability.context import current_request_id
 
 
 @transaction.atomic
@@ -61,10 +60,10 @@ def _set_grants(grants, values, *, actor, now, reason):
     """Give every grant in ``grants`` (objects, or ids) the same ``values`` and one history row
     each (actor, reason).
 
-    In batches: one ``UPDATE … WHERE id IN (…)``, then one ``INSERT … SELECT`` that copies the
-    updated rows into the history table, in the database. Ten thousand grants take a fraction of
-    a second; ``bulk_update_with_history`` (a ``CASE`` branch per row and field, then history
-    rows built in Python) took ten seconds on PostgreSQL.
+    In batches: one ``UPDATE … WHERE id IN (…)``, then the updated rows read back and their
+    history rows inserted with one ``bulk_create`` (which chains them, ``portal.audit.chain``).
+    ``bulk_update_with_history`` (a ``CASE`` branch per row and field) took ten seconds for ten
+    thousand grants on PostgreSQL.
     """
     if not grants:
         return
@@ -80,21 +79,15 @@ def _set_grants(grants, values, *, actor, now, reason):
 
 
 def _copy_to_history(pks, *, actor, now, reason):
-    """Write the history rows of the grants ``pks`` as they now are: one ``INSERT … SELECT``."""
-    history = Grant.history.model
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in history.tracked_fields)
-    placeholders = ", ".join(["%s"] * len(pks))
-    sql = (
-        f"INSERT INTO {quote(history._meta.db_table)} "  # noqa: S608 - names from the models, values bound
-        f"({columns}, history_date, history_change_reason, history_type, history_user_id, "
-        "history_request_id) "
-        f"SELECT {columns}, %s, %s, %s, %s, %s FROM {quote(Grant._meta.db_table)} "
-        f"WHERE id IN ({placeholders})"
+    """Write the history rows of the grants ``pks`` as they now are, in one insert."""
+    Grant.history.bulk_history_create(
+        Grant.objects.filter(pk__in=pks).order_by("pk"),
+        update=True,
+        default_user=actor,
+        default_change_reason=reason,
+        default_date=now,
+        batch_size=BULK_BATCH,
     )
-    date = connection.ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [date, reason, "~", actor.pk, current_request_id() or "", *pks])
 
 
 @transaction.atomic

@@ -21,6 +21,7 @@ from approvals.services._common import (
 from approvals.services._notify import _notify_people, _officials_concerned, _share_with_agencies
 from portal import permissions
 from portal.errors import PortalError
+from portal.params import past_day_problem
 from vendors.models import FrontierModel
 
 # Days from detection to the complete incident report, by severity (DESIGN.md, issue 5).
@@ -96,8 +97,10 @@ def report_incident(
     today = timezone.localdate()
     if not isinstance(detected_on, date):
         problems.append(("detected_on", "Give the day you became aware of the incident."))
-    elif detected_on > today:
-        problems.append(("detected_on", "The day you became aware of it cannot be in the future."))
+    elif past_day_problem(detected_on, today=today):
+        problems.append(
+            ("detected_on", past_day_problem(detected_on, today=today, what="The day you became aware of it"))
+        )
     if problems:
         raise PortalError(problems[0][1], field=problems[0][0], messages=[m for _, m in problems])
     customers = _clean_customers(vendor, affected_customers)

@@ -23,6 +23,7 @@ from approvals.services._common import (
     _resume_clocks,
     _save,
     _save_request,
+    _typed,
 )
 from approvals.services._notify import (
     _notify_officials,
@@ -33,6 +34,7 @@ from approvals.services._notify import (
 from approvals.services.requests import _close_information_requests, _close_referrals, _store_document
 from portal import permissions
 from portal.errors import PortalError
+from portal.params import deadline_problem
 
 
 @transaction.atomic
@@ -48,8 +50,9 @@ def issue_information_request(*, access_request, actor, question, deadline=None,
     now = timezone.now()
     today = timezone.localdate(now)
     deadline = deadline or today + timedelta(days=INFORMATION_REQUEST_DAYS)
-    if deadline <= today:
-        raise PortalError("The deadline must be after today.", field="deadline")
+    problem = deadline_problem(deadline, today=today)
+    if problem:
+        raise PortalError(problem, field="deadline")
     information_request = _save(
         InformationRequest(
             access_request=access_request,
@@ -60,7 +63,7 @@ def issue_information_request(*, access_request, actor, question, deadline=None,
             deadline=deadline,
         ),
         actor=actor,
-        reason=f"Asked by {_person(actor)} ({agency.code}).",
+        reason=_typed(f"Asked by {_person(actor)} ({agency.code}).", "Question", question),
     )
     permissions.grant("view", access_request.vendor.members_group, information_request)
     for referred in access_request.referrals.select_related("agency__officials_group"):
@@ -121,7 +124,7 @@ def answer_information_request(*, information_request, actor, answer, documents=
     _save(
         information_request,
         actor=actor,
-        reason=f"Answered by {_person(actor)}.",
+        reason=_typed(f"Answered by {_person(actor)}.", "Answer", answer),
         update_fields=["answer", "answered_by", "answered_at", "status"],
     )
     still_open = access_request.information_requests.filter(status=InformationRequest.Status.OPEN).exists()

@@ -21,6 +21,7 @@ from approvals.services._common import (
     _person,
     _save,
     _save_request,
+    _typed,
 )
 from approvals.services._notify import _notify_officials
 from approvals.services.escalation import escalate_or_announce_ready
@@ -157,6 +158,7 @@ def draft_position(
     redraft = position is not None
     label = Position.Stance(stance).label.lower()
     reason = f"Position {'redrafted' if redraft else 'drafted'} by {_person(actor)}: {label}."
+    reason = _typed(reason, "Rationale", rationale)
     if redraft:
         for old in position.conditions.all():
             stamp(old, actor=actor, reason="Replaced by the redrafted position.")

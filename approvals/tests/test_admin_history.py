@@ -64,7 +64,8 @@ def test_history_page_shows_field_diffs_and_reasons(client, world):
     client.force_login(world["doc_approver"])
     page = text(client.get(f"/admin/approvals/accessrequest/{access_request.pk}/history/"))
     assert "Review started by DOC." in page
-    assert re.search(r"<strong>Status:</strong> submitted &nbsp;&rarr;&nbsp;&nbsp;in_review", page)
+    # labels, not the stored codes
+    assert re.search(r"<strong>Status:</strong> Submitted &nbsp;&rarr;&nbsp;&nbsp;In review", page)
     assert world["doc_reviewer"].email in page or str(world["doc_reviewer"]) in page
     page = text(client.get(f"/admin/approvals/referral/{referral(access_request, 'DOC').pk}/history/"))
     assert "Assigned to" in page
@@ -314,3 +315,23 @@ def test_history_versions_of_referrals_and_questions_open_for_auditors(client, w
         version = obj.history.order_by("-history_id").first()
         url = f"/admin/{opts.app_label}/{opts.model_name}/{obj.pk}/history/{version.history_id}/"
         assert client.get(url).status_code == 200, url
+
+
+def test_the_case_page_names_who_drafted_redrafted_and_signed_a_position(client, world):
+    access_request = submitted(world)
+    doc = referral(access_request, "DOC")
+    services.assign_officials(
+        referral=doc, actor=world["doc_approver"], officials=[world["doc_reviewer"], world["doc_reviewer2"]]
+    )
+    services.draft_position(referral=refresh(doc), actor=world["doc_reviewer"], stance="concur")
+    services.draft_position(
+        referral=refresh(doc), actor=world["doc_reviewer2"], stance="concur", rationale="Checked."
+    )
+    services.sign_position(referral=refresh(doc), actor=world["doc_approver"])
+    client.force_login(world["auditor"])
+    page = text(client.get(f"/admin/approvals/accessrequest/{access_request.pk}/change/"))
+    expected = (
+        f"Drafted by {world['doc_reviewer'].full_name}, redrafted by {world['doc_reviewer2'].full_name}, "
+        f"signed by {world['doc_approver'].full_name}."
+    )
+    assert expected in page

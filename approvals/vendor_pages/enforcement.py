@@ -25,6 +25,7 @@ from approvals.vendor_pages.forms import (
 )
 from portal.audit.history import history_rows
 from portal.errors import PortalError
+from portal.params import int_param
 from portal.permissions import get_visible_or_404, visible_to
 from vendors.models import FrontierModel, PartnerCustomer
 from vendors.views import vendor_member_required
@@ -275,8 +276,9 @@ def grant_list(request):
         queryset = queryset.filter(status=filters["status"])
     else:
         filters["status"] = ""
-    if filters["model"].isdigit():
-        queryset = queryset.filter(frontier_model_id=int(filters["model"]))
+    model_id = int_param(filters["model"])
+    if model_id is not None:
+        queryset = queryset.filter(frontier_model_id=model_id)
     else:
         filters["model"] = ""
     queryset = queryset.select_related("suspended_by").order_by("status", "valid_to", "pk")

@@ -24,6 +24,7 @@ from approvals.vendor_pages.forms import (
 )
 from portal.accounts.models import Role
 from portal.errors import PortalError
+from portal.params import int_param
 from vendors.uploads import document_response
 from vendors.views import vendor_member_required
 
@@ -77,8 +78,8 @@ def request_new(request):
         raise Http404("No such page.")
     initial = {}
     for key in ("frontier_model", "partner_customer"):
-        if request.GET.get(key, "").isdigit():
-            initial[key] = int(request.GET[key])
+        if int_param(request.GET.get(key)) is not None:
+            initial[key] = int_param(request.GET.get(key))
     form = NewRequestForm(
         request.POST or None, request.FILES or None, user=request.user, vendor=request.vendor, initial=initial
     )

@@ -137,6 +137,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self):
         return self.full_name or self.email
 
+    def save(self, *args, **kwargs):
+        """A sign-in (Django saves ``last_login`` alone) writes no history row: it changes no field
+        that history keeps, and sign-ins are their own record (``SignInEvent``)."""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) <= {"last_login"}:
+            self.skip_history_when_saving = True
+            try:
+                return super().save(*args, **kwargs)
+            finally:
+                del self.skip_history_when_saving
+        return super().save(*args, **kwargs)
+
     def clean(self):
         super().clean()
         self.email = (self.email or "").strip().lower()

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from portal import permissions
 from portal.audit.history import NOT_SHOWN_IN_DIFFS
+from portal.params import EARLIEST_DAY
 
 MAX_DAYS = 366
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
@@ -74,6 +75,8 @@ class AuditRow:
     changes: list = field(default_factory=list)
     # The X-Request-ID of the request (or its task) that wrote the row: joins it to the logs.
     request_id: str = ""
+    # The row's link in its record's tamper-evident chain (portal.audit.chain).
+    hash: str = ""
 
     def changes_text(self):
         return "; ".join(f"{c['field']}: {c['old']} → {c['new']}" for c in self.changes)
@@ -131,6 +134,7 @@ def _rows_for_model(user, model, start, end):
                 reason=record.history_change_reason or "",
                 changes=changes,
                 request_id=getattr(record, "history_request_id", "") or "",
+                hash=getattr(record, "history_hash", "") or "",
             )
         )
         previous = record
@@ -161,12 +165,16 @@ COLUMNS = [
     "user",
     "reason",
     "changes",
+    "hash",
     "history_id",
     "request_id",
 ]
+CHAIN_HEAD_LABEL = "chain head"
 
 
-def as_csv(rows):
+def as_csv(rows, *, chain_head=""):
+    """The rows as CSV; with ``chain_head``, a last row ``chain head,<hash>,,…`` (see
+    ``portal.audit.chain.ledger_head``) so that the export can be checked later."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
@@ -174,6 +182,8 @@ def as_csv(rows):
         data = asdict(row)
         data["changes"] = row.changes_text()
         writer.writerow([safe_cell(data[c]) for c in COLUMNS])
+    if chain_head:
+        writer.writerow([CHAIN_HEAD_LABEL, chain_head, *[""] * (len(COLUMNS) - 2)])
     return out.getvalue()
 
 
@@ -188,11 +198,12 @@ def safe_cell(value):
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
-def as_json(rows, *, start, end):
+def as_json(rows, *, start, end, chain_head=""):
     return json.dumps(
         {
             "from": start.isoformat(),
             "to": end.isoformat(),
+            "chain_head": chain_head,
             "count": len(rows),
             "changes": [asdict(r) for r in rows],
         },
@@ -216,6 +227,14 @@ class AuditRangeForm(forms.Form):
     def clean(self):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
+        latest = timezone.localdate() + timedelta(days=MAX_DAYS)
+        for name, day in (("start", start), ("end", end)):
+            if day and not EARLIEST_DAY <= day <= latest:
+                self.add_error(
+                    name,
+                    f"Give a day from {EARLIEST_DAY:%d %B %Y} to {latest:%d %B %Y}: no history lies outside.",
+                )
+                start = end = None
         if start and end:
             if end < start:
                 self.add_error("end", "The last day comes before the first: swap them.")

@@ -6,9 +6,16 @@ Inside a web request the middleware also knows the user, but Celery tasks and ma
 commands have no request, so the explicit stamp is what makes their history complete.
 """
 
+import datetime
+import json
+
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models
 from django.db.models import CheckConstraint, F, Q, UniqueConstraint
 from django.db.models.constants import LOOKUP_SEP
+from django.utils import timezone
+from django.utils.formats import date_format
+from simple_history.models import DeletedObject
 
 # Bookkeeping fields that change with every edit and would only add noise to a diff.
 NOT_SHOWN_IN_DIFFS = ["updated_at"]
@@ -112,6 +119,32 @@ def _names_in(expression):
     return set()
 
 
+def readable_value(model_field, value):
+    """A history value as a person reads it: the label of a choice, a name for a related record,
+    a date and time in the portal's time zone, "yes"/"no", and nothing for an empty value."""
+    if isinstance(value, DeletedObject):
+        return "" if value.pk is None else f"{value.model._meta.verbose_name} #{value.pk} (deleted)"
+    if value is None or value == "" or value == [] or value == {}:
+        return ""
+    if isinstance(value, list | tuple) and not isinstance(model_field, models.JSONField):
+        return ", ".join(str(readable_value(None, item)) for item in value)
+    if model_field is not None and model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(value, datetime.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return date_format(value, "DATETIME_FORMAT")  # as the admin shows every other time
+    if isinstance(value, datetime.date):
+        return date_format(value, "DATE_FORMAT")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, models.Model):
+        return str(value)
+    return value
+
+
 def history_rows(instance, *, limit=None):
     """The object's history, newest first, with each row's field diff against the previous one.
 
@@ -131,10 +164,12 @@ def history_rows(instance, *, limit=None):
     for newer, older in zip(records, [*records[1:], None], strict=False):
         changes = []
         if older is not None:
-            delta = newer.diff_against(older, excluded_fields=excluded)
+            delta = newer.diff_against(older, excluded_fields=excluded, foreign_keys_are_objs=True)
             for change in delta.changes:
                 field = instance._meta.get_field(change.field)
-                changes.append((field.verbose_name, change.old, change.new))
+                changes.append(
+                    (field.verbose_name, readable_value(field, change.old), readable_value(field, change.new))
+                )
             for field in m2m_fields:
                 labels_of = m2m_values[field.name]
                 old, new = labels_of(older), labels_of(newer)

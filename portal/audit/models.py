@@ -1,12 +1,36 @@
-"""The base every history table shares: the request id that wrote the row.
+"""The base every history table shares: the request id that wrote the row, and its chain.
 
-``HistoricalRecords(bases=[RequestIdHistory])`` adds ``history_request_id`` to a history
-table; ``portal.audit.signals`` fills it from the request (or the Celery task, which
-carries the request's id) in progress, so that an auditor can join a history row to the
-log lines of the request that wrote it.
+``HistoricalRecords(bases=[RequestIdHistory])`` adds to a history table:
+
+* ``history_request_id``, filled by ``portal.audit.signals`` from the request (or the Celery
+  task, which carries the request's id) in progress, so that an auditor can join a history
+  row to the log lines of the request that wrote it;
+* ``history_prev_hash`` and ``history_hash``, the row's link in the tamper-evident chain of
+  its record (``portal.audit.chain``), computed when the row is inserted, by ``save()`` for
+  one row and by the manager's ``bulk_create`` for many (``bulk_create_with_history``,
+  ``bulk_update_with_history``), in the inserting transaction. Any model that uses this base
+  is chained without further code.
 """
 
-from django.db import models
+from django.db import models, router, transaction
+
+from portal.audit import chain
+from portal.observability.context import current_request_id
+
+
+class ChainedHistoryManager(models.Manager):
+    """Chains the rows of a ``bulk_create`` before they are inserted."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        using = self.db
+        request_id = current_request_id()[:64]
+        for row in objs:
+            if not row.history_request_id:
+                row.history_request_id = request_id
+        with transaction.atomic(using=using, savepoint=False):
+            chain.link_rows(objs, using=using)
+            return super().bulk_create(objs, *args, **kwargs)
 
 
 class RequestIdHistory(models.Model):
@@ -18,6 +42,34 @@ class RequestIdHistory(models.Model):
         db_index=True,
         help_text="The X-Request-ID of the web request (or its task) that wrote this row.",
     )
+    history_prev_hash = models.CharField(
+        "previous row's hash",
+        max_length=64,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="The hash of the history row of the same record written before this one.",
+    )
+    history_hash = models.CharField(
+        "row hash",
+        max_length=64,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="SHA-256 of the previous row's hash and this row's content.",
+    )
+
+    objects = ChainedHistoryManager()
 
     class Meta:
         abstract = True
+
+    def save(self, *args, **kwargs):
+        """Insert the row chained to its record's previous row (an update is never chained:
+        history rows are written once)."""
+        if not self._state.adding or self.history_hash:
+            return super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            chain.link_rows([self], using=using)
+            return super().save(*args, **kwargs)

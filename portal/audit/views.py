@@ -4,6 +4,7 @@ from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from portal.audit.chain import ledger_head
 from portal.audit.export import AuditRangeForm, as_csv, as_json, audit_rows, may_export
 
 
@@ -21,13 +22,16 @@ def audit_export(request):
     if submitted and form.is_valid():
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         rows = audit_rows(request.user, start=start, end=end)
+        head, _chains = ledger_head()
         name = f"portal-audit-{start:%Y%m%d}-{end:%Y%m%d}"
         if form.cleaned_data["format"] == "json":
-            response = HttpResponse(as_json(rows, start=start, end=end), content_type="application/json")
+            body = as_json(rows, start=start, end=end, chain_head=head)
+            response = HttpResponse(body, content_type="application/json")
             response["Content-Disposition"] = f'attachment; filename="{name}.json"'
         else:
-            response = HttpResponse(as_csv(rows), content_type="text/csv; charset=utf-8")
+            response = HttpResponse(as_csv(rows, chain_head=head), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        response["X-Audit-Chain-Head"] = head
         return response
     context = {
         **admin_site.each_context(request),

@@ -34,6 +34,7 @@ ALWAYS_IMMEDIATE_EVENTS = frozenset(
         "second_factor_reset",
         "staffing_change_proposed",
         "staffing_change_applied",
+        "audit_chain_broken",
     }
 )
 

@@ -66,3 +66,27 @@ def test_text_split_across_chunks_in_the_middle_of_a_character_is_still_text():
 def test_download_names_lose_paths_and_get_the_right_extension():
     assert safe_download_name("../../etc/passwd", "text/plain") == "passwd.txt"
     assert safe_download_name('evil".html', "application/pdf") == "evil.pdf"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"<!DOCTYPE html><html><body>Model card</body></html>", "web page, an SVG image or a script"),
+        (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "web page, an SVG"),
+        (b"\xef\xbb\xbf  <?xml version='1.0'?><svg/>", "web page, an SVG"),
+        (b"#!/bin/sh\ncurl https://example.org | sh\n", "web page, an SVG image or a script"),
+        (b"Findings.\n" * 10000 + b"<SCRIPT src=x></SCRIPT>", "web page, an SVG image or a script"),
+        (b"Model card\n<iframe src='https://example.org'>", "web page, an SVG image or a script"),
+        (b"%PDF-1.4\n<svg onload=alert(1)>", "not a whole PDF document"),
+        (b"%PDF-1.7\n1 0 obj\n<< >>\nendobj\n", "not a whole PDF document"),
+        (b"%PDF-x\n1 0 obj\n<< >>\nendobj\nstartxref\n9\n%%EOF\n", "not a whole PDF document"),
+    ],
+)
+def test_markup_scripts_and_broken_pdfs_are_refused_whatever_their_name(data, message):
+    with pytest.raises(PortalError, match=message):
+        validate_document(SimpleUploadedFile("evidence.pdf", data, content_type="application/pdf"))
+
+
+def test_plain_text_that_mentions_angle_brackets_is_still_text():
+    data = "Seats < 200 and regions > 1; see § 4 — évaluation ✓\n".encode()
+    assert validate_document(SimpleUploadedFile("notes.txt", data))[0] == "text/plain"

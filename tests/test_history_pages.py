@@ -1,0 +1,88 @@
+"""Every history page and every history-version page of every model opens for every role that may
+see it, and reads as people read: labels, names and local times, nothing for empty values."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from approvals.models import Agency, RoutingRule
+from portal.admin_site import admin_site
+from tests.test_route_walk import ADMIN_MODELS, walk_world  # noqa: F401 - the walk's world
+
+ROLES = ("auditor", "approver", "reviewer", "portal_admin")
+# What a history page must never show: a diff of nothing, a raw UTC timestamp with microseconds.
+UNREADABLE = [
+    re.compile(r"Deleted \w+ \(pk=None\)"),
+    re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\+00:00"),
+    re.compile(r"&rarr;&nbsp;&nbsp;None\b"),
+]
+
+
+def _records(world):
+    records = [world.b[name] for names in ADMIN_MODELS.values() for name in names]
+    records += list(Agency.objects.all()[:2]) + list(RoutingRule.objects.all()[:2])
+    return [r for r in records if type(r) in admin_site._registry and hasattr(r, "history")]
+
+
+def _person(world, role):
+    return world.factory_world["portal_admin"] if role == "portal_admin" else world.owners[role]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_history_version_page_opens_for_every_role_that_may_see_it(client, walk_world, db, role):  # noqa: F811
+    client.force_login(_person(walk_world, role))
+    problems, opened = [], 0
+    for record in _records(walk_world):
+        opts = record._meta
+        history_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[record.pk])
+        response = client.get(history_url)
+        if response.status_code == 404:
+            assert role != "auditor", f"the auditor cannot read {history_url}"
+            continue
+        if response.status_code != 200:
+            problems.append(f"{history_url} answered {response.status_code}")
+            continue
+        page = response.content.decode()
+        problems += [f"{history_url} shows {p.pattern}" for p in UNREADABLE if p.search(page)]
+        for version in record.history.order_by("history_id").values_list("history_id", flat=True):
+            url = reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_simple_history", args=[record.pk, version]
+            )
+            response = client.get(url)
+            opened += 1
+            if response.status_code != 200:
+                problems.append(f"{url} answered {response.status_code}")
+    assert opened > (30 if role == "auditor" else 5), opened
+    assert not problems, "\n".join(problems)
+
+
+def test_history_diffs_read_as_people_read_them(client, walk_world, db):  # noqa: F811
+    client.force_login(walk_world.owners["auditor"])
+    request = walk_world.request
+    page = client.get(f"/admin/approvals/accessrequest/{request.pk}/history/").content.decode()
+    changes = re.findall(r"<strong>Status:</strong>([^<]*)", page)
+    assert changes, page
+    assert "In review" in " ".join(changes)  # labels, not status codes
+    assert "in_review" not in " ".join(changes)
+    grant = walk_world.grant
+    page = client.get(f"/admin/approvals/grant/{grant.pk}/history/").content.decode()
+    assert not any(p.search(page) for p in UNREADABLE)
+
+
+def test_a_sign_in_writes_no_history_row_for_the_user(client, walk_world, db):  # noqa: F811
+    officer = walk_world.officer
+    officer.set_password("a long walk password")
+    officer.save(update_fields=["password"])
+    rows = officer.history.count()
+    assert client.login(email=officer.email, password="a long walk password")
+    officer.refresh_from_db()
+    assert officer.last_login is not None
+    assert officer.history.count() == rows
+
+
+def test_the_typed_words_are_on_the_history_row_of_the_verb(walk_world, db):  # noqa: F811
+    """The question and the answer as typed, on the history rows of asking and answering."""
+    reasons = list(walk_world.question.history.values_list("history_change_reason", flat=True))
+    assert any("Question: Which walk regions?" in reason for reason in reasons), reasons
+    assert any("Answer: U.S. only." in reason for reason in reasons), reasons
