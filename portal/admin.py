@@ -11,6 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from portal import permissions
+from portal.audit.history import readable_value
 from portal.audit.versions import is_stale, stale_message, version_of
 
 ADMIN_VERSION_FIELD = "portal_version"
@@ -32,7 +33,6 @@ class CappedCountPaginator(Paginator):
         return min(counted, self.CAP)
 
     capped = False
-from portal.audit.history import readable_value
 
 
 class ReadableHistory(HistoricalRecordContextHelper):
@@ -162,10 +162,11 @@ class PortalModelAdmin(NotFoundForOutsiders, SimpleHistoryAdmin):
         VersionChecked.__name__ = form.__name__
         return VersionChecked
 
-
-FIXED_CHOICES_AT_MOST = 30
     def get_historical_record_context_helper(self, request, historical_record):
         return ReadableHistory(self.model, historical_record)
+
+
+FIXED_CHOICES_AT_MOST = 30
 
 
 def values_filter(path, title, parameter_name=None):

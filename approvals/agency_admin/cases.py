@@ -11,7 +11,6 @@ from django.utils import timezone
 from approvals import policies, selectors, services
 from approvals.agency_admin.actions import action_urls
 from approvals.agency_admin.amendment_pages import AMENDMENT_ACTIONS, case_context
-
 from approvals.agency_admin.case_pages import CASE_ACTIONS, can_assign_me
 from approvals.agency_admin.forms import NoteForm
 from approvals.agency_admin.lists import (
