@@ -27,7 +27,3 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
-
-
-class CsrfSessionAuthentication(authentication.SessionAuthentication):
-    """The browser's session, for the documentation page and the portal's own scripts."""

@@ -367,7 +367,7 @@ DESIGNATION_RESPONSE_DAYS = env.int("DESIGNATION_RESPONSE_DAYS", default=30)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.ApiTokenAuthentication",
-        "api.authentication.CsrfSessionAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # enforces CSRF
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ApiAccess"],
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
@@ -394,6 +394,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "AccessRequestStatusEnum": "approvals.models.AccessRequest.Status",
+        "GrantStatusEnum": "approvals.models.Grant.Status",
+        "IncidentStatusEnum": "approvals.models.IncidentReport.Status",
+        "InformationRequestStatusEnum": "approvals.models.InformationRequest.Status",
+    },
 }
 API_WEBHOOKS_ALLOW_LOCAL_HTTP = env.bool("API_WEBHOOKS_ALLOW_LOCAL_HTTP", default=not PRODUCTION)
 API_WEBHOOK_TIMEOUT = env.float("API_WEBHOOK_TIMEOUT", default=10.0)
