@@ -141,7 +141,7 @@ def test_another_vendors_records_are_404(world):
 
 
 def test_lists_are_cursor_paginated_and_filtered(world, rw_client):
-    for n in range(3):
+    for _ in range(3):
         approved(world)
     page = rw_client.get("/api/v1/grants/", {"page_size": 2}).json()
     assert len(page["results"]) == 2
