@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from api import policies
@@ -238,15 +239,10 @@ def sweep_webhooks():
 
     now = timezone.now()
     lease = now - timedelta(seconds=settings.API_WEBHOOK_SENDING_LEASE)
-    due = (
-        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, available_at__lte=now)
-        .values_list("endpoint_id", flat=True)
-        .union(
-            WebhookDelivery.objects.filter(
-                status=WebhookDelivery.Status.SENDING, claimed_at__lt=lease
-            ).values_list("endpoint_id", flat=True)
-        )
-    )
+    due = WebhookDelivery.objects.filter(
+        Q(status=WebhookDelivery.Status.PENDING, available_at__lte=now)
+        | Q(status=WebhookDelivery.Status.SENDING, claimed_at__lt=lease)
+    ).values_list("endpoint_id", flat=True)
     endpoints = sorted(set(due))
     for endpoint_id in endpoints:
         deliver_webhooks.delay(endpoint_id)
