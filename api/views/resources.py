@@ -235,10 +235,11 @@ class AccessRequestViewSet(
     )
     @action(detail=True, methods=["post"])
     def documents(self, request, ref=None):
+        access_request = self._request()
         body = s.DocumentUploadSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         access_request = approvals_services.attach_request_document(
-            access_request=self._request(),
+            access_request=access_request,
             actor=request.user,
             uploaded_file=body.validated_data["file"],
             title=body.validated_data.get("title", ""),
@@ -255,10 +256,11 @@ class AccessRequestViewSet(
     )
     @action(detail=True, methods=["post"])
     def submit(self, request, ref=None):
+        access_request = self._request()
         body = s.VersionedSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         access_request = approvals_services.submit_request(
-            access_request=self._request(), actor=request.user, **body.validated_data
+            access_request=access_request, actor=request.user, **body.validated_data
         )
         return self._detail(access_request)
 
@@ -270,10 +272,11 @@ class AccessRequestViewSet(
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request, ref=None):
+        access_request = self._request()
         body = s.WithdrawSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         access_request = approvals_services.withdraw_request(
-            access_request=self._request(), actor=request.user, **body.validated_data
+            access_request=access_request, actor=request.user, **body.validated_data
         )
         return self._detail(access_request)
 
@@ -304,12 +307,13 @@ class AccessRequestViewSet(
     )
     @action(detail=True, methods=["post"], url_path="intent-to-deny-response")
     def respond(self, request, ref=None):
+        access_request = self._request()
         body = s.IntentResponseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         approvals_services.respond_to_intent_to_deny(
-            access_request=self._request(), actor=request.user, **body.validated_data
+            access_request=access_request, actor=request.user, **body.validated_data
         )
-        return self._detail(self._request())
+        return self._detail(access_request)
 
 
 @extend_schema_view(
