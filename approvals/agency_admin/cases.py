@@ -14,6 +14,7 @@ from approvals.agency_admin.case_pages import CASE_ACTIONS
 from approvals.agency_admin.forms import NoteForm
 from approvals.agency_admin.lists import ACTIVE, ReferredToFilter, RequestClockFilter, export_cases
 from approvals.models import AccessRequest, Referral, RequestDocument
+from approvals.selectors.entitlements import entitlement
 from portal import permissions
 from portal.accounts.models import Role
 from portal.admin import PortalModelAdmin, values_filter
@@ -182,6 +183,9 @@ class AccessRequestAdmin(PortalModelAdmin):
             "actions": case_actions(request.user, access_request, case),
             "enforcement_actions": enforcement_buttons,
             "evidence": selectors.case_evidence(request.user, access_request),
+            "entitlement": entitlement(
+                frontier_model=access_request.frontier_model, partner_customer=access_request.partner_customer
+            ),
             "enforcement": selectors.case_enforcement(request.user, access_request),
             "model_page": reverse(
                 "admin:approvals_enforcementaction_model", args=[access_request.frontier_model_id]
