@@ -394,6 +394,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_problem_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "AccessRequestStatusEnum": "approvals.models.AccessRequest.Status",
         "GrantStatusEnum": "approvals.models.Grant.Status",

@@ -54,6 +54,7 @@ ALLOW_LIST = {
     "admin/(?P<url>.*)$": "the admin's catch-all for unknown addresses: 404 or the sign-in redirect",
     "api:schema": "the public OpenAPI schema of the vendor API: no records",
     "api:docs": "the public documentation page of the vendor API (Swagger UI): no records",
+    "api:not_found": "the API's catch-all for unknown addresses: a 404 problem, no records",
     "api:entitlement": "answers only for the caller's own models and customers; another vendor's ids "
     "answer 400 like unknown ones (api/tests/test_entitlements.py)",
 }
