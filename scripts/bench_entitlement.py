@@ -108,16 +108,18 @@ def main():
     test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     server = None
     try:
+        print("building the world (agencies, a vendor, a cleared customer, a token)…", flush=True)
         query, secret = build(os.environ["DATABASE_URL"])
+        print("starting gunicorn…", flush=True)
         settings_dict = connection.settings_dict
         env = {
             **os.environ,
-            "DATABASE_URL": "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(**settings_dict, NAME=test_name),
+            "DATABASE_URL": "postgres://{USER}@{HOST}:{PORT}/".format(**settings_dict) + test_name,
             "DJANGO_SETTINGS_MODULE": "bench_entitlement_settings",
             "PYTHONPATH": f"{ROOT / 'scripts'}:{ROOT}",
             "GUNICORN_WORKERS": str(args.workers),
             "PORT": str(args.port),
-            "LOG_LEVEL": "warning",
+            "LOG_LEVEL": "WARNING",
             "CONN_MAX_AGE": "60",
         }
         server = subprocess.Popen(

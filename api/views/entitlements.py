@@ -4,6 +4,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from api.models import ApiToken
 from api.serializers.entitlements import (
     BatchRequestSerializer,
     BatchResponseSerializer,
@@ -17,6 +18,11 @@ from approvals.selectors.entitlements import entitlement, entitlements, find_cus
 class EntitlementQuery(serializers.Serializer):
     model = serializers.CharField(max_length=200)
     customer = serializers.CharField(max_length=200)
+
+
+def _token_vendor(request):
+    """The vendor a token is scoped to (``None`` for a session: then ``restrict(user)`` applies)."""
+    return request.auth.vendor if isinstance(request.auth, ApiToken) else None
 
 
 def _not_found(model, customer):
@@ -46,9 +52,12 @@ class EntitlementView(ApiView):
             query.validated_data["model"].strip(),
             query.validated_data["customer"].strip(),
         )
-        frontier_model = find_models(request.user, [model_id]).get(model_id)
+        vendor = _token_vendor(request)
+        frontier_model = find_models(request.user, [model_id], vendor=vendor).get(model_id)
         partner_customer = (
-            find_customers(request.user, [customer_id]).get(customer_id) if frontier_model else None
+            find_customers(request.user, [customer_id], vendor=vendor).get(customer_id)
+            if frontier_model
+            else None
         )
         if frontier_model is None or partner_customer is None:
             field = "model" if frontier_model is None else "customer"
@@ -68,8 +77,9 @@ class EntitlementBatchView(ApiView):
         body = BatchRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         pairs = [(p["model"].strip(), p["customer"].strip()) for p in body.validated_data["pairs"]]
-        models = find_models(request.user, {m for m, _ in pairs})
-        customers = find_customers(request.user, {c for _, c in pairs})
+        vendor = _token_vendor(request)
+        models = find_models(request.user, {m for m, _ in pairs}, vendor=vendor)
+        customers = find_customers(request.user, {c for _, c in pairs}, vendor=vendor)
         resolved = [(models.get(m), customers.get(c)) for m, c in pairs]
         answers = iter(entitlements([(m, c) for m, c in resolved if m is not None and c is not None]))
         results = []
