@@ -94,6 +94,13 @@ def main():
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--existing",
+        nargs=3,
+        metavar=("TOKEN", "MODEL", "CUSTOMER"),
+        help="use the database as it is (e.g. the demo) with this read token and pair, instead of "
+        "building a throwaway one (its migrations take minutes on a loaded machine)",
+    )
     args = parser.parse_args()
 
     import django
@@ -104,17 +111,24 @@ def main():
 
     if connection.vendor != "postgresql":
         raise SystemExit("Run it on PostgreSQL: DATABASE_URL=postgres://…")
-    setup_test_environment()
-    test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    test_name = None
+    if args.existing is None:
+        setup_test_environment()
+        test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     server = None
     try:
-        print("building the world (agencies, a vendor, a cleared customer, a token)…", flush=True)
-        query, secret = build(os.environ["DATABASE_URL"])
+        if args.existing is None:
+            print("building the world (agencies, a vendor, a cleared customer, a token)…", flush=True)
+            query, secret = build(os.environ["DATABASE_URL"])
+        else:
+            secret, model, customer = args.existing
+            query = f"model={model}&customer={customer}"
         print("starting gunicorn…", flush=True)
         settings_dict = connection.settings_dict
         env = {
             **os.environ,
-            "DATABASE_URL": "postgres://{USER}@{HOST}:{PORT}/".format(**settings_dict) + test_name,
+            "DATABASE_URL": "postgres://{USER}@{HOST}:{PORT}/".format(**settings_dict)
+            + (test_name or settings_dict["NAME"]),
             "DJANGO_SETTINGS_MODULE": "bench_entitlement_settings",
             "PYTHONPATH": f"{ROOT / 'scripts'}:{ROOT}",
             "GUNICORN_WORKERS": str(args.workers),
@@ -156,7 +170,8 @@ def main():
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
-        connection.creation.destroy_test_db(test_name, verbosity=0)
+        if test_name is not None:
+            connection.creation.destroy_test_db(test_name, verbosity=0)
 
 
 if __name__ == "__main__":
