@@ -63,6 +63,10 @@ INSTALLED_APPS = [
     "portal.notifications",
     "vendors",
     "approvals",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -406,3 +410,54 @@ ADMIN_DASHBOARD_PANELS = env.list(
 # Enforcement clocks (approvals/enforcement.py holds the defaults; INCIDENT_REPORT_DAYS, a
 # mapping by severity, can be set here as a Django setting).
 DESIGNATION_RESPONSE_DAYS = env.int("DESIGNATION_RESPONSE_DAYS", default=30)
+
+
+# The vendor API (api/): Django REST Framework, tokens, the entitlement check, webhooks.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # enforces CSRF
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ApiAccess"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_token": env.str("API_RATE_LIMIT", default="6000/minute")},
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.ApiCursorPagination",
+    "DEFAULT_FILTER_BACKENDS": [],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Frontier Access Portal API",
+    "DESCRIPTION": "The vendor API: models, customers, access requests, grants and the entitlement check. "
+    "Authenticate with `Authorization: Bearer <token>` (create a token at /vendor/api/tokens/).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_problem_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "AccessRequestStatusEnum": "approvals.models.AccessRequest.Status",
+        "GrantStatusEnum": "approvals.models.Grant.Status",
+        "IncidentStatusEnum": "approvals.models.IncidentReport.Status",
+        "InformationRequestStatusEnum": "approvals.models.InformationRequest.Status",
+    },
+}
+API_WEBHOOKS_ALLOW_LOCAL_HTTP = env.bool("API_WEBHOOKS_ALLOW_LOCAL_HTTP", default=not PRODUCTION)
+API_WEBHOOK_TIMEOUT = env.float("API_WEBHOOK_TIMEOUT", default=10.0)
+API_WEBHOOK_MAX_ATTEMPTS = env.int("API_WEBHOOK_MAX_ATTEMPTS", default=12)
+API_WEBHOOK_RETRY_BACKOFF_BASE = env.float("API_WEBHOOK_RETRY_BACKOFF_BASE", default=30.0)
+API_WEBHOOK_RETRY_BACKOFF_MAX = env.float("API_WEBHOOK_RETRY_BACKOFF_MAX", default=6 * 3600.0)
+API_WEBHOOK_SENDING_LEASE = env.int("API_WEBHOOK_SENDING_LEASE", default=300)
+CELERY_BEAT_SCHEDULE["api-sweep-webhooks"] = {"task": "api.sweep_webhooks", "schedule": 60.0}

@@ -14,6 +14,8 @@ urlpatterns = [
     path("notifications/", include("portal.notifications.urls")),
     path("vendor/requests/", include("approvals.vendor_pages.urls")),
     path("vendor/", include("approvals.vendor_pages.enforcement_urls")),
+    path("vendor/api/", include("api.pages.urls")),
+    path("api/", include("api.urls")),
     path("vendor/", include("vendors.urls")),
     path("", include("portal.accounts.root_urls")),
 ]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from api import services as api_services
 from approvals import services
 from approvals.tests.enforcement_helpers import BASIS
 from approvals.tests.factories import all_concur, build_world, document, draft, refresh, submitted
@@ -157,6 +158,17 @@ def build_walk_world():
         attestation=True,
     )
 
+    # The vendor API: a token, a webhook endpoint and one event waiting for it.
+    api_token, _ = api_services.create_api_token(
+        vendor=vendor_b, actor=admin_b, name="Walk token", scope="read", expires_in_days=30
+    )
+    endpoint = api_services.register_webhook_endpoint(
+        vendor=vendor_b, actor=admin_b, url="https://hooks.walk.example/x"
+    )
+    api_services.record_webhook_event(
+        vendor=vendor_b, event_type="grant.created", event_id="evt_walk", data={}
+    )
+
     b = {
         "vendor": vendor_b,
         "organisation": vendor_b.organisation,
@@ -184,6 +196,9 @@ def build_walk_world():
         "staffing_change": staffing_change,
         "name_change": name_change,
         "application": application,
+        "api_token": api_token,
+        "webhook_endpoint": endpoint,
+        "webhook_delivery": endpoint.deliveries.get(),
     }
     # Words that name B's records. An outsider's page must not contain any of them; the agency
     # outsider may read the strings of the records every agency reads by design.
@@ -200,6 +215,8 @@ def build_walk_world():
         "admin": admin_b.email,
         "officer": officer.email,
         "customer_import": "walk-customers.csv",
+        "api_token": "Walk token",
+        "webhook_endpoint": "hooks.walk.example",
     }
     return WalkWorld(
         b=b,

@@ -59,6 +59,11 @@ ALLOW_LIST = {
     "admin:login": "hands over to the portal's one sign-in page (404 when already signed in)",
     "admin:logout": "signs the walker out; shows nothing",
     "admin/(?P<url>.*)$": "the admin's catch-all for unknown addresses: 404 or the sign-in redirect",
+    "api:schema": "the public OpenAPI schema of the vendor API: no records",
+    "api:docs": "the public documentation page of the vendor API (Swagger UI): no records",
+    "api:not_found": "the API's catch-all for unknown addresses: a 404 problem, no records",
+    "api:entitlement": "answers only for the caller's own models and customers; another vendor's ids "
+    "answer 400 like unknown ones (api/tests/test_entitlements.py)",
 }
 
 # Pages without a record in their address: walked as lists. Values are the query strings to
@@ -93,6 +98,20 @@ PAGES = {
     "admin:jsi18n": [""],
     "admin:approvals_enforcementaction_models": ["", "?q=Walk"],
     "admin:approvals_enforcementaction_vendors": [""],
+    "api_pages:tokens": [""],
+    "api_pages:token_new": [""],
+    "api_pages:webhooks": [""],
+    "api_pages:webhook_new": [""],
+    "api_pages:entitlement_lookup": ["", "?customer=1"],
+    "api:entitlement_batch": [""],
+    "api:model-list": ["", "?release_phase=limited_preview"],
+    "api:customer-list": [""],
+    "api:customer-bulk": [""],
+    "api:access_request-list": ["", "?status=approved"],
+    "api:decision-list": [""],
+    "api:grant-list": [""],
+    "api:incident-list": [""],
+    "api:notification-list": [""],
 }
 
 
@@ -179,6 +198,20 @@ OBJECT_ROUTES = {
     "admin:vendors_vendornamechange_reject": _on("name_change"),
     "admin:staffing_confirm": _on("staffing_change"),
     "admin:staffing_reject": _on("staffing_change"),
+    "api_pages:token_revoke": _on("api_token"),
+    "api_pages:webhook_off": _on("webhook_endpoint"),
+    "api_pages:webhook_redeliver": _on("webhook_delivery"),
+    "api:model-detail": _on("m1", "m2"),
+    "api:model-evidence": _on("m1", "m2"),
+    "api:customer-detail": _on("c1"),
+    **{
+        f"api:access_request-{name}": _on(*_REQUESTS, ref="ref")
+        for name in ("detail", "documents", "submit", "withdraw", "respond")
+    },
+    "api:access_request-answer": [("question", {"ref": "access_request.ref", "question": "pk"})],
+    "api:decision-detail": [("grant", {"pk": "decision_id"})],
+    "api:grant-detail": _on("grant"),
+    "api:incident-detail": _on("incident"),
 }
 
 # Every registered ModelAdmin: B's records of that model (its changelist, change, delete,
@@ -548,6 +581,7 @@ def test_the_walk_opens_real_records(client, walk_world, db):
     for owner, prefix in [
         ("vendor", "/vendor/"),
         ("vendor", "/notifications/"),
+        ("vendor", "/api/"),
         ("auditor", "/admin/"),
         ("approver", "/admin/"),
         ("reviewer", "/admin/"),
@@ -576,6 +610,8 @@ def test_owners_see_the_strings_the_walk_looks_for(client, walk_world, db):
         f"/vendor/requests/{walk_world.draft.pk}/": ["draft"],
         f"/vendor/requests/{walk_world.request.tracking_number}/": ["question"],
         f"/vendor/customers/import/{walk_world.customer_import.pk}/": ["customer_import"],
+        "/vendor/api/tokens/": ["api_token"],
+        "/vendor/api/webhooks/": ["webhook_endpoint"],
     }
     for url, names in pages.items():
         body = _body(client.get(url))

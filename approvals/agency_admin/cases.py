@@ -21,6 +21,7 @@ from approvals.agency_admin.lists import (
     export_cases,
 )
 from approvals.models import AccessRequest, Referral, RequestDocument
+from approvals.selectors.entitlements import entitlement
 from portal.accounts.models import Role
 from portal.admin import PortalModelAdmin, values_filter
 from portal.admin_site import admin_site
@@ -217,6 +218,9 @@ class AccessRequestAdmin(PortalModelAdmin):
             "cap_blocks": access_request.is_open
             and cap is not None
             and cap.blocks(access_request.partner_customer_id),
+            "entitlement": entitlement(
+                frontier_model=access_request.frontier_model, partner_customer=access_request.partner_customer
+            ),
             "enforcement": selectors.case_enforcement(request.user, access_request),
             "model_page": reverse(
                 "admin:approvals_enforcementaction_model", args=[access_request.frontier_model_id]

@@ -27,6 +27,7 @@ from approvals.agency_admin.enforcement_pages import (
     model_url,
 )
 from approvals.models import EnforcementAction, Grant, IncidentReport, PrereleaseReview
+from approvals.selectors.entitlements import entitlement, find_customers
 from portal import permissions
 from portal.admin import PortalModelAdmin
 from portal.admin_site import admin_site
@@ -184,7 +185,19 @@ class EnforcementActionAdmin(PortalModelAdmin):
             may_enforce=policies.may_enforce(request.user),
             revocable=policies.revocable_grants(request.user, oversight["grants"]),
             history=history_rows(frontier_model, limit=20),
+            **self._entitlement_lookup(request, frontier_model),
         )
+
+    def _entitlement_lookup(self, request, frontier_model):
+        """ "Is this customer cleared?" for a customer (id or the vendor's reference) the official reads."""
+        customer = request.GET.get("customer", "").strip()[:200]
+        if not customer:
+            return {"customer_query": ""}
+        partner_customer = find_customers(request.user, [customer]).get(customer)
+        if partner_customer is None or partner_customer.vendor_id != frontier_model.vendor_id:
+            return {"customer_query": customer, "customer_not_found": True}
+        answer = entitlement(frontier_model=frontier_model, partner_customer=partner_customer)
+        return {"customer_query": customer, "entitlement": answer}
 
     def vendors_view(self, request):
         vendors = list(selectors.vendors_under_oversight(request.user))

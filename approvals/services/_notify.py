@@ -4,6 +4,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 
+from approvals.events import announce
 from approvals.models import (
     Agency,
     Referral,
@@ -25,6 +26,7 @@ def _case_link(access_request):
 
 def _notify_vendor(access_request, *, event, subject, key, context=None):
     """The vendor's compliance team hears of an event on its request, linked to its request page."""
+    announce(access_request.vendor, event=event, key=key, access_request=access_request)
     _notify_people(
         vendor_compliance_team(access_request.vendor),
         event=event,
@@ -89,6 +91,7 @@ def _notify_team_and_officials(
 ):
     """A vendor's compliance team and the officials concerned hear of the same enforcement event,
     each linked to its own side's page (the officials' rows keyed apart, so both are kept)."""
+    announce(vendor, event=event, key=key)
     _notify_people(
         vendor_compliance_team(vendor),
         event=event,

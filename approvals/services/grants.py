@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from approvals import policies
+from approvals.events import announce
 from approvals.models import (
     AccessRequest,
     EnforcementAction,
@@ -43,6 +44,7 @@ def _expire_grant(grant_pk, *, actor, today):
         reason=grant.status_reason,
         update_fields=["status", "status_changed_at", "status_reason"],
     )
+    announce(grant.vendor, event="grant_expired", key=grant.pk, grant=grant)
     return True
 
 

@@ -1,0 +1,93 @@
+"""``/api/v1/entitlements/``: is this customer cleared for this model right now, and if not, why."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from api.models import ApiToken
+from api.serializers.entitlements import (
+    BatchRequestSerializer,
+    BatchResponseSerializer,
+    EntitlementSerializer,
+    entitlement_data,
+)
+from api.views.base import ApiView
+from approvals.selectors.entitlements import entitlement, entitlements, find_customers, find_models
+
+
+class EntitlementQuery(serializers.Serializer):
+    model = serializers.CharField(max_length=200)
+    customer = serializers.CharField(max_length=200)
+
+
+def _token_vendor(request):
+    """The vendor a token is scoped to (``None`` for a session: then ``restrict(user)`` applies)."""
+    return request.auth.vendor if isinstance(request.auth, ApiToken) else None
+
+
+def _not_found(model, customer):
+    if model is None:
+        return "No model you may read has this id or name (give the id if the name is shared)."
+    return "No customer you may read has this id or reference."
+
+
+class EntitlementView(ApiView):
+    @extend_schema(
+        operation_id="entitlement_check",
+        parameters=[
+            OpenApiParameter(
+                "model", str, required=True, description="The model's id or name (“name version”)."
+            ),
+            OpenApiParameter(
+                "customer", str, required=True, description="The customer's id or the vendor's own reference."
+            ),
+        ],
+        responses={200: EntitlementSerializer},
+        summary="Is this customer cleared for this model now?",
+    )
+    def get(self, request):
+        query = EntitlementQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        model_id, customer_id = (
+            query.validated_data["model"].strip(),
+            query.validated_data["customer"].strip(),
+        )
+        vendor = _token_vendor(request)
+        frontier_model = find_models(request.user, [model_id], vendor=vendor).get(model_id)
+        partner_customer = (
+            find_customers(request.user, [customer_id], vendor=vendor).get(customer_id)
+            if frontier_model
+            else None
+        )
+        if frontier_model is None or partner_customer is None:
+            field = "model" if frontier_model is None else "customer"
+            raise serializers.ValidationError({field: [_not_found(frontier_model, partner_customer)]})
+        answer = entitlement(frontier_model=frontier_model, partner_customer=partner_customer)
+        return Response(entitlement_data(answer))
+
+
+class EntitlementBatchView(ApiView):
+    @extend_schema(
+        operation_id="entitlement_check_batch",
+        request=BatchRequestSerializer,
+        responses={200: BatchResponseSerializer},
+        summary="The entitlement answer for up to 1,000 model × customer pairs.",
+    )
+    def post(self, request):
+        body = BatchRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        pairs = [(p["model"].strip(), p["customer"].strip()) for p in body.validated_data["pairs"]]
+        vendor = _token_vendor(request)
+        models = find_models(request.user, {m for m, _ in pairs}, vendor=vendor)
+        customers = find_customers(request.user, {c for _, c in pairs}, vendor=vendor)
+        resolved = [(models.get(m), customers.get(c)) for m, c in pairs]
+        answers = iter(entitlements([(m, c) for m, c in resolved if m is not None and c is not None]))
+        results = []
+        for (model_id, customer_id), (m, c) in zip(pairs, resolved, strict=True):
+            item = {"model": model_id, "customer": customer_id, "found": m is not None and c is not None}
+            if item["found"]:
+                item["entitlement"] = entitlement_data(next(answers))
+            else:
+                item["error"] = _not_found(m, c)
+            results.append(item)
+        return Response({"results": results})

@@ -1,0 +1,178 @@
+"""Benchmark: throughput of ``GET /api/v1/entitlements/`` against a bare Django view returning a
+constant JSON body, both served by the same gunicorn on PostgreSQL. Prints the ratio (goal ≥ 70 %).
+
+Not a test (timings do not belong in assertions). Run it against PostgreSQL::
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_h15 \\
+        .venv/bin/python scripts/bench_entitlement.py [--seconds 10] [--clients 4] [--workers 2]
+
+It creates a throwaway database (``test_<name>``), builds the agencies, a vendor, a cleared
+customer (through the services) and an API token, starts gunicorn with the project's settings plus
+one extra route (``/bench/constant/``: the bare view, behind the same middleware), then drives
+both addresses in turn from client processes (a new connection per request, as gunicorn's sync
+workers close each one), and drops the database. The clients share the machine with the server,
+so both figures include their cost; the ratio is what counts.
+"""
+
+import argparse
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+
+def _client(url, headers, seconds, counter, errors):
+    deadline = time.perf_counter() + seconds
+    done = failed = 0
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - a local URL
+    while time.perf_counter() < deadline:
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - local URL
+                response.read()
+                done += 1 if response.status == 200 else 0
+        except Exception:  # noqa: BLE001 - counted, not raised
+            failed += 1
+    with counter.get_lock():
+        counter.value += done
+    with errors.get_lock():
+        errors.value += failed
+
+
+def drive(url, headers, *, seconds, clients):
+    counter, errors = multiprocessing.Value("i", 0), multiprocessing.Value("i", 0)
+    processes = [
+        multiprocessing.Process(target=_client, args=(url, headers, seconds, counter, errors))
+        for _ in range(clients)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    return counter.value / seconds, errors.value
+
+
+def wait_until_up(url, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - local URL
+                return
+        except Exception:  # noqa: BLE001 - not up yet
+            time.sleep(0.3)
+    raise SystemExit(f"gunicorn did not answer at {url}")
+
+
+def build(database_url):
+    """The world in the throwaway database, committed; returns the query string and the token."""
+    import django
+
+    django.setup()
+    from api import services as api_services
+    from approvals.tests.enforcement_helpers import approved
+    from approvals.tests.factories import build_world
+
+    world = build_world()
+    grant = approved(world)
+    _, secret = api_services.create_api_token(
+        vendor=world.vendor, actor=world["vendor_admin"], name="bench", scope="read", expires_in_days=1
+    )
+    return f"model={grant.frontier_model_id}&customer={grant.partner_customer_id}", secret
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--existing",
+        nargs=3,
+        metavar=("TOKEN", "MODEL", "CUSTOMER"),
+        help="use the database as it is (e.g. the demo) with this read token and pair, instead of "
+        "building a throwaway one (its migrations take minutes on a loaded machine)",
+    )
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("Run it on PostgreSQL: DATABASE_URL=postgres://…")
+    test_name = None
+    if args.existing is None:
+        setup_test_environment()
+        test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    server = None
+    try:
+        if args.existing is None:
+            print("building the world (agencies, a vendor, a cleared customer, a token)…", flush=True)
+            query, secret = build(os.environ["DATABASE_URL"])
+        else:
+            secret, model, customer = args.existing
+            query = f"model={model}&customer={customer}"
+        print("starting gunicorn…", flush=True)
+        settings_dict = connection.settings_dict
+        env = {
+            **os.environ,
+            "DATABASE_URL": "postgres://{USER}@{HOST}:{PORT}/".format(**settings_dict)
+            + (test_name or settings_dict["NAME"]),
+            "DJANGO_SETTINGS_MODULE": "bench_entitlement_settings",
+            "PYTHONPATH": f"{ROOT / 'scripts'}:{ROOT}",
+            "GUNICORN_WORKERS": str(args.workers),
+            "PORT": str(args.port),
+            "LOG_LEVEL": "WARNING",
+            "CONN_MAX_AGE": "60",
+        }
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(ROOT / "gunicorn.conf.py"),
+                "portal.wsgi:application",
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
+        base = f"http://127.0.0.1:{args.port}"
+        wait_until_up(base + "/bench/constant/")
+        api_url = f"{base}/api/v1/entitlements/?{query}"
+        headers = {"Authorization": f"Bearer {secret}"}
+        with urllib.request.urlopen(urllib.request.Request(api_url, headers=headers)) as response:  # noqa: S310
+            answer = json.loads(response.read())
+        assert answer["cleared"] is True, answer
+        drive(api_url, headers, seconds=2, clients=args.clients)  # warm-up: connections, caches
+        drive(base + "/bench/constant/", {}, seconds=2, clients=args.clients)
+        bare, bare_errors = drive(base + "/bench/constant/", {}, seconds=args.seconds, clients=args.clients)
+        check, check_errors = drive(api_url, headers, seconds=args.seconds, clients=args.clients)
+        print(
+            f"PostgreSQL, gunicorn {args.workers} sync workers, {args.clients} clients, {args.seconds:.0f} s"
+        )
+        print(f"bare Django view (constant JSON): {bare:8.1f} req/s  ({bare_errors} errors)")
+        print(f"GET /api/v1/entitlements/:        {check:8.1f} req/s  ({check_errors} errors)")
+        print(f"ratio: {check / bare:.0%} (goal ≥ 70 %)")
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        if test_name is not None:
+            connection.creation.destroy_test_db(test_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
