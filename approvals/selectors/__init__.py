@@ -53,6 +53,10 @@ from approvals.selectors.grants import (
     grants_visible_to,
     is_customer_cleared,
 )
+from approvals.selectors.letters import (
+    letters_of_request,
+    letters_visible_to,
+)
 from approvals.selectors.people import (
     agency_officials,
     lead_agency,
@@ -115,6 +119,8 @@ __all__ = [
     "incidents_visible_to",
     "is_customer_cleared",
     "lead_agency",
+    "letters_of_request",
+    "letters_visible_to",
     "lift_impact",
     "model_oversight",
     "models_under_oversight",

@@ -25,6 +25,7 @@ from approvals.services._notify import (
     _referred_officials,
     _share_action,
 )
+from approvals.services.letters import issue_enforcement_letter, letter_attachment
 from approvals.services.requests import create_draft_request
 from portal.errors import PortalError
 from portal.observability.context import current_request_id
@@ -134,7 +135,9 @@ def revoke_grant(*, grant, actor, legal_basis, findings):
     )
     _share_action(action)
     access_request = grant.access_request
+    letter = issue_enforcement_letter(action)
     context = {
+        "letter_reference": letter.reference,
         "tracking_number": str(access_request),
         "customer": str(grant.partner_customer),
         "model": str(grant.frontier_model),
@@ -151,6 +154,7 @@ def revoke_grant(*, grant, actor, legal_basis, findings):
         key=str(action.pk),
         context=context,
         official_key=f"{action.pk}:officials",
+        attachment=letter_attachment(letter),
     )
     return action
 

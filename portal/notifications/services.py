@@ -26,6 +26,7 @@ Delivery guarantees (see also ``models.Notification``):
 
 import hashlib
 import logging
+import mimetypes
 import re
 import smtplib
 import uuid
@@ -34,6 +35,7 @@ from urllib.parse import urlparse
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F
@@ -89,6 +91,7 @@ def notify(
     object_label="",
     immediate=True,
     tracking_number="",
+    attachment=None,
 ):
     """Write one outbox row per recipient for ``event`` and queue sending after commit.
 
@@ -108,8 +111,11 @@ def notify(
     brackets, unless the subject already names it. ``immediate=False`` marks a routine
     notification that may wait for the daily digest whatever the recipient prefers; with
     ``immediate=True`` it waits only if the recipient chose the digest. Events in
-    ``ALWAYS_IMMEDIATE_EVENTS`` never wait. Returns the rows created.
+    ``ALWAYS_IMMEDIATE_EVENTS`` never wait. ``attachment`` (``{"path": …, "filename": …}``,
+    the path a name in the default storage) is attached to the mail when it is sent, for
+    example a letter's PDF; the file must not change afterwards. Returns the rows created.
     """
+    attachment = attachment or {}
     context = dict(context or {})
     tracking_number = tracking_number or str(context.get("tracking_number") or "")
     label = tracking_number or object_label
@@ -149,6 +155,8 @@ def notify(
                 "body": text,
                 "html_body": html,
                 "link": link,
+                "attachment_path": attachment.get("path", ""),
+                "attachment_filename": attachment.get("filename", ""),
                 "context": stored_context,
                 "object_label": (tracking_number or object_label)[:100],
                 "immediate": not held,
@@ -311,6 +319,11 @@ def build_message(notification, connection=None):
     )
     if notification.html_body:
         message.attach_alternative(notification.html_body, "text/html")
+    if notification.attachment_path:
+        with default_storage.open(notification.attachment_path, "rb") as stored:
+            content = stored.read()
+        filename = notification.attachment_filename or notification.attachment_path.rsplit("/", 1)[-1]
+        message.attach(filename, content, mimetypes.guess_type(filename)[0] or "application/octet-stream")
     return message
 
 
