@@ -48,8 +48,10 @@ from approvals.selectors.enforcement import (
     vendors_under_oversight,
 )
 from approvals.selectors.grants import (
+    EXPIRING_SOON_DAYS,
     Clearance,
     active_grant_counts,
+    grants_expiring_soon,
     grants_visible_to,
     is_customer_cleared,
 )
@@ -89,6 +91,7 @@ from approvals.selectors.routing import (
 __all__ = [
     "AUDIT_SCOPES",
     "CLOCK_BUCKETS",
+    "EXPIRING_SOON_DAYS",
     "GRANTS_SHOWN",
     "LISTED_CUSTOMERS",
     "PLAIN_STATUS",
@@ -114,6 +117,7 @@ __all__ = [
     "designation_referrals",
     "designations_awaiting_answer",
     "escalated_requests",
+    "grants_expiring_soon",
     "grants_visible_to",
     "incidents_to_complete",
     "incidents_visible_to",
