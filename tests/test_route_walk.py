@@ -71,6 +71,7 @@ PAGES = {
     "vendors:model_create": [""],
     "vendors:customer_list": ["", "?q=Quarry"],
     "vendors:customer_create": [""],
+    "vendors:customer_search": ["", "?q=Quarry", "?q=Walk"],
     "vendors:customer_export": [""],
     "vendors:customer_import": [""],
     "vendors:customer_import_template": [""],
