@@ -351,6 +351,7 @@ ADMIN_DASHBOARD_PANELS = env.list(
         "portal.notifications.outbox_health.outbox_panel",
         "approvals.agency_admin.panels.queues_panel",
         "approvals.agency_admin.panels.oversight_panel",
+        "approvals.agency_admin.panels.charts_panel",
     ],
 )
 

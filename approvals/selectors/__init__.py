@@ -12,6 +12,7 @@ from approvals.selectors.cases import (
     positions_visible_to,
     referral_queue,
 )
+from approvals.selectors.charts import dashboard_charts
 from approvals.selectors.dashboards import (
     CLOCK_BUCKETS,
     QUEUE_SHOWN,
@@ -113,6 +114,7 @@ __all__ = [
     "case_evidence",
     "clock_bucket_filter",
     "clock_chart",
+    "dashboard_charts",
     "designation_impact",
     "designation_referrals",
     "designations_awaiting_answer",
