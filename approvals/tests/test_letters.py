@@ -234,3 +234,14 @@ def test_an_unknown_letter_is_404(client, world):
     client.force_login(world["officer"])
     assert client.get(reverse("enforcement:letter", args=["FAR-2026-999999-DEC"])).status_code == 404
     assert client.get("/vendor/letters/..%2F..%2Fetc%2Fpasswd/pdf/").status_code == 404
+
+
+def test_a_mail_whose_pdf_is_missing_is_still_sent_without_it(world, caplog):
+    _, decision = approved_with_conditions(world)
+    row = Notification.objects.get(event="decision_approved", recipient=world["officer"])
+    decision.letter.pdf.delete(save=False)
+
+    message = notification_services.build_message(row)
+
+    assert message.attachments == []
+    assert "could not be read; sent without it" in caplog.text

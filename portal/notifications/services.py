@@ -320,11 +320,26 @@ def build_message(notification, connection=None):
     if notification.html_body:
         message.attach_alternative(notification.html_body, "text/html")
     if notification.attachment_path:
+        _attach(message, notification)
+    return message
+
+
+def _attach(message, notification):
+    """Attach the stored file. If it cannot be read (a worker without the web's media storage),
+    the mail goes without it, logged: the document stays on its page, and retrying would not bring
+    the file back, so holding the mail would only lose it."""
+    filename = notification.attachment_filename or notification.attachment_path.rsplit("/", 1)[-1]
+    try:
         with default_storage.open(notification.attachment_path, "rb") as stored:
             content = stored.read()
-        filename = notification.attachment_filename or notification.attachment_path.rsplit("/", 1)[-1]
-        message.attach(filename, content, mimetypes.guess_type(filename)[0] or "application/octet-stream")
-    return message
+    except OSError:
+        logger.warning(
+            "notification %s: attachment %s could not be read; sent without it",
+            notification.pk,
+            notification.attachment_path,
+        )
+        return
+    message.attach(filename, content, mimetypes.guess_type(filename)[0] or "application/octet-stream")
 
 
 def is_permanent_error(exc):

@@ -27,8 +27,11 @@
       input.setAttribute("aria-describedby", select.getAttribute("aria-describedby"));
     }
     if (select.getAttribute("aria-invalid")) {
+      // The error belongs to what the person types in now; the hidden select only carries the value.
       input.setAttribute("aria-invalid", select.getAttribute("aria-invalid"));
+      select.removeAttribute("aria-invalid");
     }
+    input.setAttribute("data-field", select.name); // which form field this is, for tests and tools
     var chosen = select.options[select.selectedIndex];
     if (chosen && chosen.value) { input.value = chosen.text; }
     var list = document.createElement("ul");
