@@ -4,7 +4,10 @@ FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PORTAL_VAR_DIR=/var/lib/portal STATIC_ROOT=/app/staticfiles
 
-RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/* \
+# Pango, HarfBuzz and fonts: WeasyPrint makes the letters' PDFs with them (portal/pdf.py).
+RUN apt-get update && apt-get install -y --no-install-recommends curl \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --home-dir /home/portal portal \
     && mkdir -p /var/lib/portal && chown portal /var/lib/portal
 

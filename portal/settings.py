@@ -404,6 +404,7 @@ ADMIN_DASHBOARD_PANELS = env.list(
         "approvals.agency_admin.panels.queues_panel",
         "approvals.agency_admin.amendment_pages.changed_grants_panel",
         "approvals.agency_admin.panels.oversight_panel",
+        "approvals.agency_admin.panels.charts_panel",
     ],
 )
 

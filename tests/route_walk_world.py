@@ -190,6 +190,8 @@ def build_walk_world():
         "review": review,
         "incident": incident,
         "action": action,
+        "letter": access_request.decision.letter,
+        "notice": action.letter,
         "customer_import": customer_import,
         "notification": notification,
         "sign_in": sign_in,

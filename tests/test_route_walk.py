@@ -83,6 +83,7 @@ PAGES = {
     "vendors:model_create": [""],
     "vendors:customer_list": ["", "?q=Quarry"],
     "vendors:customer_create": [""],
+    "vendors:customer_search": ["", "?q=Quarry", "?q=Walk"],
     "vendors:customer_export": [""],
     "vendors:customer_import": [""],
     "vendors:customer_import_template": [""],
@@ -148,6 +149,15 @@ OBJECT_ROUTES = {
     "enforcement:incident_complete": _on("incident"),
     "enforcement:grant_renew": _on("grant"),
     "enforcement:action_detail": _on("action"),
+    **{
+        name: [("letter", {"reference": "reference"}), ("notice", {"reference": "reference"})]
+        for name in (
+            "enforcement:letter",
+            "enforcement:letter_pdf",
+            "admin:approvals_accessrequest_letter_ref",
+            "admin:approvals_accessrequest_letter_pdf",
+        )
+    },
     "vendors:model_detail": _on("m1", "m2"),
     "vendors:model_edit": _on("m1", "m2"),
     "vendors:model_withdraw": _on("m1", "m2"),
@@ -248,6 +258,7 @@ AGENCY_SHARED = {
     "review": "pre-release reviews go to every agency",
     "incident": "incident reports go to every agency (DESIGN.md: beside the model's grants)",
     "action": "enforcement actions go to every agency",
+    "notice": "the notice of an enforcement action goes with the action, to every agency",
     "organisation": "organisations are directory data every official reads",
     "vendor": "the vendor of a model every agency reads is named with it",
 }

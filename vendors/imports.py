@@ -202,7 +202,7 @@ def _row(record, number, index, width):
     elif attestation in _NO:
         row["attestation"] = False
     else:
-        problems.append(f"attestation must be yes or no, not “{row['attestation'][:20]}”")
+        problems.append(f"column attestation (“{row['attestation'][:20]}”): must be yes or no")
     if problems:
         row["problems"] = [p[0].upper() + p[1:] + "." for p in problems]
     return row

@@ -127,3 +127,22 @@ def registry_summary(user, vendor):
         "recent_customers": recent_customers,
         "team_total": team_of(vendor).filter(is_active=True).count(),
     }
+
+
+SEARCH_RESULTS = 20
+
+
+def customer_search(user, *, vendor, q="", limit=SEARCH_RESULTS):
+    """Up to ``limit`` of the vendor's partner customers ``user`` may see whose name or registration
+    id contains ``q`` (names starting with it first), for the pickers' search."""
+    qs = visible_to(user, PartnerCustomer.objects.filter(vendor=vendor))
+    q = " ".join((q or "").split())[:100]
+    if q:
+        qs = qs.filter(Q(legal_name__icontains=q) | Q(registration_id__icontains=q))
+        starts = qs.filter(legal_name__istartswith=q).order_by("legal_name", "pk")[:limit]
+        found = list(starts)
+        if len(found) < limit:
+            seen = [c.pk for c in found]
+            found += list(qs.exclude(pk__in=seen).order_by("legal_name", "pk")[: limit - len(found)])
+        return found
+    return list(qs.order_by("legal_name", "pk")[:limit])

@@ -616,6 +616,13 @@ def clean_customer_fields(data):
     return cleaned, problems
 
 
+def _in_cell(column, value, message):
+    """An import error names its column and what was typed there: the row is named beside it."""
+    typed = " ".join(str(value if value is not None else "").split())
+    shown = f"“{typed[:40]}{'…' if len(typed) > 40 else ''}”" if typed else "empty"
+    return f"Column {column} ({shown}): {message}"
+
+
 def _raise_problems(problems):
     if problems:
         raise PortalError(problems[0][1], field=problems[0][0], messages=[m for _, m in problems[:1]])
@@ -849,7 +856,7 @@ def check_customer_rows(vendor, rows):
         cleaned, problems = clean_customer_fields(row)
         if row.get("problems") or problems:
             errors.extend((number, message) for message in row.get("problems", []))
-            errors.extend((number, message) for _, message in problems)
+            errors.extend((number, _in_cell(field, row.get(field), message)) for field, message in problems)
             continue
         key = (normalise_name(cleaned["legal_name"]), cleaned["country"])
         if key in existing:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("models/<int:pk>/evidence/new/", views.model_evidence_new, name="model_evidence_new"),
     path("customers/", views.customer_list, name="customer_list"),
     path("customers/new/", views.customer_create, name="customer_create"),
+    path("customers/search/", views.customer_search, name="customer_search"),
     path("customers/export/", views.customer_export, name="customer_export"),
     path("customers/import/", views.customer_import, name="customer_import"),
     path("customers/import/template/", views.customer_import_template, name="customer_import_template"),

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -316,6 +316,16 @@ def evidence_download(request, pk):
 
 # ---------------------------------------------------------------------------------------------
 # Partner customers
+
+
+@vendor_member_required
+def customer_search(request):
+    """The pickers' search: ``?q=`` → up to 20 of the vendor's customers, as JSON."""
+    customers = selectors.customer_search(request.user, vendor=request.vendor, q=request.GET.get("q", ""))
+    results = [{"id": c.pk, "text": f"{c.legal_name} ({c.country_name})"} for c in customers]
+    response = JsonResponse({"results": results})
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @vendor_member_required

@@ -184,6 +184,8 @@ class AccessRequestAdmin(PortalModelAdmin):
             *action_urls(self, name, CASE_ACTIONS),
             *action_urls(self, name, AMENDMENT_ACTIONS),
             path("<int:pk>/letter/", wrap(self.letter_view), name=name + "letter"),
+            path("letters/<str:reference>/", wrap(self.letter_by_reference), name=name + "letter_ref"),
+            path("letters/<str:reference>/pdf/", wrap(self.letter_pdf), name=name + "letter_pdf"),
             path("<int:pk>/documents/<int:document_pk>/", wrap(self.document_view), name=name + "document"),
             *super().get_urls(),
         ]
@@ -237,13 +239,35 @@ class AccessRequestAdmin(PortalModelAdmin):
         decision = getattr(access_request, "decision", None) if access_request.is_decided else None
         if decision is None:
             raise Http404("No decision yet.")
+        letter = selectors.letters_visible_to(request.user).filter(decision=decision).first()
+        return self._letter_response(request, letter, access_request=access_request, decision=decision)
+
+    def _letter(self, request, reference):
+        letter = selectors.letters_visible_to(request.user).filter(reference=reference).first()
+        if letter is None:
+            raise Http404("No such letter.")
+        return letter
+
+    def letter_by_reference(self, request, reference):
+        letter = self._letter(request, reference)
+        return self._letter_response(request, letter, access_request=letter.access_request)
+
+    def letter_pdf(self, request, reference):
+        letter = self._letter(request, reference)
+        return document_response(letter.pdf, filename=letter.pdf_filename, content_type="application/pdf")
+
+    def _letter_response(self, request, letter, *, access_request=None, decision=None):
+        title = f"Decision letter, {access_request}"
+        if letter is not None:
+            title = f"{letter.get_kind_display()} {letter.reference}"
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Decision letter, {access_request}",
+            "title": title,
             "access_request": access_request,
             "decision": decision,
             **case_context(access_request, decision),
+            "letter": letter,
         }
         return TemplateResponse(request, "admin/approvals/letter.html", context)
 

@@ -26,3 +26,14 @@ def oversight_panel(request):
         "template": "admin/approvals/dashboard_oversight.html",
         "context": selectors.oversight_dashboard(user),
     }
+
+
+def charts_panel(request):
+    """Officials and auditors: decisions per week, days to a signed position by agency, incidents."""
+    user = request.user
+    if not (user.sees_everything or (user.role in AGENCY_ROLES and policies.agency_of(user) is not None)):
+        return None
+    return {
+        "template": "admin/approvals/dashboard_charts.html",
+        "context": {"charts": selectors.dashboard_charts(user)},
+    }

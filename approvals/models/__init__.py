@@ -34,6 +34,7 @@ from approvals.models.grants import (
     GrantGroupObjectPermission,
     GrantUserObjectPermission,
 )
+from approvals.models.letters import Letter
 from approvals.models.requests import (
     GRANT_DAYS,
     INFORMATION_REQUEST_DAYS,
@@ -86,6 +87,7 @@ __all__ = [
     "InformationRequestUserObjectPermission",
     "IntentToDeny",
     "InternalNote",
+    "Letter",
     "Position",
     "PrereleaseReview",
     "PrereleaseReviewGroupObjectPermission",

@@ -19,6 +19,7 @@ from approvals.selectors.cases import (
     positions_visible_to,
     referral_queue,
 )
+from approvals.selectors.charts import dashboard_charts
 from approvals.selectors.dashboards import (
     CLOCK_BUCKETS,
     QUEUE_SHOWN,
@@ -55,10 +56,16 @@ from approvals.selectors.enforcement import (
     vendors_under_oversight,
 )
 from approvals.selectors.grants import (
+    EXPIRING_SOON_DAYS,
     Clearance,
     active_grant_counts,
+    grants_expiring_soon,
     grants_visible_to,
     is_customer_cleared,
+)
+from approvals.selectors.letters import (
+    letters_of_request,
+    letters_visible_to,
 )
 from approvals.selectors.people import (
     agency_officials,
@@ -92,6 +99,7 @@ from approvals.selectors.routing import (
 __all__ = [
     "AUDIT_SCOPES",
     "CLOCK_BUCKETS",
+    "EXPIRING_SOON_DAYS",
     "GRANTS_SHOWN",
     "LISTED_CUSTOMERS",
     "PLAIN_STATUS",
@@ -115,17 +123,21 @@ __all__ = [
     "case_evidence",
     "clock_bucket_filter",
     "clock_chart",
+    "dashboard_charts",
     "designation_impact",
     "designation_referrals",
     "designations_awaiting_answer",
     "escalated_requests",
     "facts_as_reviewed",
+    "grants_expiring_soon",
     "grants_visible_to",
     "grants_with_changed_facts",
     "incidents_to_complete",
     "incidents_visible_to",
     "is_customer_cleared",
     "lead_agency",
+    "letters_of_request",
+    "letters_visible_to",
     "lift_impact",
     "model_oversight",
     "models_under_oversight",

@@ -1,7 +1,7 @@
 """Grants: the entitlement answer ("is this customer cleared for this model now?") and grant lists."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Prefetch
 from django.utils import timezone
@@ -62,3 +62,22 @@ def active_grant_counts(user, frontier_models):
     for row in rows:
         counts.setdefault(row["frontier_model_id"], {})[row["status"]] = row["n"]
     return counts
+
+
+EXPIRING_SOON_DAYS = 60
+
+
+def grants_expiring_soon(user, *, vendor, days=EXPIRING_SOON_DAYS, today=None):
+    """Active grants of ``vendor`` that ``user`` reads and that end within ``days`` days, soonest first."""
+    today = today or timezone.localdate()
+    return list(
+        permissions.visible_to(user, Grant.objects.all())
+        .filter(
+            vendor=vendor,
+            status=Grant.Status.ACTIVE,
+            valid_to__gte=today,
+            valid_to__lte=today + timedelta(days=days),
+        )
+        .select_related("frontier_model", "partner_customer", "access_request")
+        .order_by("valid_to", "pk")
+    )

@@ -24,7 +24,7 @@ def _case_link(access_request):
     return reverse("admin:approvals_accessrequest_change", args=[access_request.pk])
 
 
-def _notify_vendor(access_request, *, event, subject, key, context=None):
+def _notify_vendor(access_request, *, event, subject, key, context=None, attachment=None):
     """The vendor's compliance team hears of an event on its request, linked to its request page."""
     announce(access_request.vendor, event=event, key=key, access_request=access_request)
     _notify_people(
@@ -35,10 +35,11 @@ def _notify_vendor(access_request, *, event, subject, key, context=None):
         link=_vendor_link(access_request),
         label=str(access_request),
         context={"tracking_number": str(access_request), **(context or {})},
+        attachment=attachment,
     )
 
 
-def _notify_officials(access_request, recipients, *, event, subject, key, context=None):
+def _notify_officials(access_request, recipients, *, event, subject, key, context=None, attachment=None):
     """Officials hear of an event on a request, linked to the agency's case page."""
     _notify_people(
         recipients,
@@ -48,6 +49,7 @@ def _notify_officials(access_request, recipients, *, event, subject, key, contex
         link=_case_link(access_request),
         label=str(access_request),
         context={"tracking_number": str(access_request), **(context or {})},
+        attachment=attachment,
     )
 
 
@@ -62,9 +64,12 @@ def _notify_vendor_and_officials(
     official_subject=None,
     official_context=None,
     official_key=None,
+    attachment=None,
 ):
     """Both sides of a request hear of the same event, each linked to its own page."""
-    _notify_vendor(access_request, event=event, subject=subject, key=key, context=context)
+    _notify_vendor(
+        access_request, event=event, subject=subject, key=key, context=context, attachment=attachment
+    )
     _notify_officials(
         access_request,
         officials,
@@ -72,6 +77,7 @@ def _notify_vendor_and_officials(
         subject=official_subject or subject,
         key=official_key or key,
         context=context if official_context is None else official_context,
+        attachment=attachment,
     )
 
 
@@ -88,6 +94,7 @@ def _notify_team_and_officials(
     context=None,
     official_key=None,
     official_subject=None,
+    attachment=None,
 ):
     """A vendor's compliance team and the officials concerned hear of the same enforcement event,
     each linked to its own side's page (the officials' rows keyed apart, so both are kept)."""
@@ -100,6 +107,7 @@ def _notify_team_and_officials(
         link=vendor_link,
         label=label,
         context=context,
+        attachment=attachment,
     )
     _notify_people(
         officials,
@@ -109,6 +117,7 @@ def _notify_team_and_officials(
         link=official_link,
         label=label,
         context=context,
+        attachment=attachment,
     )
 
 
@@ -185,7 +194,7 @@ def _share_with_agencies(obj, *, also=()):
             share_with_group(extra, group)
 
 
-def _notify_people(recipients, *, event, subject, key, link, label, context=None):
+def _notify_people(recipients, *, event, subject, key, link, label, context=None, attachment=None):
     return notify(
         event=event,
         recipients=recipients,
@@ -194,6 +203,7 @@ def _notify_people(recipients, *, event, subject, key, link, label, context=None
         link=link,
         key=key,
         object_label=label,
+        attachment=attachment,
     )
 
 

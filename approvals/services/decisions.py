@@ -40,6 +40,7 @@ from approvals.services._notify import (
     _referred_officials,
 )
 from approvals.services.escalation import _raise
+from approvals.services.letters import issue_decision_letter, issue_intent_letter, letter_attachment
 from approvals.services.referrals import _clean_conditions, _create_conditions
 from approvals.services.requests import _close_referrals
 from portal import permissions
@@ -199,6 +200,9 @@ def _decide(access_request, *, actor, outcome, rationale, conditions=()):
     word = "Approved" if outcome == Decision.Outcome.APPROVED else "Denied"
     _save(decision, actor=actor, reason=_typed(f"{word} by {_person(actor)}.", "Rationale", rationale))
     decision.conditions.set(conditions)
+    letter = issue_decision_letter(
+        decision, conditions=conditions, valid_to=valid_to, positions=snapshot["positions"]
+    )
     agencies = list(
         Agency.objects.filter(referrals__access_request=access_request).select_related("officials_group")
     )
@@ -230,7 +234,13 @@ def _decide(access_request, *, actor, outcome, rationale, conditions=()):
         reason=f"{word} by the lead agency; the decision letter was issued.",
         update_fields=["status", "decided_at"],
     )
-    context = {"outcome": word.lower(), "valid_to": _date(valid_to) if valid_to else ""}
+    context = {
+        "outcome": word.lower(),
+        "valid_to": _date(valid_to) if valid_to else "",
+        "reasons": rationale,
+        "letter_reference": letter.reference,
+        "conditions_count": len(conditions),
+    }
     event = "decision_approved" if outcome == Decision.Outcome.APPROVED else "decision_denied"
     _notify_vendor_and_officials(
         access_request,
@@ -239,6 +249,7 @@ def _decide(access_request, *, actor, outcome, rationale, conditions=()):
         subject=f"Decision on {access_request}: {word.lower()}",
         key=str(decision.pk),
         context=context,
+        attachment=letter_attachment(letter),
     )
     return decision
 
@@ -321,6 +332,7 @@ def resolve_escalation(*, access_request, actor, outcome, rationale, conditions=
             actor=actor,
             reason=_typed(f"Intent to deny issued by {_person(actor)}.", "Reasons", rationale),
         )
+        letter = issue_intent_letter(intent)
         _save_request(
             access_request,
             actor=actor,
@@ -332,7 +344,12 @@ def resolve_escalation(*, access_request, actor, outcome, rationale, conditions=
             event="intent_to_deny",
             subject=f"Intent to deny {access_request}: respond by {_date(respond_by)}",
             key=str(intent.pk),
-            context={"reasons": rationale, "respond_by": _date(respond_by)},
+            context={
+                "reasons": rationale,
+                "respond_by": _date(respond_by),
+                "letter_reference": letter.reference,
+            },
+            attachment=letter_attachment(letter),
         )
         return intent
     extra = _clean_conditions(

@@ -33,6 +33,7 @@ from approvals.services._notify import (
     _share_action,
     admin_action_link,
 )
+from approvals.services.letters import issue_enforcement_letter, letter_attachment
 from approvals.services.routing import _add_referral
 from portal.audit.history import save_with_history
 from portal.errors import PortalError
@@ -103,7 +104,9 @@ def designate_supply_chain_risk(*, vendor, actor, legal_basis, findings, expecte
             why=f"{vendor} was designated a supply-chain risk.",
         )
     _share_action(action)
+    letter = issue_enforcement_letter(action)
     context = {
+        "letter_reference": letter.reference,
         "vendor": str(vendor),
         "legal_basis": legal_basis,
         "findings": findings,
@@ -123,6 +126,7 @@ def designate_supply_chain_risk(*, vendor, actor, legal_basis, findings, expecte
         official_link=admin_action_link(action),
         context=context,
         official_key=f"{action.pk}:officials",
+        attachment=letter_attachment(letter),
         official_subject=f"{vendor} designated a supply-chain risk",
     )
     return action
@@ -231,7 +235,14 @@ def rescind_designation(*, vendor, actor, legal_basis, findings, close_referrals
         update_fields=["status", "designated_at", "designated_by", "designation_legal_basis"],
     )
     _share_action(action)
-    context = {"vendor": str(vendor), "legal_basis": legal_basis, "findings": findings, "agency": lead.code}
+    letter = issue_enforcement_letter(action)
+    context = {
+        "vendor": str(vendor),
+        "legal_basis": legal_basis,
+        "findings": findings,
+        "agency": lead.code,
+        "letter_reference": letter.reference,
+    }
     _notify_team_and_officials(
         vendor,
         [u for u in _officials_concerned(vendor=vendor) if u != actor],
@@ -243,5 +254,6 @@ def rescind_designation(*, vendor, actor, legal_basis, findings, close_referrals
         official_link=admin_action_link(action),
         context=context,
         official_key=f"{action.pk}:officials",
+        attachment=letter_attachment(letter),
     )
     return action

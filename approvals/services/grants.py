@@ -26,6 +26,7 @@ from approvals.services._notify import (
     _referred_officials,
     _share_action,
 )
+from approvals.services.letters import issue_enforcement_letter, letter_attachment
 from approvals.services.requests import create_draft_request
 from portal.errors import PortalError
 
@@ -150,7 +151,9 @@ def revoke_grant(*, grant, actor, legal_basis, findings):
     _share_action(action)
     _resolve_facts_changes(grant, actor=actor, now=now, resolution=f"Grant revoked, action #{action.pk}.")
     access_request = grant.access_request
+    letter = issue_enforcement_letter(action)
     context = {
+        "letter_reference": letter.reference,
         "tracking_number": str(access_request),
         "customer": str(grant.partner_customer),
         "model": str(grant.frontier_model),
@@ -167,6 +170,7 @@ def revoke_grant(*, grant, actor, legal_basis, findings):
         key=str(action.pk),
         context=context,
         official_key=f"{action.pk}:officials",
+        attachment=letter_attachment(letter),
     )
     return action
 

@@ -36,6 +36,7 @@ from approvals.services._notify import (
     vendor_model_link,
 )
 from approvals.services.grants import _set_grants
+from approvals.services.letters import issue_enforcement_letter, letter_attachment
 
 
 def _stop_clocks(requests, *, actor, now, reason):
@@ -159,7 +160,9 @@ def suspend_model(
         reason=f"Clock stopped: the request is on hold while {frontier_model} is suspended.",
     )
     _share_action(action)
+    letter = issue_enforcement_letter(action)
     context = {
+        "letter_reference": letter.reference,
         "model": str(frontier_model),
         "vendor": str(frontier_model.vendor),
         "grants": len(grants),
@@ -180,6 +183,7 @@ def suspend_model(
         official_link=admin_model_link(frontier_model),
         context=context,
         official_key=f"{action.pk}:officials",
+        attachment=letter_attachment(letter),
     )
     return action
 
@@ -274,7 +278,9 @@ def lift_suspension(*, frontier_model, actor, legal_basis, findings, expected_gr
     )
     _resume_clocks(held, actor=actor, now=now)
     _share_action(lift)
+    letter = issue_enforcement_letter(lift)
     context = {
+        "letter_reference": letter.reference,
         "model": str(frontier_model),
         "vendor": str(frontier_model.vendor),
         "grants": len(restored),
@@ -297,5 +303,6 @@ def lift_suspension(*, frontier_model, actor, legal_basis, findings, expected_gr
         official_link=admin_model_link(frontier_model),
         context=context,
         official_key=f"{lift.pk}:officials",
+        attachment=letter_attachment(letter),
     )
     return lift

@@ -287,7 +287,7 @@ def test_review_through_the_admin_forms(client, world):
     assert access_request.status == AccessRequest.Status.APPROVED
     assert access_request.history.filter(history_user=approver).exists()
     letter = client.get(f"{base}/letter/")
-    assert "APPROVED" in text(letter)
+    assert "The request is <strong>approved</strong>" in text(letter)
 
 
 def test_a_stale_admin_form_is_refused(client, world):

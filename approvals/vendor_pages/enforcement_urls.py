@@ -1,9 +1,9 @@
 """The vendor's enforcement pages, mounted at ``/vendor/`` ahead of the registry's own addresses:
-pre-release review, incidents, designation, grants and enforcement notices."""
+pre-release review, incidents, designation, grants, enforcement notices and letters."""
 
 from django.urls import path
 
-from approvals.vendor_pages import enforcement
+from approvals.vendor_pages import enforcement, letters
 
 app_name = "enforcement"
 
@@ -17,4 +17,6 @@ urlpatterns = [
     path("grants/", enforcement.grant_list, name="grant_list"),
     path("grants/<int:pk>/renew/", enforcement.grant_renew, name="grant_renew"),
     path("enforcement/<int:pk>/", enforcement.action_detail, name="action_detail"),
+    path("letters/<str:reference>/", letters.letter_page, name="letter"),
+    path("letters/<str:reference>/pdf/", letters.letter_pdf, name="letter_pdf"),
 ]

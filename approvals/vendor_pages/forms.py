@@ -1,12 +1,14 @@
 """The vendor's forms: parse and check what was typed; the services decide."""
 
 from django import forms
+from django.urls import reverse_lazy
 
 from approvals.models import IncidentReport
 from approvals.services import MAX_DURATION_DAYS, incident_report_days
 from portal import permissions
 from vendors.forms import USWDSMixin
 from vendors.models import FrontierModel, PartnerCustomer
+from vendors.widgets import SearchSelect
 
 _TEXT = {"rows": 4, "cols": 80}
 
@@ -55,7 +57,11 @@ class RequestForm(USWDSMixin, VersionMixin):
         help_text="Only models cleared for limited preview can be requested.",
     )
     partner_customer = _CustomerChoice(
-        queryset=PartnerCustomer.objects.none(), label="Partner customer", empty_label="- Select -"
+        queryset=PartnerCustomer.objects.none(),
+        label="Partner customer",
+        empty_label="- Select -",
+        help_text="Type part of the customer's name or registration id to find it.",
+        widget=SearchSelect(search_url=reverse_lazy("vendors:customer_search")),
     )
     use_case = forms.CharField(
         label="Use case",
@@ -159,8 +165,8 @@ class _AffectedMixin(forms.Form):
     affected_customers = _CustomersField(
         queryset=PartnerCustomer.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
-        help_text="Partner customers cleared for the model who were affected (Ctrl or ⌘ to choose several).",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Partner customers cleared for the model who were affected: tick every one.",
     )
     other_affected = forms.CharField(
         label="Anyone else affected",

@@ -1,10 +1,11 @@
 """The review process's panels on the vendor's pages.
 
-``requests_panel`` goes in ``VENDOR_DASHBOARD_PANELS``: requests by status and everything waiting
-on the vendor (open questions, intents to deny).
+``requests_panel`` goes in ``VENDOR_DASHBOARD_PANELS``: requests by status, everything waiting
+on the vendor in one list (questions, intents to deny, the designation's answer, incident reports
+to complete) and grants ending within 60 days.
 
-``designation_panel`` goes in ``VENDOR_DASHBOARD_PANELS``: a designation awaiting the vendor's
-answer (with the form to answer it), incident reports still to complete, models pulled offline.
+``designation_panel`` goes in ``VENDOR_DASHBOARD_PANELS``: the designation (with the form to answer
+it while the answer is due), models pulled offline. Each is shown once.
 ``model_panel`` goes in ``VENDOR_MODEL_PANELS``: on a model's page, its pre-release reviews,
 the enforcement actions taken on it, its grants and its incidents.
 """
@@ -26,13 +27,19 @@ def designation_panel(request):
     if not user.is_authenticated or not user.is_vendor_member:
         return None
     designations = selectors.designations_awaiting_answer(user)
-    incidents = selectors.incidents_to_complete(user)
+    standing = (
+        None
+        if designations
+        else selectors.actions_visible_to(user)
+        .filter(kind=EnforcementAction.Kind.DESIGNATE_VENDOR, status=EnforcementAction.Status.IN_FORCE)
+        .first()
+    )
     suspensions = list(
         selectors.actions_visible_to(user).filter(
             kind=EnforcementAction.Kind.SUSPEND_MODEL, status=EnforcementAction.Status.IN_FORCE
         )
     )
-    if not (designations or incidents or suspensions):
+    if not (designations or standing or suspensions):
         return None
     vendor = getattr(request, "vendor", None)
     can_act = vendor is not None and policies.may_report(user, vendor)
@@ -41,7 +48,7 @@ def designation_panel(request):
         "template": "approvals/enforcement/dashboard_panel.html",
         "context": {
             "designations": designations,
-            "incidents": incidents,
+            "standing": standing,
             "suspensions": suspensions,
             "can_act": can_act,
             "form": DesignationResponseForm()
@@ -77,15 +84,32 @@ def model_panel(request, frontier_model):
     }
 
 
+def _waiting_items(user, *, today):
+    """Everything waiting on the vendor, in one list, soonest due first: answers to questions,
+    responses to intents to deny, the designation's answer, incident reports to complete."""
+    questions, intents = selectors.waiting_on_vendor(user)
+    items = [("question", q.deadline, q) for q in questions]
+    items += [("intent", itd.respond_by, itd) for itd in intents]
+    items += [
+        ("designation", d.respond_by, d)
+        for d in selectors.designations_awaiting_answer(user)
+        if d.respond_by >= today
+    ]
+    items += [("incident", i.due_on, i) for i in selectors.incidents_to_complete(user)]
+    return [{"kind": kind, "due": due, "item": item} for kind, due, item in sorted(items, key=lambda x: x[1])]
+
+
 def requests_panel(request):
-    """Requests by status and everything waiting on the vendor: open questions, intents to deny."""
+    """Requests by status, everything waiting on the vendor in one list, and grants ending within
+    60 days (with the renewal button)."""
     user = request.user
     if not user.is_authenticated or not user.is_vendor_member:
         return None
     counts = selectors.status_counts(user)
-    questions, intents = selectors.waiting_on_vendor(user)
     today = timezone.localdate()
-    designation_due = any(d.respond_by >= today for d in selectors.designations_awaiting_answer(user))
+    waiting = _waiting_items(user, today=today)
+    vendor = getattr(request, "vendor", None)
+    can_act = user.role in {"vendor_admin", "vendor_officer"}
     return {
         "template": "approvals/dashboard_panel.html",
         "context": {
@@ -93,9 +117,10 @@ def requests_panel(request):
                 (value, label, counts.get(value, 0)) for value, label in AccessRequest.Status.choices
             ],
             "total": sum(counts.values()),
-            "questions": questions,
-            "intents": intents,
-            "designation_due": designation_due,
-            "can_act": user.role in {"vendor_admin", "vendor_officer"},
+            "waiting": waiting,
+            "only_designation": bool(waiting) and all(w["kind"] == "designation" for w in waiting),
+            "expiring": selectors.grants_expiring_soon(user, vendor=vendor) if vendor is not None else [],
+            "expiring_days": selectors.EXPIRING_SOON_DAYS,
+            "can_act": can_act,
         },
     }

@@ -382,6 +382,9 @@ def decision_letter(request, ref):
     decision = getattr(access_request, "decision", None) if access_request.is_decided else None
     if decision is None:
         raise Http404("No decision yet.")
+    letter = selectors.letters_visible_to(request.user).filter(decision=decision).first()
+    if letter is not None:
+        return render(request, "approvals/letter.html", {"letter": letter, "access_request": access_request})
     return render(
         request,
         "approvals/decision_letter.html",

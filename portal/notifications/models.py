@@ -75,6 +75,14 @@ class Notification(models.Model):
     body = models.TextField(help_text="Plain-text body as rendered when the row was written.")
     html_body = models.TextField(blank=True, help_text="HTML body as rendered when the row was written.")
     link = models.CharField(max_length=500, blank=True, help_text="Where the recipient acts, as a path.")
+    attachment_path = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="A stored file (its storage name) sent with the mail, for example a letter's PDF.",
+    )
+    attachment_filename = models.CharField(
+        max_length=200, blank=True, help_text="The attachment's name in the mail."
+    )
     context = models.JSONField(default=dict, blank=True)
     object_label = models.CharField(max_length=100, blank=True, help_text="For example the tracking number.")
     idempotency_key = models.CharField(max_length=200, unique=True)

@@ -13,6 +13,7 @@ nothing twice). What this module adds is the speed of a mail server's own pace:
 
 import hashlib
 import logging
+import mimetypes
 import smtplib
 import threading
 import uuid
@@ -20,6 +21,7 @@ from datetime import timedelta
 from urllib.parse import urlparse
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F
@@ -193,7 +195,27 @@ def build_message(notification, connection=None):
     )
     if notification.html_body:
         message.attach_alternative(notification.html_body, "text/html")
+    if notification.attachment_path:
+        _attach(message, notification)
     return message
+
+
+def _attach(message, notification):
+    """Attach the stored file. If it cannot be read (a worker without the web's media storage),
+    the mail goes without it, logged: the document stays on its page, and retrying would not bring
+    the file back, so holding the mail would only lose it."""
+    filename = notification.attachment_filename or notification.attachment_path.rsplit("/", 1)[-1]
+    try:
+        with default_storage.open(notification.attachment_path, "rb") as stored:
+            content = stored.read()
+    except OSError:
+        logger.warning(
+            "notification %s: attachment %s could not be read; sent without it",
+            notification.pk,
+            notification.attachment_path,
+        )
+        return
+    message.attach(filename, content, mimetypes.guess_type(filename)[0] or "application/octet-stream")
 
 
 def is_permanent_error(exc):

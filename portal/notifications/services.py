@@ -67,6 +67,7 @@ def notify(
     object_label="",
     immediate=True,
     tracking_number="",
+    attachment=None,
 ):
     """Write one outbox row per recipient for ``event`` and queue sending after commit.
 
@@ -86,8 +87,11 @@ def notify(
     brackets, unless the subject already names it. ``immediate=False`` marks a routine
     notification that may wait for the daily digest whatever the recipient prefers; with
     ``immediate=True`` it waits only if the recipient chose the digest. Events in
-    ``ALWAYS_IMMEDIATE_EVENTS`` never wait. Returns the rows created.
+    ``ALWAYS_IMMEDIATE_EVENTS`` never wait. ``attachment`` (``{"path": …, "filename": …}``,
+    the path a name in the default storage) is attached to the mail when it is sent, for
+    example a letter's PDF; the file must not change afterwards. Returns the rows created.
     """
+    attachment = attachment or {}
     context = dict(context or {})
     tracking_number = tracking_number or str(context.get("tracking_number") or "")
     label = tracking_number or object_label
@@ -127,6 +131,8 @@ def notify(
                 "body": text,
                 "html_body": html,
                 "link": link,
+                "attachment_path": attachment.get("path", ""),
+                "attachment_filename": attachment.get("filename", ""),
                 "context": stored_context,
                 "object_label": (tracking_number or object_label)[:100],
                 "immediate": not held,

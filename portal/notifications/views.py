@@ -14,12 +14,23 @@ from portal.notifications.forms import PreferenceForm
 PAGE_SIZE = 25
 
 
+def _render(request, name, context, title):
+    """The vendor's look (USWDS) for vendor members; the agency dashboard's (the admin's) for
+    officials, auditors and administrators, who work in the admin and should not be switched."""
+    if request.user.is_vendor_member:
+        return render(request, f"notifications/{name}.html", context)
+    from portal.admin_site import admin_site
+
+    admin_context = {**admin_site.each_context(request), "title": title, **context}
+    return render(request, f"admin/notifications/{name}.html", admin_context)
+
+
 @login_required
 def notification_list(request):
     page = Paginator(selectors.notifications_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     delivery = selectors.delivery_preference(request.user)
     context = {"page": page, "notifications": page.object_list, "delivery": delivery}
-    return render(request, "notifications/list.html", context)
+    return _render(request, "list", context, "Notifications")
 
 
 @login_required
@@ -66,7 +77,7 @@ def preferences(request):
         else:
             messages.success(request, "Your notification settings are saved.")
             return redirect("notifications:preferences")
-    return render(request, "notifications/preferences.html", {"form": form, "current": current})
+    return _render(request, "preferences", {"form": form, "current": current}, "E-mail settings")
 
 
 def _safe(request, url):

@@ -93,10 +93,17 @@ def pytest_runtest_makereport(item, call):
                 report.sections.append(("screenshot", f"{label or 'page'} at {page.url}: {path}"))
 
 
+@pytest.fixture(scope="session")
+def browser_media_root(tmp_path_factory):
+    """One media folder for the session, shared with the notification worker (which attaches
+    letters' PDFs stored there to the mail)."""
+    return tmp_path_factory.mktemp("media")
+
+
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    """Files uploaded in a journey go to the test's own folder, not the project's ``var/``."""
-    settings.MEDIA_ROOT = tmp_path / "media"
+def _media_in_tmp(settings, browser_media_root):
+    """Files uploaded in a journey go to the session's own folder, not the project's ``var/``."""
+    settings.MEDIA_ROOT = browser_media_root
 
 
 @pytest.fixture
@@ -249,7 +256,9 @@ def smtp_server():
 
 
 @pytest.fixture(scope="session")
-def notification_worker(django_db_setup, django_db_blocker, live_server, smtp_server, tmp_path_factory):
+def notification_worker(
+    django_db_setup, django_db_blocker, live_server, smtp_server, tmp_path_factory, browser_media_root
+):
     """One ``celery worker --pool=solo`` for the session, on the test database and Redis, sending
     through ``smtp_server``. It consumes a queue of its own, so that nothing else is disturbed."""
     import subprocess
@@ -272,6 +281,7 @@ def notification_worker(django_db_setup, django_db_blocker, live_server, smtp_se
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}",
         "PORTAL_BASE_URL": live_server.url,
         "PORTAL_VAR_DIR": str(tmp / "var"),
+        "PORTAL_MEDIA_ROOT": str(browser_media_root),
         "NOTIFICATIONS_RETRY_BACKOFF_BASE": "0.5",
         "NOTIFICATIONS_RETRY_BACKOFF_MAX": "2",
     }

@@ -108,7 +108,7 @@ FIELD_ERRORS_JS = """() => [...document.querySelectorAll('form [aria-invalid=tru
   const message = group && group.querySelector('.usa-error-message, .errorlist');
   const describedBy = (field.getAttribute('aria-describedby') || '').split(/\\s+/).filter(Boolean);
   return {
-    name: field.name,
+    name: field.name || field.dataset.field || '',
     message: message ? message.textContent.trim() : '',
     role: message ? message.getAttribute('role') : null,
     described: !!message && describedBy.some(id => {
@@ -160,10 +160,11 @@ def follow_link(page, user, url):
 
 
 def focused(page):
-    """What has the keyboard focus: its name attribute, or its text for a button or link."""
+    """What has the keyboard focus: its name attribute (a search combo box's ``data-field``), or its
+    text for a button or link."""
     return page.evaluate(
         "() => { const e = document.activeElement;"
-        " return e ? (e.getAttribute('name') || e.textContent.trim()) : null; }"
+        " return e ? (e.getAttribute('name') || e.dataset.field || e.textContent.trim()) : null; }"
     )
 
 

@@ -53,7 +53,10 @@ def file_a_request_by_keyboard(page, addresses):
     tab_to(page, "frontier_model")
     page.keyboard.type("Aurora Atlas")
     tab(page, "partner_customer")
-    page.keyboard.type("Example Grid")
+    page.keyboard.type("Example Grid")  # the search combo box: type, then choose the match
+    page.get_by_role("listbox").get_by_role("option").first.wait_for()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
     tab(page, "use_case")
     page.keyboard.type("Triage of intrusion alerts in the customer's security operations centre.")
     tab(page, "scope")

@@ -121,7 +121,9 @@ def file_request(browser, email, model, customer, duration="180"):
     context, page = as_user(browser, email)
     page.goto(BASE + "/vendor/requests/new/")
     page.select_option("select[name=frontier_model]", label=model)
-    page.select_option("select[name=partner_customer]", label=customer)
+    # the customer is found by typing in the search combo box, then chosen
+    page.get_by_role("combobox", name="Partner customer").fill(customer[:10])
+    page.get_by_role("listbox").get_by_role("option", name=re.compile("^" + re.escape(customer))).click()
     page.fill("textarea[name=use_case]", "Secure code review for the customer's payment services developers.")
     page.fill("textarea[name=scope]", "25 developer seats; U.S. region; no production data in prompts.")
     page.fill("input[name=requested_duration_days]", duration)

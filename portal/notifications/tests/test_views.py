@@ -167,3 +167,29 @@ def test_preferences_saved_on_a_stale_page_are_refused_and_the_choice_kept(clien
     assert 'value="immediate" checked' in text
     officer.refresh_from_db()
     assert officer.notification_preference.delivery == "digest"
+
+
+@pytest.mark.parametrize(
+    ("make_user", "admin_look"),
+    [(vendor_user, False), (agency_user, True), (auditor, True), (portal_admin, True)],
+)
+def test_officials_read_their_notifications_in_the_agency_dashboards_look(client, make_user, admin_look):
+    user = make_user()
+    make_row(user, subject="[FAR-2026-000001] Ready for decision")
+    client.force_login(user)
+    for url in (LIST, "/notifications/preferences/"):
+        page = client.get(url).content.decode()
+        assert ('id="site-name"' in page) is admin_look, url
+        assert ("usa-banner" in page) is not admin_look, url
+    assert "[FAR-2026-000001] Ready for decision" in client.get(LIST).content.decode()
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_the_officials_list_costs_the_same_number_of_queries_at_any_size(
+    client, official, django_assert_max_num_queries, rows
+):
+    for _ in range(rows):
+        make_row(official)
+    client.force_login(official)
+    with django_assert_max_num_queries(14):
+        assert client.get(LIST).status_code == 200
