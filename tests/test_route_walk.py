@@ -78,6 +78,7 @@ PAGES = {
     "vendors:team_invite": [""],
     "vendors:profile": [""],
     "vendors:profile_edit": [""],
+    "vendors:profile_notices": [""],
     "admin:index": [""],
     "admin:audit_export": ["", "?start=2000-01-01&end=2100-12-31&format=csv"],
     "admin:password_change": [""],

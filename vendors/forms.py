@@ -218,3 +218,18 @@ class VendorProfileForm(USWDSMixin, forms.Form):
         if instance is not None and "initial" not in kwargs:
             kwargs["initial"] = {f: getattr(instance, f) for f in self.base_fields if f != "reason"}
         super().__init__(*args, **kwargs)
+
+
+class SecurityContactNoticesForm(USWDSMixin, forms.Form):
+    """Whether partner customers' security contacts are told of suspensions and revocations."""
+
+    enabled = forms.TypedChoiceField(
+        label="Tell partner customers' security contacts",
+        choices=[
+            ("yes", "Yes: send each affected customer's security contact a plain notice (no case details)"),
+            ("no", "No: only your compliance team is told; you inform your customers yourselves"),
+        ],
+        coerce=lambda value: value == "yes",
+        help_text="When an agency suspends a model or revokes a grant.",
+    )
+    reason = _text(500, label="Reason for the change", required=False, help_text=REASON_HELP)

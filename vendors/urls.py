@@ -27,4 +27,5 @@ urlpatterns = [
     path("team/<int:pk>/", views.team_member, name="team_member"),
     path("profile/", views.profile, name="profile"),
     path("profile/edit/", views.profile_edit, name="profile_edit"),
+    path("profile/security-notices/", views.profile_notices, name="profile_notices"),
 ]

@@ -24,6 +24,10 @@ from approvals.agency_admin.forms import (
     SuspendForm,
 )
 from approvals.models import EnforcementAction, Grant
+from approvals.selectors.security_contacts import (
+    security_contacts_for_revocation,
+    security_contacts_for_suspension,
+)
 from portal import permissions
 from vendors.models import FrontierModel
 
@@ -138,7 +142,20 @@ def _record_finding(request, frontier_model, form):
 
 
 def _suspend_context(request, frontier_model):
-    return {"frontier_model": frontier_model, "impact": selectors.suspension_impact(frontier_model)}
+    return {
+        "frontier_model": frontier_model,
+        "impact": selectors.suspension_impact(frontier_model),
+        "vendor": frontier_model.vendor,
+        "security_contacts": security_contacts_for_suspension(frontier_model),
+    }
+
+
+def _revoke_context(request, grant):
+    return {
+        "grant": grant,
+        "vendor": grant.vendor,
+        "security_contacts": security_contacts_for_revocation(grant),
+    }
 
 
 def _lift_context(request, frontier_model):
@@ -272,7 +289,7 @@ ENFORCEMENT_ACTIONS = [
         call=_revoke,
         back=lambda grant: model_url(grant.frontier_model_id),
         template=TEMPLATES + "revoke.html",
-        context=lambda request, grant: {"grant": grant},
+        context=_revoke_context,
     ),
     ActionPage(
         name="designate",

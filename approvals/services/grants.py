@@ -10,6 +10,7 @@ from approvals.models import (
     Grant,
     RequestDocument,
 )
+from approvals.services import partner_notices
 from approvals.services._common import (
     BULK_BATCH,
     Kind,
@@ -133,6 +134,7 @@ def revoke_grant(*, grant, actor, legal_basis, findings):
         update_fields=["status", "status_changed_at", "status_reason"],
     )
     _share_action(action)
+    partner_notices.tell_security_contacts(action=action, grants=[grant])
     access_request = grant.access_request
     context = {
         "tracking_number": str(access_request),

@@ -12,6 +12,7 @@ from approvals.models import (
     Referral,
 )
 from approvals.selectors.enforcement import suspension_in_force
+from approvals.services import partner_notices
 from approvals.services._common import (
     ACTIVE_REFERRAL_STATUSES,
     BULK_BATCH,
@@ -157,6 +158,7 @@ def suspend_model(
         reason=f"Clock stopped: the request is on hold while {frontier_model} is suspended.",
     )
     _share_action(action)
+    partner_notices.tell_security_contacts(action=action, grants=grants)
     context = {
         "model": str(frontier_model),
         "vendor": str(frontier_model.vendor),
