@@ -99,6 +99,7 @@ def _asks(require, doing):
             return False
         return True
 
+    can.require = require  # the refusal's words, for a page posted after its button went away
     can.__name__ = f"can_{verb}"
     can.__doc__ = f"May ``user`` {doing} on ``obj`` now? (``require_{verb}``'s rule.)"
     return can
