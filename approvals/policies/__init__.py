@@ -9,7 +9,9 @@ asks the same rule and answers yes or no: every button, link and panel is shown 
 so a button is shown exactly when the service would accept the click.
 
 One module per subject: ``common`` (who is who, the shared guards), ``requests`` (the request's
-lifecycle), ``enforcement`` (models, grants, vendors, reviews); this package exports their rules.
+lifecycle), ``enforcement`` (models, grants, vendors, reviews), ``vendor_enforcement`` (the vendor's
+own verbs there: review submission, incidents, designation answers, renewals); this package exports
+their rules.
 """
 
 from approvals.policies.common import (
@@ -23,7 +25,6 @@ from approvals.policies.common import (
     agency_of,
     may_enforce,
     may_record_findings,
-    may_report,
     one_page,
     require_lead_approver,
     require_official,
@@ -96,6 +97,19 @@ from approvals.policies.requests import (
     require_withdraw,
     unsigned_required_referrals,
 )
+from approvals.policies.vendor_enforcement import (
+    RENEWAL_CLOSED_STATUSES,
+    can_complete_incident,
+    can_renew_grant,
+    can_report_incident,
+    can_respond_to_designation,
+    can_submit_for_prerelease_review,
+    require_complete_incident,
+    require_renew_grant,
+    require_report_incident,
+    require_respond_to_designation,
+    require_submit_for_prerelease_review,
+)
 
 __all__ = [
     "ACTIVE_REFERRAL_STATUSES",
@@ -103,6 +117,7 @@ __all__ = [
     "ASSIGNER_ROLES",
     "CLEARANCES",
     "ENDED_GRANT_STATUSES",
+    "RENEWAL_CLOSED_STATUSES",
     "REVIEW_ROLES",
     "TRANSITIONS",
     "UNDER_REVIEW",
@@ -118,6 +133,7 @@ __all__ = [
     "can_attach_document",
     "can_clear_for_general_availability",
     "can_clear_for_limited_preview",
+    "can_complete_incident",
     "can_decline_clearance",
     "can_designate_vendor",
     "can_discard_draft",
@@ -128,19 +144,22 @@ __all__ = [
     "can_record_decision",
     "can_record_review_finding",
     "can_remove_document",
+    "can_renew_grant",
+    "can_report_incident",
     "can_rescind_designation",
     "can_resolve_escalation",
+    "can_respond_to_designation",
     "can_respond_to_intent",
     "can_revoke_grant",
     "can_sign_position",
     "can_submit",
+    "can_submit_for_prerelease_review",
     "can_suspend_model",
     "can_update_draft",
     "can_withdraw",
     "designation_verbs",
     "may_enforce",
     "may_record_findings",
-    "may_report",
     "non_concurring_positions",
     "one_page",
     "open_review",
@@ -151,6 +170,7 @@ __all__ = [
     "require_attach_document",
     "require_clear_for_general_availability",
     "require_clear_for_limited_preview",
+    "require_complete_incident",
     "require_decline_clearance",
     "require_designate_vendor",
     "require_discard_draft",
@@ -163,12 +183,16 @@ __all__ = [
     "require_record_decision",
     "require_record_review_finding",
     "require_remove_document",
+    "require_renew_grant",
+    "require_report_incident",
     "require_rescind_designation",
     "require_resolve_escalation",
+    "require_respond_to_designation",
     "require_respond_to_intent",
     "require_revoke_grant",
     "require_sign_position",
     "require_submit",
+    "require_submit_for_prerelease_review",
     "require_suspend_model",
     "require_update_draft",
     "require_vendor_actor",

@@ -64,17 +64,6 @@ def may_record_findings(user):
     return agency_of(user) is not None and user.role in REVIEW_ROLES
 
 
-def may_report(user, vendor):
-    """Compliance officers and admins of ``vendor`` submit, report, answer and renew."""
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and user.organisation_id == vendor.organisation_id
-        and user.role in VENDOR_ACTOR_ROLES
-    )
-
-
 def vendor_visible_to(user, vendor):
     """An agency knows a vendor through the models it may read (the vendor row is never shared)."""
     if getattr(user, "sees_everything", False):
