@@ -120,9 +120,8 @@ class AccessRequestAdmin(PortalModelAdmin):
         return ["-submitted_at", "-pk"]
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if not request.user.sees_everything:
-            queryset = queryset.exclude(status=AccessRequest.Status.DRAFT)
+        # a draft is the vendor's own until submitted: nobody on this side reads it (DESIGN.md)
+        queryset = super().get_queryset(request).exclude(status=AccessRequest.Status.DRAFT)
         referrals = Referral.objects.filter(
             access_request=OuterRef("pk"), status__in=ACTIVE, clock_stopped_at__isnull=True
         )
