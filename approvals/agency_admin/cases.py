@@ -14,6 +14,7 @@ from approvals.agency_admin.case_pages import CASE_ACTIONS
 from approvals.agency_admin.forms import NoteForm
 from approvals.agency_admin.lists import ACTIVE, ReferredToFilter, RequestClockFilter, export_cases
 from approvals.models import AccessRequest, Referral, RequestDocument
+from approvals.selectors.staffing import unstaffed_referrals
 from portal import permissions
 from portal.accounts.models import Role
 from portal.admin import PortalModelAdmin, values_filter
@@ -188,6 +189,7 @@ class AccessRequestAdmin(PortalModelAdmin):
             "note_form": NoteForm() if policies.can_add_note(request.user, access_request) else None,
             "history": history_rows(access_request),
             "my_referral_history": history_rows(case["my_referral"]) if case["my_referral"] else [],
+            "unstaffed": _unstaffed_for_lead(request.user, access_request),
         }
         return TemplateResponse(request, "admin/approvals/case.html", context)
 
@@ -211,3 +213,11 @@ class AccessRequestAdmin(PortalModelAdmin):
         return document_response(
             document.file, filename=document.original_filename, content_type=document.content_type
         )
+
+
+def _unstaffed_for_lead(user, access_request):
+    """The case's open referrals to agencies nobody can sign for, shown to the lead agency."""
+    agency = policies.agency_of(user)
+    if agency is None or not agency.is_lead:
+        return []
+    return list(unstaffed_referrals(AccessRequest.objects.filter(pk=access_request.pk)))

@@ -94,3 +94,18 @@ def test_every_demo_model_past_registered_got_there_through_a_pre_release_review
         assert all(review.decided_at < created for created in filed)
     phases = set(FrontierModel.history.values_list("history_change_reason", "release_phase"))
     assert not [p for p in phases if p[0] == "Demo world" and p[1] != FrontierModel.ReleasePhase.REGISTERED]
+
+
+def test_every_agency_a_rule_routes_to_is_staffed_in_the_demo_world():
+    """Issue 13: STATE and DOD have an approver (approver@state.example, approver@dod.example)."""
+    from approvals.selectors.staffing import unstaffed_agencies, unstaffed_routing_rules
+    from portal.accounts.models import Role, User
+
+    call_command("seed_demo", verbosity=0)
+    for email, code in (("approver@state.example", "STATE"), ("approver@dod.example", "DOD")):
+        person = User.objects.get(email=email)
+        assert person.role == Role.AGENCY_APPROVER
+        assert person.organisation.agency.code == code
+        assert person.check_password("portal-demo")
+    assert not unstaffed_agencies().exists()
+    assert not unstaffed_routing_rules().exists()
