@@ -64,6 +64,18 @@ def may_record_findings(user):
     return agency_of(user) is not None and user.role in REVIEW_ROLES
 
 
+def may_report(user, vendor):
+    """Whether ``user`` is on ``vendor``'s compliance team (an officer or admin). Kept for callers
+    outside the pages (the API); every button and page asks the verb's ``can_<verb>`` instead."""
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.organisation_id == vendor.organisation_id
+        and user.role in VENDOR_ACTOR_ROLES
+    )
+
+
 def vendor_visible_to(user, vendor):
     """An agency knows a vendor through the models it may read (the vendor row is never shared)."""
     if getattr(user, "sees_everything", False):
