@@ -226,8 +226,8 @@ class SecurityContactNoticesForm(USWDSMixin, forms.Form):
     enabled = forms.TypedChoiceField(
         label="Tell partner customers' security contacts",
         choices=[
-            ("yes", "Yes: send each affected customer's security contact a plain notice (no case details)"),
-            ("no", "No: only your compliance team is told; you inform your customers yourselves"),
+            ("yes", "Yes, send them a plain notice"),
+            ("no", "No, our team tells our customers"),
         ],
         coerce=lambda value: value == "yes",
         help_text="When an agency suspends a model or revokes a grant.",
