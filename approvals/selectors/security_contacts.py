@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
 from approvals.models import Grant
 from vendors.models import PartnerCustomer
 
@@ -17,12 +19,15 @@ class SecurityContact:
 
 
 def security_contacts_told(vendor, customer_ids):
-    """The security contacts of the partner customers ``customer_ids`` that will be mailed: none
+    """The security contacts of the partner customers ``customer_ids`` (ids, or a subquery of them)
+    that will be mailed: none
     when the vendor has switched the notices off, and none without an address on file."""
     if not vendor.notify_customer_security_contacts:
         return []
+    if not isinstance(customer_ids, QuerySet):
+        customer_ids = set(customer_ids)
     customers = (
-        PartnerCustomer.objects.filter(vendor=vendor, pk__in=set(customer_ids))
+        PartnerCustomer.objects.filter(vendor=vendor, pk__in=customer_ids)
         .exclude(security_contact_email="")
         .only("pk", "legal_name", "security_contact_name", "security_contact_email")
         .order_by("legal_name", "pk")
