@@ -8,7 +8,8 @@ Actions are the short Django codenames: ``view``, ``change``, ``delete`` or a cu
 one declared in a model's ``Meta.permissions``. A model-level permission never widens
 the result: filtering is strictly per object (``accept_global_perms=False``).
 Auditors and portal administrators read everything (DESIGN.md) but change nothing
-through this helper's ``view`` shortcut.
+through this helper's ``view`` shortcut — except what a model keeps to its owners
+(``PRIVATE_TO_OWNERS``: a vendor's drafts, until submitted).
 
 Guarded models carry ``objects = RestrictedQuerySet.as_manager()``, so a read can also be
 written NetBox's way, ``Model.objects.filter(...).restrict(user, "view")``: the same
@@ -36,6 +37,19 @@ def _reads_everything(user, action):
     return action in READ_ACTIONS and getattr(user, "sees_everything", False)
 
 
+def private_rows(model):
+    """The rows ``model`` keeps to their owners even from those who read everything (auditors and
+    portal administrators), as a ``Q``: a vendor's draft request and its documents, until submitted.
+    A model declares them as ``PRIVATE_TO_OWNERS``; ``None`` when it keeps nothing back."""
+    return getattr(model, "PRIVATE_TO_OWNERS", None)
+
+
+def _overseen(queryset):
+    """What those who read everything read of ``queryset``: every row but the private ones."""
+    private = private_rows(queryset.model)
+    return queryset if private is None else queryset.exclude(private)
+
+
 def visible_to(user, queryset, action="view"):
     """Filter ``queryset`` to the rows ``user`` holds ``action`` on. The only list filter."""
     if not isinstance(queryset, QuerySet):
@@ -43,7 +57,7 @@ def visible_to(user, queryset, action="view"):
     if user is None or not user.is_authenticated or not user.is_active:
         return queryset.none()
     if _reads_everything(user, action):
-        return queryset
+        return _overseen(queryset)
     held = _held_filter(user, queryset.model, action)
     if held is None:  # a generic permission table: guardian's own filter
         return get_objects_for_user(
@@ -106,7 +120,7 @@ class RestrictedQuerySet(QuerySet):
 def has_object_permission(user, obj, action="view"):
     if user is None or not user.is_authenticated or not user.is_active:
         return False
-    if _reads_everything(user, action):
+    if _reads_everything(user, action) and private_rows(type(obj)) is None:
         return True
     return visible_to(user, type(obj)._default_manager.filter(pk=obj.pk), action).exists()
 

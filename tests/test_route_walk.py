@@ -91,6 +91,7 @@ PAGES = {
     "vendors:team_invite": [""],
     "vendors:profile": [""],
     "vendors:profile_edit": [""],
+    "vendors:profile_notices": [""],
     "admin:index": [""],
     "admin:audit_export": ["", "?start=2000-01-01&end=2100-12-31&format=csv"],
     "admin:password_change": [""],
@@ -643,3 +644,22 @@ def test_a_record_out_of_reach_is_404_on_the_stock_admin_pages(client, walk_worl
         "/admin/accounts/signinevent/999999999/history/",
     ):
         assert client.get(url).status_code == 404, url
+
+
+DRAFT_RECORDS = {"draft", "draft_document"}
+
+
+def test_drafts_are_private_to_the_vendor_s_team_on_every_route(client, walk_world, db):
+    """Issue 13: the auditor, who reads everything else, opens none of B's draft's addresses (nor
+    its documents'), on the vendor side or in the admin; B's own team does."""
+    stops = [stop for stop in build_walk(walk_world) if stop.record in DRAFT_RECORDS]
+    assert len(stops) >= 10, len(stops)
+    client.force_login(walk_world.owners["auditor"])
+    problems = [f"GET {stop.url}" for stop in stops if _check_record(client, stop, "get") is not None]
+    admin_draft = f"/admin/approvals/accessrequest/{walk_world.draft.pk}/change/"
+    response, _ = _open(client, "get", admin_draft)
+    if response is None or response.status_code != 404:
+        problems.append(f"GET {admin_draft}")
+    assert not problems, "The auditor reached B's draft:\n  " + "\n  ".join(problems)
+    client.force_login(walk_world.owners["vendor"])
+    assert client.get(f"/vendor/requests/{walk_world.draft.pk}/").status_code == 200

@@ -5,7 +5,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from portal.accounts.models import User
 from portal.accounts.services import system_user
-from portal.audit.history import save_with_history
 from vendors import services
 from vendors.choices import Sector
 from vendors.models import EvidenceDocument, FrontierModel, PartnerCustomer, Vendor, normalise_name
@@ -116,8 +115,8 @@ VENDORS = {
             {
                 "name": "Basalt Pebble",
                 "version": "0.9",
-                "training_compute_flop": 2e25,
-                "description": "Compact assistant model.",
+                "training_compute_flop": 1.2e26,
+                "description": "Compact assistant model, trained long on a small architecture.",
                 "capability_summary": "Drafting and question answering.",
                 "cyber_evaluation_summary": "No meaningful cyber uplift found.",
                 "phase": Phase.GENERAL_AVAILABILITY,
@@ -138,6 +137,14 @@ VENDORS = {
                 EvidenceDocument.Kind.MODEL_CARD,
                 "Granite 1.0 model card",
                 "pdf",
+            ),
+            (
+                "model",
+                "Basalt Pebble",
+                "0.9",
+                EvidenceDocument.Kind.MODEL_CARD,
+                "Pebble 0.9 model card",
+                "txt",
             ),
         ],
     },
@@ -226,7 +233,7 @@ def seed_vendors(organisations):
         for member in User.objects.filter(organisation=organisation):
             services.sync_member_groups(member, vendor=vendor)
         actor = User.objects.get(email=spec["admin"])
-        _seed_models(vendor, spec["models"], actor, system)
+        _seed_models(vendor, spec["models"], actor)
         _seed_customers(vendor, spec["customers"], actor)
         _seed_evidence(vendor, spec["evidence"], actor)
         vendors[org_name] = vendor
@@ -252,7 +259,9 @@ def _seed_application():
     )
 
 
-def _seed_models(vendor, specs, actor, system):
+def _seed_models(vendor, specs, actor):
+    """Register each model. Its ``phase`` (and ``cap``) are where the review process's demo takes it,
+    through the pre-release review services (``approvals.demo.releases``): never set here."""
     for spec in specs:
         frontier_model = FrontierModel.objects.filter(
             vendor=vendor, name=spec["name"], version=spec["version"]
@@ -270,15 +279,6 @@ def _seed_models(vendor, specs, actor, system):
             actor=actor,
             reason=REASON,
         )
-        if spec["phase"] != Phase.REGISTERED:
-            frontier_model.release_phase = spec["phase"]
-            frontier_model.preview_customer_cap = spec.get("cap")
-            save_with_history(
-                frontier_model,
-                actor=system,
-                reason=REASON,
-                update_fields=["release_phase", "preview_customer_cap"],
-            )
 
 
 def _seed_customers(vendor, specs, actor):

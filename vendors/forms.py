@@ -261,3 +261,18 @@ class VendorProfileForm(USWDSMixin, VersionedForm):
                 f: getattr(instance, f) for f in self.base_fields if f not in {"reason", "record_version"}
             }
         super().__init__(*args, instance=instance, **kwargs)
+
+
+class SecurityContactNoticesForm(USWDSMixin, forms.Form):
+    """Whether partner customers' security contacts are told of suspensions and revocations."""
+
+    enabled = forms.TypedChoiceField(
+        label="Tell partner customers' security contacts",
+        choices=[
+            ("yes", "Yes, send them a plain notice"),
+            ("no", "No, our team tells our customers"),
+        ],
+        coerce=lambda value: value == "yes",
+        help_text="When an agency suspends a model or revokes a grant.",
+    )
+    reason = _text(500, label="Reason for the change", required=False, help_text=REASON_HELP)

@@ -47,6 +47,12 @@ class Vendor(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     designation_legal_basis = models.TextField(blank=True)
+    notify_customer_security_contacts = models.BooleanField(
+        "tell partner customers' security contacts",
+        default=True,
+        help_text="When a grant is suspended or revoked, the partner customer's security contact is "
+        "sent a plain notice (without case details) that its access has ended or is paused.",
+    )
     members_group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="vendor_members")
     editors_group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="vendor_editors")
     admins_group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="vendor_admins")

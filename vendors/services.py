@@ -244,6 +244,30 @@ def update_vendor_profile(*, vendor, actor, reason="", expected_version=None, **
     return _save(vendor, actor=actor, reason=_reason(reason, "Profile updated"), update_fields=changed)
 
 
+@transaction.atomic
+def set_security_contact_notices(*, vendor, actor, enabled, reason=""):
+    """Switch on or off the plain notice the partner customers' security contacts are sent when
+    a grant of theirs is suspended or revoked (compliance admins; on by default)."""
+    vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
+    _require_team_admin(actor, vendor)
+    enabled = bool(enabled)
+    if vendor.notify_customer_security_contacts == enabled:
+        state = "already told" if enabled else "already not told"
+        raise PortalError(f"The security contacts are {state}: nothing was changed.")
+    vendor.notify_customer_security_contacts = enabled
+    default = (
+        "Partner customers' security contacts are told of suspensions and revocations"
+        if enabled
+        else "Partner customers' security contacts are no longer told of suspensions and revocations"
+    )
+    return _save(
+        vendor,
+        actor=actor,
+        reason=_reason(reason, default),
+        update_fields=["notify_customer_security_contacts"],
+    )
+
+
 def _active_admins_locked(vendor):
     return list(
         User.objects.select_for_update()

@@ -31,4 +31,5 @@ urlpatterns = [
     path("profile/edit/", views.profile_edit, name="profile_edit"),
     path("apply/", onboarding_views.apply, name="apply"),
     path("apply/sent/", onboarding_views.apply_sent, name="apply_sent"),
+    path("profile/security-notices/", views.profile_notices, name="profile_notices"),
 ]

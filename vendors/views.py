@@ -604,8 +604,33 @@ def profile(request):
             "rows": history_rows(request.vendor),
             "can_edit": has_object_permission(request.user, request.vendor, "change"),
             "pending_name_change": request.vendor.name_changes.filter(status="pending").first(),
+            "can_manage": request.user.role == Role.VENDOR_ADMIN
+            and has_object_permission(request.user, request.vendor, "manage_team"),
         },
     )
+
+
+@vendor_member_required
+@require_http_methods(["GET", "POST"])
+def profile_notices(request):
+    """The compliance admins' switch for the notices to partner customers' security contacts."""
+    _team_admin_or_404(request)
+    current = "yes" if request.vendor.notify_customer_security_contacts else "no"
+    form = forms.SecurityContactNoticesForm(request.POST or None, initial={"enabled": current})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_security_contact_notices(
+                vendor=request.vendor,
+                actor=request.user,
+                enabled=form.cleaned_data["enabled"],
+                reason=form.cleaned_data["reason"],
+            )
+        except PortalError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, "The setting is saved.")
+            return redirect("vendors:profile")
+    return render(request, "vendors/profile_notices.html", {"form": form, "vendor": request.vendor})
 
 
 @vendor_member_required

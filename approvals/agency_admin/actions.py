@@ -7,10 +7,11 @@ message, the template and its extra context, and where to go back. ``action_view
 the same way for every page: it shows the form; on a valid POST it calls the service, turns a
 ``PortalError`` into form errors (keeping what was typed) or redirects with the message.
 
-The page exists for a person exactly when its button does: when ``can_<verb>`` says no, GET and
-POST both answer 404 and the service is not called. (A page opened while the button was shown
-and posted after the state moved on — another approver signed first — therefore answers 404
-too; the case page, reloaded, shows what changed.)
+The page exists for a person exactly when its button does: when ``can_<verb>`` says no, GET
+answers 404 and the service is never called. A POST then is a form sent from a page opened while
+the button was shown, after the state moved on (another approver signed first): to someone who
+may read the object it answers 409 with the rule's own refusal (``require_<verb>``'s message),
+what they typed and a link back, instead of a bare 404. Nothing is done.
 """
 
 from collections.abc import Callable
@@ -77,7 +78,9 @@ def action_view(request, pk, *, page, model_admin):
     with policies.one_page(request.user, readable=[obj]):  # the lookup has just checked it
         allowed = page.allowed(request.user, obj)
     if not allowed:
-        raise Http404("No such page.")
+        if request.method != "POST":
+            raise Http404("No such page.")
+        return _moved_on(request, obj, page=page, model_admin=model_admin)
     if page.name in SENSITIVE_VERBS and (again := require_recent_second_factor(request)) is not None:
         return again
     data = request.POST if request.method == "POST" else None
@@ -100,6 +103,37 @@ def action_view(request, pk, *, page, model_admin):
         **page.context(request, obj),
     }
     return TemplateResponse(request, page.template, context)
+
+
+MOVED_ON = "This can no longer be done: the record has changed since the page was opened."
+
+
+def _refusal(page, user, obj):
+    """Why ``page``'s action is refused now, in the rule's words."""
+    require = getattr(page.allowed, "require", None)
+    if require is not None:
+        try:
+            require(user, obj)
+        except PortalError as error:
+            return error.message
+    return MOVED_ON
+
+
+def _moved_on(request, obj, *, page, model_admin):
+    typed = [
+        (name, value)
+        for name, value in request.POST.items()
+        if name != "csrfmiddlewaretoken" and not name.startswith("expected_") and value.strip()
+    ]
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": page.title(obj),
+        "refusal": _refusal(page, request.user, obj),
+        "typed": typed,
+        "back": page.back(obj),
+    }
+    return TemplateResponse(request, "admin/approvals/action_moved_on.html", context, status=409)
 
 
 def action_urls(model_admin, prefix, pages):

@@ -21,6 +21,7 @@ from approvals.agency_admin.forms import (
 from approvals.agency_admin.lists import case_url
 from approvals.models import IntentToDeny, Position, Referral
 from portal.accounts.models import Role, User
+from portal.errors import PortalError
 
 
 def _my_referral(user, access_request):
@@ -47,6 +48,13 @@ def _on_my_referral(can):
         referral = _my_referral(user, access_request)
         return referral is not None and can(user, referral)
 
+    def require(user, access_request):
+        referral = _my_referral(user, access_request)
+        if referral is None:
+            raise PortalError("Your agency holds no referral on this case.")
+        can.require(user, referral)
+
+    allowed.require = require
     return allowed
 
 
@@ -334,9 +342,11 @@ def _case_page(name, route, *, title, template="admin/approvals/action.html", co
 
 
 def _referral_title(text):
-    return lambda access_request: text.format(
-        code=access_request._my_referral.agency.code, request=access_request
-    )
+    def title(access_request):
+        referral = getattr(access_request, "_my_referral", None)
+        return text.format(code=referral.agency.code if referral else "Your agency", request=access_request)
+
+    return title
 
 
 CASE_ACTIONS = [

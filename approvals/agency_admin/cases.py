@@ -22,6 +22,7 @@ from approvals.agency_admin.lists import (
 )
 from approvals.models import AccessRequest, Referral, RequestDocument
 from approvals.selectors.entitlements import entitlement
+from approvals.selectors.staffing import unstaffed_referrals
 from portal.accounts.models import Role
 from portal.admin import PortalModelAdmin, values_filter
 from portal.admin_site import admin_site
@@ -144,9 +145,8 @@ class AccessRequestAdmin(PortalModelAdmin):
         return ["-submitted_at", "-pk"]
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if not request.user.sees_everything:
-            queryset = queryset.exclude(status=AccessRequest.Status.DRAFT)
+        # a draft is the vendor's own until submitted: nobody on this side reads it (DESIGN.md)
+        queryset = super().get_queryset(request).exclude(status=AccessRequest.Status.DRAFT)
         referrals = Referral.objects.filter(
             access_request=OuterRef("pk"), status__in=ACTIVE, clock_stopped_at__isnull=True
         )
@@ -231,6 +231,7 @@ class AccessRequestAdmin(PortalModelAdmin):
             "history": history_rows(access_request),
             "my_referral_history": history_rows(case["my_referral"]) if case["my_referral"] else [],
             **case_context(access_request, case["decision"], case["grant"]),
+            "unstaffed": _unstaffed_for_lead(request.user, access_request),
         }
         return TemplateResponse(request, "admin/approvals/case.html", context)
 
@@ -277,3 +278,11 @@ class AccessRequestAdmin(PortalModelAdmin):
         return document_response(
             document.file, filename=document.original_filename, content_type=document.content_type
         )
+
+
+def _unstaffed_for_lead(user, access_request):
+    """The case's open referrals to agencies nobody can sign for, shown to the lead agency."""
+    agency = policies.agency_of(user)
+    if agency is None or not agency.is_lead:
+        return []
+    return list(unstaffed_referrals(AccessRequest.objects.filter(pk=access_request.pk)))

@@ -24,6 +24,11 @@ from approvals.agency_admin.forms import (
     SuspendForm,
 )
 from approvals.models import EnforcementAction, Grant
+from approvals.selectors.security_contacts import (
+    security_contacts_for_revocation,
+    security_contacts_for_suspension,
+)
+from approvals.selectors.staffing import officials_told
 from portal import permissions
 from vendors.models import FrontierModel
 
@@ -138,11 +143,30 @@ def _record_finding(request, frontier_model, form):
 
 
 def _suspend_context(request, frontier_model):
-    return {"frontier_model": frontier_model, "impact": selectors.suspension_impact(frontier_model)}
+    return {
+        "frontier_model": frontier_model,
+        "impact": selectors.suspension_impact(frontier_model),
+        "vendor": frontier_model.vendor,
+        "security_contacts": security_contacts_for_suspension(frontier_model),
+        "officials_told": officials_told(frontier_model=frontier_model, actor=request.user),
+    }
+
+
+def _revoke_context(request, grant):
+    return {
+        "grant": grant,
+        "vendor": grant.vendor,
+        "security_contacts": security_contacts_for_revocation(grant),
+        "officials_told": officials_told(access_request=grant.access_request, actor=request.user),
+    }
 
 
 def _lift_context(request, frontier_model):
-    return {"frontier_model": frontier_model, "impact": selectors.lift_impact(frontier_model)}
+    return {
+        "frontier_model": frontier_model,
+        "impact": selectors.lift_impact(frontier_model),
+        "officials_told": officials_told(frontier_model=frontier_model, actor=request.user),
+    }
 
 
 def _designate_context(request, vendor):
@@ -150,6 +174,7 @@ def _designate_context(request, vendor):
         "vendor": vendor,
         "impact": selectors.designation_impact(vendor),
         "respond_by": timezone.localdate() + timedelta(days=services.designation_response_days()),
+        "officials_told": officials_told(vendor=vendor, actor=request.user),
     }
 
 
@@ -272,7 +297,7 @@ ENFORCEMENT_ACTIONS = [
         call=_revoke,
         back=lambda grant: model_url(grant.frontier_model_id),
         template=TEMPLATES + "revoke.html",
-        context=lambda request, grant: {"grant": grant},
+        context=_revoke_context,
     ),
     ActionPage(
         name="designate",

@@ -6,15 +6,20 @@ them without knowing this app (dependencies point approvals → portal).
 """
 
 from approvals import policies, selectors
+from approvals.selectors.staffing import unstaffed_agencies, unstaffed_referrals, unstaffed_routing_rules
 from portal.accounts.models import AGENCY_ROLES
 
 
 def queues_panel(request):
     """An agency official's queues: mine, unassigned, urgent, to sign, to decide; the clock chart."""
     user = request.user
-    if user.role not in AGENCY_ROLES or policies.agency_of(user) is None:
+    agency = policies.agency_of(user) if user.role in AGENCY_ROLES else None
+    if agency is None:
         return None
-    return {"template": "admin/approvals/dashboard_queues.html", "context": selectors.agency_dashboard(user)}
+    context = selectors.agency_dashboard(user)
+    if agency.is_lead:  # the lead agency is warned of referrals nobody can answer
+        context = {**context, "unstaffed": list(unstaffed_referrals(selectors.requests_visible_to(user)))}
+    return {"template": "admin/approvals/dashboard_queues.html", "context": context}
 
 
 def oversight_panel(request):
@@ -24,7 +29,11 @@ def oversight_panel(request):
         return None
     return {
         "template": "admin/approvals/dashboard_oversight.html",
-        "context": selectors.oversight_dashboard(user),
+        "context": {
+            **selectors.oversight_dashboard(user),
+            "unstaffed_agencies": list(unstaffed_agencies()),
+            "unstaffed_rules": list(unstaffed_routing_rules()),
+        },
     }
 
 

@@ -1,6 +1,6 @@
 """Reference data in the admin: agencies and routing rules (portal administrators change them)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 
 from approvals import services
@@ -8,6 +8,7 @@ from approvals.models import (
     Agency,
     RoutingRule,
 )
+from approvals.selectors.staffing import agency_staffed
 from portal.admin import PortalModelAdmin
 from portal.admin_site import admin_site
 from portal.audit.history import stamp
@@ -73,10 +74,29 @@ class AgencyAdmin(_ReferenceData):
 
 @admin.register(RoutingRule, site=admin_site)
 class RoutingRuleAdmin(_ReferenceData):
-    list_display = ["agency", "condition", "required", "is_active", "note"]
+    list_display = ["agency", "condition", "required", "is_active", "staffed", "note"]
     list_filter = ["is_active", "condition"]
     list_select_related = ["agency"]
     fields = ["agency", "condition", "required", "is_active", "note"]
+
+    def get_queryset(self, request):
+        staffed = agency_staffed("agency__organisation_id")
+        return super().get_queryset(request).annotate(agency_staffed=staffed)
+
+    @admin.display(boolean=True, description="Someone can sign")
+    def staffed(self, obj):
+        return obj.agency_staffed
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        rule = self.get_object(request, object_id) if str(object_id).isdigit() else None
+        if rule is not None and not rule.agency_staffed and request.method == "GET":
+            messages.warning(
+                request,
+                f"{rule.agency.code} has no active approver: nobody can sign its positions, so "
+                f"{'a required' if rule.required else 'an optional'} referral this rule makes is never "
+                "answered. Invite an approver for the agency, or make the rule inactive.",
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         stamp(

@@ -29,9 +29,6 @@ from approvals.models import (
     PrereleaseReview,
     ReviewFinding,
 )
-from approvals.services._notify import _share_with_agencies
-from portal import permissions
-from portal.audit.history import save_with_history
 from vendors import services as vendor_services
 from vendors.choices import Sector
 from vendors.models import FrontierModel, Vendor
@@ -143,30 +140,19 @@ class _Demo(_DemoRequests):
     # -- Aurora: a model under pre-release review, more grants, incidents, a renewal ------------
 
     def prerelease_review(self, aurora):
-        """Atlas 3.0 was put in review by the registry's demo; record its submission and findings."""
+        """Atlas 3.0, registered by the registry's demo, is submitted for review and gets findings."""
         model = self.atlas_next
-        if model is None or model.release_phase != FrontierModel.ReleasePhase.IN_REVIEW:
+        if model is None or model.release_phase != FrontierModel.ReleasePhase.REGISTERED:
             return
         if PrereleaseReview.objects.filter(frontier_model=model).exists():
             return
-        officer = self.person("officer@aurora.example")
         with _travel(14):
-            review = save_with_history(
-                PrereleaseReview(
-                    vendor=aurora,
-                    frontier_model=model,
-                    phase_at_submission=FrontierModel.ReleasePhase.REGISTERED,
-                    summary="Third-party cyber evaluation attached: autonomous exploitation of known CVEs in "
-                    "3 of 40 lab targets; refusal training and agent sandboxing reduce it to 0 of 40.",
-                    submitted_by=officer,
-                    submitted_at=timezone.now(),
-                ),
-                actor=officer,
-                reason=f"Submitted for pre-release review (release) by {officer.full_name}.",
+            review = services.submit_for_prerelease_review(
+                frontier_model=model,
+                actor=self.person("officer@aurora.example"),
+                summary="Third-party cyber evaluation attached: autonomous exploitation of known CVEs in "
+                "3 of 40 lab targets; refusal training and agent sandboxing reduce it to 0 of 40.",
             )
-            review.evidence.set(model.evidence_documents.all())
-            permissions.grant("view", aurora.members_group, review)
-            _share_with_agencies(review, also=[model])
         with _travel(8):
             services.record_review_finding(
                 review=review,

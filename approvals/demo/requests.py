@@ -53,6 +53,9 @@ def seed_approvals(organisations):
     services.ensure_default_routing_rules(actor=actor, reason=REASON)
     for user in User.objects.filter(organisation__agency__isnull=False):
         services.sync_official_groups(user)
+    from approvals.demo.releases import seed_release_phases  # it imports this module's _travel
+
+    seed_release_phases()
     _DemoRequests().seed()
     seed_staffing()
 

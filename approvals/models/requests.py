@@ -40,6 +40,9 @@ class AccessRequest(models.Model):
         RETURNED_INCOMPLETE = "returned_incomplete", "Returned as incomplete"
 
     OPEN_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.INFO_REQUESTED, Status.ESCALATED)
+    # A draft is the vendor's team's own until it is submitted: not even auditors and portal
+    # administrators, who read everything else, read it (``portal.permissions.private_rows``).
+    PRIVATE_TO_OWNERS = models.Q(status=Status.DRAFT)
     FINAL_STATUSES = (Status.APPROVED, Status.DENIED, Status.WITHDRAWN, Status.RETURNED)
     # back with the vendor to fix and resubmit under the same tracking number
     EDITABLE_STATUSES = (Status.DRAFT, Status.RETURNED_INCOMPLETE)
@@ -145,6 +148,8 @@ class RequestDocument(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords(bases=[RequestIdHistory])
+    # the documents of a draft are as private as the draft (see ``AccessRequest.PRIVATE_TO_OWNERS``)
+    PRIVATE_TO_OWNERS = models.Q(access_request__status="draft")
 
     class Meta:
         ordering = ["uploaded_at"]

@@ -9,7 +9,9 @@ asks the same rule and answers yes or no: every button, link and panel is shown 
 so a button is shown exactly when the service would accept the click.
 
 One module per subject: ``common`` (who is who, the shared guards), ``requests`` (the request's
-lifecycle), ``enforcement`` (models, grants, vendors, reviews); this package exports their rules.
+lifecycle), ``enforcement`` (models, grants, vendors, reviews), ``vendor_enforcement`` (the vendor's
+own verbs there: review submission, incidents, designation answers, renewals); this package exports
+their rules.
 """
 
 from approvals.policies.amendments import can_confirm_grant_facts, require_confirm_grant_facts
@@ -115,6 +117,19 @@ from approvals.policies.staffing import (
     require_manage_staff,
     require_reject_staffing_change,
 )
+from approvals.policies.vendor_enforcement import (
+    RENEWAL_CLOSED_STATUSES,
+    can_complete_incident,
+    can_renew_grant,
+    can_report_incident,
+    can_respond_to_designation,
+    can_submit_for_prerelease_review,
+    require_complete_incident,
+    require_renew_grant,
+    require_report_incident,
+    require_respond_to_designation,
+    require_submit_for_prerelease_review,
+)
 
 __all__ = [
     "ACTIVE_REFERRAL_STATUSES",
@@ -123,6 +138,7 @@ __all__ = [
     "CLEARANCES",
     "CONFIRMED_ROLES",
     "ENDED_GRANT_STATUSES",
+    "RENEWAL_CLOSED_STATUSES",
     "REVIEW_ROLES",
     "TRANSITIONS",
     "UNDER_REVIEW",
@@ -138,6 +154,7 @@ __all__ = [
     "can_attach_document",
     "can_clear_for_general_availability",
     "can_clear_for_limited_preview",
+    "can_complete_incident",
     "can_confirm_grant_facts",
     "can_confirm_staffing_change",
     "can_decline_clearance",
@@ -153,14 +170,18 @@ __all__ = [
     "can_record_review_finding",
     "can_reject_staffing_change",
     "can_remove_document",
+    "can_renew_grant",
+    "can_report_incident",
     "can_rescind_designation",
     "can_resolve_escalation",
+    "can_respond_to_designation",
     "can_respond_to_intent",
     "can_return_incomplete",
     "can_return_without_action",
     "can_revoke_grant",
     "can_sign_position",
     "can_submit",
+    "can_submit_for_prerelease_review",
     "can_suspend_model",
     "can_update_draft",
     "can_withdraw",
@@ -181,6 +202,7 @@ __all__ = [
     "require_change_official_role",
     "require_clear_for_general_availability",
     "require_clear_for_limited_preview",
+    "require_complete_incident",
     "require_confirm_grant_facts",
     "require_confirm_staffing_change",
     "require_decline_clearance",
@@ -198,14 +220,18 @@ __all__ = [
     "require_record_review_finding",
     "require_reject_staffing_change",
     "require_remove_document",
+    "require_renew_grant",
+    "require_report_incident",
     "require_rescind_designation",
     "require_resolve_escalation",
+    "require_respond_to_designation",
     "require_respond_to_intent",
     "require_return_incomplete",
     "require_return_without_action",
     "require_revoke_grant",
     "require_sign_position",
     "require_submit",
+    "require_submit_for_prerelease_review",
     "require_suspend_model",
     "require_update_draft",
     "require_vendor_actor",

@@ -65,7 +65,8 @@ def may_record_findings(user):
 
 
 def may_report(user, vendor):
-    """Compliance officers and admins of ``vendor`` submit, report, answer and renew."""
+    """Whether ``user`` is on ``vendor``'s compliance team (an officer or admin). Kept for callers
+    outside the pages (the API); every button and page asks the verb's ``can_<verb>`` instead."""
     return bool(
         user is not None
         and user.is_authenticated
@@ -99,6 +100,7 @@ def _asks(require, doing):
             return False
         return True
 
+    can.require = require  # the refusal's words, for a page posted after its button went away
     can.__name__ = f"can_{verb}"
     can.__doc__ = f"May ``user`` {doing} on ``obj`` now? (``require_{verb}``'s rule.)"
     return can

@@ -140,16 +140,7 @@ def respond_to_designation(*, action, actor, response):
         .select_related("vendor")
         .get(pk=action.pk)
     )
-    policies.require_vendor_actor(actor, vendor=action.vendor, obj=action, action="view")
-    if action.kind != Kind.DESIGNATE_VENDOR or action.status != EnforcementAction.Status.IN_FORCE:
-        raise PortalError("There is no designation in force to answer.")
-    if action.responded_at is not None:
-        raise PortalError(
-            f"Your answer was recorded on {_date(timezone.localdate(action.responded_at))}; "
-            "it cannot be changed."
-        )
-    if timezone.localdate() > action.respond_by:
-        raise PortalError(f"The window to answer closed on {_date(action.respond_by)}.")
+    policies.require_respond_to_designation(actor, action)
     response = _clean_text(response)
     if not response:
         raise PortalError("Write your answer to the findings.", field="response")

@@ -6,11 +6,11 @@ from django.utils import timezone
 from approvals import policies
 from approvals.events import announce
 from approvals.models import (
-    AccessRequest,
     EnforcementAction,
     Grant,
     RequestDocument,
 )
+from approvals.services import partner_notices
 from approvals.services._common import (
     BULK_BATCH,
     Kind,
@@ -28,7 +28,6 @@ from approvals.services._notify import (
 )
 from approvals.services.letters import issue_enforcement_letter, letter_attachment
 from approvals.services.requests import create_draft_request
-from portal.errors import PortalError
 
 
 @transaction.atomic
@@ -150,6 +149,7 @@ def revoke_grant(*, grant, actor, legal_basis, findings):
     )
     _share_action(action)
     _resolve_facts_changes(grant, actor=actor, now=now, resolution=f"Grant revoked, action #{action.pk}.")
+    partner_notices.tell_security_contacts(action=action, grants=[grant])
     access_request = grant.access_request
     letter = issue_enforcement_letter(action)
     context = {
@@ -175,11 +175,7 @@ def revoke_grant(*, grant, actor, legal_basis, findings):
     return action
 
 
-RENEWAL_CLOSED_STATUSES = (
-    AccessRequest.Status.WITHDRAWN,
-    AccessRequest.Status.RETURNED,
-    AccessRequest.Status.DENIED,
-)
+RENEWAL_CLOSED_STATUSES = policies.RENEWAL_CLOSED_STATUSES
 
 
 @transaction.atomic
@@ -192,24 +188,7 @@ def request_grant_renewal(*, grant, actor):
         .select_related("access_request", "vendor", "frontier_model", "partner_customer")
         .get(pk=grant.pk)
     )
-    policies.require_vendor_actor(actor, vendor=grant.vendor, obj=grant, action="view")
-    if grant.status == Grant.Status.REVOKED:
-        raise PortalError(
-            "A revoked grant cannot be renewed. File a new request if the grounds have changed."
-        )
-    if grant.status == Grant.Status.SUSPENDED:
-        raise PortalError(
-            f"The grant is suspended with {grant.frontier_model}; it can be renewed once the suspension "
-            "is lifted."
-        )
-    existing = (
-        AccessRequest.objects.filter(renewal_of=grant).exclude(status__in=RENEWAL_CLOSED_STATUSES).first()
-    )
-    if existing is not None:
-        raise PortalError(
-            f"This grant's renewal is already under way: {existing} "
-            f"({existing.get_status_display().lower()})."
-        )
+    policies.require_renew_grant(actor, grant)
     original = grant.access_request
     access_request = create_draft_request(
         actor=actor,

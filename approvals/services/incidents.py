@@ -85,7 +85,7 @@ def report_incident(
     given now, the report is complete at once."""
     frontier_model = FrontierModel.objects.select_related("vendor").get(pk=frontier_model.pk)
     vendor = frontier_model.vendor
-    policies.require_vendor_actor(actor, vendor=vendor, obj=frontier_model, action="view")
+    policies.require_report_incident(actor, frontier_model)
     problems = []
     if category not in IncidentReport.Category.values:
         problems.append(("category", "Choose what kind of incident it is."))
@@ -151,12 +151,7 @@ def complete_incident_report(
         .select_related("vendor", "frontier_model")
         .get(pk=incident.pk)
     )
-    policies.require_vendor_actor(actor, vendor=incident.vendor, obj=incident, action="change")
-    if incident.is_complete:
-        raise PortalError(
-            f"{incident.reference} was completed on {_date(timezone.localdate(incident.completed_at))}; "
-            "report anything new as a new incident."
-        )
+    policies.require_complete_incident(actor, incident)
     root_cause, remediation = _clean_text(root_cause), _clean_text(remediation)
     problems = []
     if not root_cause:

@@ -41,19 +41,8 @@ def submit_for_prerelease_review(*, frontier_model, actor, summary):
     """
     frontier_model = _lock_model(frontier_model)
     vendor = frontier_model.vendor
-    policies.require_vendor_actor(actor, vendor=vendor, obj=frontier_model, action="change")
+    policies.require_submit_for_prerelease_review(actor, frontier_model)
     phase = frontier_model.release_phase
-    if phase not in (Phase.REGISTERED, Phase.LIMITED_PREVIEW):
-        raise PortalError(
-            f"{frontier_model} is “{frontier_model.get_release_phase_display()}”: only a registered model, "
-            "or one in limited preview asking for general availability, can be submitted for review."
-        )
-    if PrereleaseReview.objects.filter(
-        frontier_model=frontier_model, status=PrereleaseReview.Status.IN_REVIEW
-    ).exists():
-        raise PortalError(f"{frontier_model} is already under pre-release review.")
-    if not frontier_model.is_frontier:
-        raise PortalError(f"{frontier_model.frontier_reason} It needs no pre-release review.")
     evidence = list(frontier_model.evidence_documents.order_by("pk"))
     problems = []
     if not evidence:

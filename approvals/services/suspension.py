@@ -12,6 +12,7 @@ from approvals.models import (
     Referral,
 )
 from approvals.selectors.enforcement import suspension_in_force
+from approvals.services import partner_notices
 from approvals.services._common import (
     ACTIVE_REFERRAL_STATUSES,
     BULK_BATCH,
@@ -161,6 +162,7 @@ def suspend_model(
     )
     _share_action(action)
     letter = issue_enforcement_letter(action)
+    partner_notices.tell_security_contacts(action=action, grants=grants)
     context = {
         "letter_reference": letter.reference,
         "model": str(frontier_model),

@@ -1,5 +1,6 @@
 """The one action view behind every button of the agency admin: every button opens a declared
-``ActionPage``, and a page whose button is not shown answers 404 on GET and on POST."""
+``ActionPage``; a page whose button is not shown answers 404, and a form posted after its button
+went away is answered with the page and the rule's reason (409), nothing done."""
 
 import pytest
 from django.urls import resolve
@@ -64,7 +65,7 @@ def test_every_button_opens_a_declared_action_page(client, world):
         assert client.get(url).status_code == 200, label
 
 
-def test_pages_of_buttons_not_shown_in_this_state_answer_404_on_get_and_post(client, world):
+def test_pages_of_buttons_not_shown_in_this_state_answer_404_and_a_late_post_is_told_why(client, world):
     grant = bulk_grants(world, 1, share=True)[0]
     approver = world["doc_approver"]
     client.force_login(approver)
@@ -72,21 +73,52 @@ def test_pages_of_buttons_not_shown_in_this_state_answer_404_on_get_and_post(cli
     # not suspended: no Lift button, no Lift page; no review open: no clearance pages
     for page in ("lift", "clear-preview", "clear-ga", "decline", "finding"):
         assert client.get(f"{model}/{page}/").status_code == 404, page
-        assert client.post(f"{model}/{page}/", {**BASIS, "basis": "x", "text": "x"}).status_code == 404, page
-    # suspended: no Pull-offline page any more
+        late = client.post(f"{model}/{page}/", {**BASIS, "basis": "x", "text": "x"})
+        assert late.status_code == 409, page
+        assert "Nothing was done." in late.content.decode(), page
+    assert "is not suspended" in client.post(f"{model}/lift/", BASIS).content.decode()
+    # suspended: no Pull-offline page any more; the form sent from the page opened before is told why
     suspend(world)
     assert not policies.can_suspend_model(approver, refresh(world.frontier_model))
     assert client.get(f"{model}/suspend/").status_code == 404
-    assert client.post(f"{model}/suspend/", BASIS).status_code == 404
+    late = client.post(f"{model}/suspend/", BASIS)
+    assert late.status_code == 409
+    assert "is already suspended" in late.content.decode()
+    assert BASIS["findings"].replace("'", "&#x27;") in late.content.decode()  # what was typed is kept
     # revoked: no Revoke page; designated: no Designate page
     services.revoke_grant(grant=grant, actor=approver, **BASIS)
     services.designate_supply_chain_risk(vendor=world.vendor, actor=approver, **BASIS)
-    for url in (f"{BASE}grants/{grant.pk}/revoke/", f"{BASE}vendors/{world.vendor.pk}/designate/"):
+    for url, why in (
+        (f"{BASE}grants/{grant.pk}/revoke/", "is already revoked"),
+        (f"{BASE}vendors/{world.vendor.pk}/designate/", "is already designated"),
+    ):
         assert client.get(url).status_code == 404, url
-        assert client.post(url, BASIS).status_code == 404, url
+        late = client.post(url, BASIS)
+        assert late.status_code == 409, url
+        assert why in late.content.decode(), url
     kinds = list(EnforcementAction.objects.order_by("pk").values_list("kind", flat=True))
     assert kinds == ["suspend_model", "revoke_grant", "designate_vendor"]  # nothing more was done
     assert refresh(world.frontier_model).release_phase == FrontierModel.ReleasePhase.SUSPENDED
+
+
+def test_a_late_post_on_a_case_page_is_told_that_another_approver_signed_first(client, world):
+    # given DOC's position drafted by the reviewer and signed by one approver while another has the page open
+    access_request = submitted(world)
+    sign(world, access_request, "DOC")
+    client.force_login(world["doc_approver2"])
+    response = client.post(f"/admin/approvals/accessrequest/{access_request.pk}/sign/", {})
+    assert response.status_code == 409
+    assert "a signed position is final" in response.content.decode()
+    assert client.get(f"/admin/approvals/accessrequest/{access_request.pk}/sign/").status_code == 404
+
+
+def test_a_late_post_by_someone_who_may_not_read_the_record_is_404(client, world):
+    bulk_grants(world, 1, share=True)
+    suspend(world)
+    client.force_login(world["other_officer"])
+    assert client.post(f"{BASE}models/{world.frontier_model.pk}/suspend/", BASIS).status_code in (302, 404)
+    client.force_login(world["cisa_approver"])  # CISA holds no referral on the model
+    assert client.post(f"{BASE}models/{world.frontier_model.pk}/lift/", BASIS).status_code == 404
 
 
 def test_a_refused_post_keeps_what_was_typed_and_names_the_reason(client, world):

@@ -168,7 +168,9 @@ def test_reviewers_see_only_the_buttons_they_may_use(client, world):
     )
     url = f"/admin/approvals/accessrequest/{access_request.pk}/sign/"
     assert client.get(url).status_code == 404
-    assert client.post(url, {"drafted_at": "x"}).status_code == 404
+    refused = client.post(url, {"drafted_at": "x"})  # a forged form: the page says why, nothing done
+    assert refused.status_code == 409
+    assert "Only agency approvers of DOC can sign a position" in refused.content.decode()
     assert not refresh(referral(access_request, "DOC")).position.is_signed
     with pytest.raises(PortalError, match="Only agency approvers of DOC can sign a position"):
         services.sign_position(referral=referral(access_request, "DOC"), actor=world["doc_reviewer"])

@@ -58,3 +58,54 @@ def test_seed_enforcement_builds_the_enforcement_world_once():
     assert PrereleaseReview.objects.get(status="in_review").findings.count() == 2
     atlas = FrontierModel.objects.get(name="Aurora Atlas", version="2.0")
     assert Grant.objects.filter(frontier_model=atlas, status=Grant.Status.ACTIVE).count() == 3
+
+
+def test_every_demo_model_past_registered_got_there_through_a_pre_release_review():
+    """Issue 19: no demo model's phase is set directly. Each model in limited preview or general
+    availability (or suspended from preview) has the cleared review behind it, and every change of
+    its phase was written by a review or enforcement service, never by the demo."""
+    call_command("seed_demo", verbosity=0)
+    cleared = {
+        PrereleaseReview.Status.CLEARED_LIMITED_PREVIEW: FrontierModel.ReleasePhase.LIMITED_PREVIEW,
+        PrereleaseReview.Status.CLEARED_GENERAL_AVAILABILITY: FrontierModel.ReleasePhase.GENERAL_AVAILABILITY,
+    }
+    past_registered = FrontierModel.objects.exclude(release_phase=FrontierModel.ReleasePhase.REGISTERED)
+    assert past_registered.count() == 4
+    for frontier_model in past_registered:
+        reviews = PrereleaseReview.objects.filter(frontier_model=frontier_model)
+        if frontier_model.release_phase == FrontierModel.ReleasePhase.IN_REVIEW:
+            assert reviews.get().status == PrereleaseReview.Status.IN_REVIEW
+            continue
+        review = reviews.get(status__in=list(cleared))
+        assert review.findings.count() == 2, frontier_model
+        phase_when_cleared = (
+            frontier_model.history.filter(history_change_reason__startswith="Cleared for")
+            .order_by("history_date")
+            .values_list("release_phase", flat=True)
+            .get()
+        )
+        assert phase_when_cleared == cleared[review.status]
+        if review.status == PrereleaseReview.Status.CLEARED_LIMITED_PREVIEW:
+            assert frontier_model.preview_customer_cap == review.preview_customer_cap
+        # cleared before any request for it was filed
+        filed = AccessRequest.objects.filter(frontier_model=frontier_model).values_list(
+            "created_at", flat=True
+        )
+        assert all(review.decided_at < created for created in filed)
+    phases = set(FrontierModel.history.values_list("history_change_reason", "release_phase"))
+    assert not [p for p in phases if p[0] == "Demo world" and p[1] != FrontierModel.ReleasePhase.REGISTERED]
+
+
+def test_every_agency_a_rule_routes_to_is_staffed_in_the_demo_world():
+    """Issue 13: STATE and DOD have an approver (approver@state.example, approver@dod.example)."""
+    from approvals.selectors.staffing import unstaffed_agencies, unstaffed_routing_rules
+    from portal.accounts.models import Role, User
+
+    call_command("seed_demo", verbosity=0)
+    for email, code in (("approver@state.example", "STATE"), ("approver@dod.example", "DOD")):
+        person = User.objects.get(email=email)
+        assert person.role == Role.AGENCY_APPROVER
+        assert person.organisation.agency.code == code
+        assert person.check_password("portal-demo")
+    assert not unstaffed_agencies().exists()
+    assert not unstaffed_routing_rules().exists()

@@ -77,6 +77,10 @@ def test_role_matrix(client, world, records, who):
             )
         else:
             expected = 404  # agency officials and auditors have no vendor pages
+        if name in ("renew", "review"):
+            # suspended: no Renew or Submit-for-review button, so no page (can_renew_grant,
+            # can_submit_for_prerelease_review)
+            expected = 404
         assert status == expected, (name, status)
 
 
@@ -181,12 +185,19 @@ def test_renew_a_grant_from_the_grants_page(client, world, records):
     client.force_login(world["officer"])
     page = text(client.get("/vendor/grants/"))
     assert f'href="/vendor/grants/{records["grant"].pk}/renew/"' in page
+    assert client.get(f"/vendor/grants/{records['grant'].pk}/renew/").status_code == 200
+    client.force_login(world["viewer"])
+    assert f'href="/vendor/grants/{records["grant"].pk}/renew/"' not in text(client.get("/vendor/grants/"))
+    assert client.get(f"/vendor/grants/{records['grant'].pk}/renew/").status_code == 404
+    client.force_login(world["officer"])
     response = client.post(f"/vendor/grants/{records['grant'].pk}/renew/")
     renewal = AccessRequest.objects.get(renewal_of=records["grant"])
     assert response["Location"] == f"/vendor/requests/{renewal.pk}/"
     page = text(client.post(f"/vendor/grants/{records['grant'].pk}/renew/"))
     assert "already under way" in page
     assert AccessRequest.objects.filter(renewal_of=records["grant"]).count() == 1
+    # with its renewal under way, the grant offers no second one
+    assert f'href="/vendor/grants/{records["grant"].pk}/renew/"' not in text(client.get("/vendor/grants/"))
 
 
 def test_a_suspended_grant_offers_no_renewal(client, world, records):

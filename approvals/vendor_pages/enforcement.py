@@ -11,11 +11,10 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from approvals import policies, selectors, services
-from approvals.models import EnforcementAction, Grant, IncidentReport
+from approvals.models import AccessRequest, EnforcementAction, Grant, IncidentReport
 from approvals.selectors import reference
 from approvals.vendor_pages.forms import (
     CompleteIncidentForm,
@@ -33,12 +32,10 @@ from vendors.views import vendor_member_required
 PAGE_SIZE = 25
 
 
-def _may_act(request):
-    return policies.may_report(request.user, request.vendor)
-
-
-def _actor_or_404(request):
-    if not _may_act(request):
+def _shown_or_404(request, allowed):
+    """A page exists when its button is shown (``can_<verb>``). A form posted after the button went
+    away reaches the service, which refuses it with the rule's message on the form."""
+    if not allowed and request.method != "POST":
         raise Http404("No such page.")
 
 
@@ -72,8 +69,8 @@ def _querystring(request):
 @vendor_member_required
 @require_http_methods(["GET", "POST"])
 def review_submit(request, pk):
-    _actor_or_404(request)
-    frontier_model = _model(request, pk, "change")
+    frontier_model = _model(request, pk)
+    _shown_or_404(request, policies.can_submit_for_prerelease_review(request.user, frontier_model))
     form = PrereleaseSubmitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -117,8 +114,8 @@ def _affected_choices(request, frontier_model):
 @vendor_member_required
 @require_http_methods(["GET", "POST"])
 def incident_new(request, pk):
-    _actor_or_404(request)
     frontier_model = _model(request, pk)
+    _shown_or_404(request, policies.can_report_incident(request.user, frontier_model))
     form = IncidentForm(request.POST or None, customers=_affected_choices(request, frontier_model))
     if request.method == "POST" and form.is_valid():
         try:
@@ -178,7 +175,7 @@ def incident_detail(request, pk):
             "incident": incident,
             "customers": list(incident.affected_customers.order_by("legal_name")),
             "rows": history_rows(incident),
-            "can_complete": _may_act(request) and not incident.is_complete,
+            "can_complete": policies.can_complete_incident(request.user, incident),
         },
     )
 
@@ -186,11 +183,11 @@ def incident_detail(request, pk):
 @vendor_member_required
 @require_http_methods(["GET", "POST"])
 def incident_complete(request, pk):
-    _actor_or_404(request)
-    incident = _incident(request, pk, "change")
+    incident = _incident(request, pk)
     if incident.is_complete:
         messages.info(request, f"{incident.reference} is already complete.")
         return redirect("enforcement:incident_detail", pk=incident.pk)
+    _shown_or_404(request, policies.can_complete_incident(request.user, incident))
     form = CompleteIncidentForm(
         request.POST or None,
         customers=_affected_choices(request, incident.frontier_model),
@@ -237,12 +234,7 @@ def designation(request):
         ),
         None,
     )
-    may_answer = bool(
-        current is not None
-        and current.responded_at is None
-        and current.respond_by >= timezone.localdate()
-        and _may_act(request)
-    )
+    may_answer = current is not None and policies.can_respond_to_designation(request.user, current)
     form = DesignationResponseForm(request.POST or None) if may_answer else None
     if request.method == "POST":
         if form is None:
@@ -281,28 +273,51 @@ def grant_list(request):
         queryset = queryset.filter(frontier_model_id=model_id)
     else:
         filters["model"] = ""
-    queryset = queryset.select_related("suspended_by").order_by("status", "valid_to", "pk")
+    queryset = queryset.select_related("suspended_by", "vendor", "frontier_model").order_by(
+        "status", "valid_to", "pk"
+    )
+    page = _page(request, queryset)
+    _ask_renewals(request.user, page.object_list)
     return render(
         request,
         "approvals/enforcement/grant_list.html",
         {
-            "page": _page(request, queryset),
+            "page": page,
             "filters": filters,
             "statuses": Grant.Status.choices,
             "models": list(visible_to(request.user, FrontierModel.objects.filter(vendor=request.vendor))),
             "querystring": _querystring(request),
-            "can_act": _may_act(request),
         },
     )
+
+
+def _ask_renewals(user, grants):
+    """``grant.can_renew`` (``policies.can_renew_grant``) for a page of grants, with the renewals
+    under way and the permissions read once for the page, not once per row."""
+    grants = list(grants)
+    under_way = {
+        r.renewal_of_id: r
+        for r in AccessRequest.objects.filter(renewal_of__in=grants).exclude(
+            status__in=policies.RENEWAL_CLOSED_STATUSES
+        )
+    }
+    with policies.one_page(user, readable=grants):
+        for grant in grants:
+            grant.open_renewal = under_way.get(grant.pk)
+            grant.can_renew = policies.can_renew_grant(user, grant)
 
 
 @vendor_member_required
 @require_http_methods(["GET", "POST"])
 def grant_renew(request, pk):
-    _actor_or_404(request)
     grant = get_visible_or_404(
-        request.user, selectors.grants_visible_to(request.user).filter(vendor=request.vendor), pk=pk
+        request.user,
+        selectors.grants_visible_to(request.user)
+        .filter(vendor=request.vendor)
+        .select_related("vendor", "frontier_model"),
+        pk=pk,
     )
+    _shown_or_404(request, policies.can_renew_grant(request.user, grant))
     error = None
     if request.method == "POST":
         try:

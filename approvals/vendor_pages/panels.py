@@ -13,7 +13,7 @@ the enforcement actions taken on it, its grants and its incidents.
 from django.utils import timezone
 
 from approvals import policies, selectors
-from approvals.models import EnforcementAction, PrereleaseReview
+from approvals.models import EnforcementAction
 from approvals.models.requests import AccessRequest
 from approvals.vendor_pages.forms import DesignationResponseForm
 from vendors.models import FrontierModel
@@ -41,19 +41,15 @@ def designation_panel(request):
     )
     if not (designations or standing or suspensions):
         return None
-    vendor = getattr(request, "vendor", None)
-    can_act = vendor is not None and policies.may_report(user, vendor)
-    today = timezone.localdate()
+    for designation in designations:
+        designation.can_answer = policies.can_respond_to_designation(user, designation)
     return {
         "template": "approvals/enforcement/dashboard_panel.html",
         "context": {
             "designations": designations,
             "standing": standing,
             "suspensions": suspensions,
-            "can_act": can_act,
-            "form": DesignationResponseForm()
-            if can_act and any(d.respond_by >= today for d in designations)
-            else None,
+            "form": DesignationResponseForm() if any(d.can_answer for d in designations) else None,
         },
     }
 
@@ -64,22 +60,13 @@ def model_panel(request, frontier_model):
     if not user.is_authenticated or not user.is_vendor_member:
         return None
     data = selectors.vendor_model_panel(user, frontier_model)
-    can_act = policies.may_report(user, frontier_model.vendor)
-    open_review = any(r.status == PrereleaseReview.Status.IN_REVIEW for r in data["reviews"])
-    can_submit = (
-        can_act
-        and not open_review
-        and frontier_model.is_frontier
-        and frontier_model.release_phase in (Phase.REGISTERED, Phase.LIMITED_PREVIEW)
-    )
     return {
         "template": "approvals/enforcement/model_panel.html",
         "context": {
             **data,
             "frontier_model": frontier_model,
-            "can_act": can_act,
-            "can_submit": can_submit,
-            "can_report": can_act and frontier_model.release_phase != Phase.REGISTERED,
+            "can_submit": policies.can_submit_for_prerelease_review(user, frontier_model),
+            "can_report": policies.can_report_incident(user, frontier_model),
         },
     }
 

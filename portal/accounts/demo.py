@@ -81,6 +81,8 @@ PEOPLE = [
         Role.AGENCY_APPROVER,
         "approver, CISA",
     ),
+    ("approver@state.example", "Jamie Ortiz", "Department of State", Role.AGENCY_APPROVER, "approver, STATE"),
+    ("approver@dod.example", "Avery Lee", "Department of Defense", Role.AGENCY_APPROVER, "approver, DOD"),
     ("auditor@oversight.example", "Quinn Adams", "Office of Oversight", Role.AUDITOR, "auditor"),
     (
         "admin@doc.example",

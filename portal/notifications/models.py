@@ -68,7 +68,17 @@ class Notification(models.Model):
         FAILED = "failed", "Failed"
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        help_text="The portal user told; empty for a message to an address only (``recipient_email``).",
+    )
+    recipient_email = models.EmailField(
+        blank=True,
+        help_text="For a person without an account (a partner customer's security contact): "
+        "the address the message goes to. Empty when ``recipient`` is set.",
     )
     event = models.CharField(max_length=60)
     subject = models.CharField(max_length=250)
@@ -119,9 +129,23 @@ class Notification(models.Model):
             models.Index(fields=["status", "available_at"]),
             models.Index(fields=["recipient", "-created_at", "-id"], name="notification_inbox_idx"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(recipient__isnull=False, recipient_email="")
+                    | models.Q(recipient__isnull=True) & ~models.Q(recipient_email="")
+                ),
+                name="notification_user_or_address",
+            )
+        ]
 
     def __str__(self):
-        return f"{self.event} → {self.recipient}"
+        return f"{self.event} → {self.recipient or self.recipient_email}"
+
+    @property
+    def address(self):
+        """Where the mail goes: the user's address, or the address-only row's."""
+        return self.recipient.email if self.recipient_id else self.recipient_email
 
     @property
     def is_unread(self):

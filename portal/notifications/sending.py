@@ -189,7 +189,7 @@ def build_message(notification, connection=None):
     message = EmailMultiAlternatives(
         subject=notification.subject,
         body=notification.body,
-        to=[notification.recipient.email],
+        to=[notification.address],
         headers=headers,
         connection=connection,
     )

@@ -147,6 +147,68 @@ def notify(
     return created
 
 
+def notify_addresses(*, event, messages):
+    """Write outbox rows to addresses that have no account (partner customers' security
+    contacts) and queue sending after commit. Returns the rows created.
+
+    ``messages`` is a list of dicts with ``address``, ``subject``, ``key`` and optionally
+    ``name``, ``context`` and ``object_label``. Like ``notify`` (same templates, and the same
+    idempotency: ``key`` with the event and the address, so a repeat writes nothing), but the
+    rows have no recipient user: they never show in anyone's in-app list, never wait for a
+    digest and carry no link into the portal. Templates see ``recipient`` as
+    ``{"full_name": name, "email": address}``. Written in bulk: a suspension may tell thousands.
+    """
+    wanted = {}
+    for message in messages:
+        address = (message.get("address") or "").strip()
+        if address:
+            wanted.setdefault(f"{event}:{message['key']}:{address.lower()}"[:200], (address, message))
+    existing = set(
+        Notification.objects.filter(idempotency_key__in=list(wanted)).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    rows = []
+    for idempotency_key, (address, message) in wanted.items():
+        if idempotency_key in existing:
+            continue
+        context = dict(message.get("context") or {})
+        title = " ".join(message["subject"].split())
+        object_label = message.get("object_label", "")
+        text, html = render_email(
+            event,
+            {
+                **context,
+                "recipient": {"full_name": message.get("name", ""), "email": address},
+                "subject": title[:250],
+                "title": title,
+                "path": "",
+                "link": "",
+                "url": "",
+                "object_label": object_label,
+                "tracking_number": "",
+            },
+        )
+        rows.append(
+            Notification(
+                recipient=None,
+                recipient_email=address,
+                event=event,
+                subject=title[:250],
+                body=text,
+                html_body=html,
+                context={k: v for k, v in context.items() if isinstance(v, (str, int, float, bool))},
+                object_label=object_label[:100],
+                idempotency_key=idempotency_key,
+            )
+        )
+    created = Notification.objects.bulk_create(rows, batch_size=500)
+    ids = [row.pk for row in created]
+    if ids:
+        enqueue_after_commit(ids)
+    return created
+
+
 def _digest_users(people):
     return set(
         NotificationPreference.objects.filter(
