@@ -251,7 +251,8 @@ def _stops(walk_world):
 VENDOR_PREFIXES = ("/vendor/", "/notifications/")
 ADMIN_ROLES = ["approver", "reviewer", "auditor", "portal_admin"]
 FORM_ROLES = ["approver", "reviewer", "portal_admin"]
-GET_VALUES = ["99999999999999999999", "²", "9999-12-31"]
+# (dates out of range go into each filter form's date fields: see _hostile_gets)
+GET_VALUES = ["99999999999999999999", "²"]
 
 
 def _clients(walk_world):
@@ -331,6 +332,8 @@ def test_hostile_values_in_every_parameter_and_field_crash_nothing(hostile_world
             formers, prefixes = FORM_ROLES, ("/admin/",)
         else:
             continue
+        if "/history/" in url:
+            continue  # read-only pages without parameters: tests/test_history_pages.py opens every one
         html, problem = _page(clients[getter], url)
         problems += [f"{getter}: GET {url} {problem}"] if problem else []
         if html is not None:
