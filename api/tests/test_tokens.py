@@ -106,6 +106,7 @@ def test_tokens_are_rate_limited_each_on_its_own(world, settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
     from api.throttling import TokenRateThrottle
 
+    original = TokenRateThrottle.THROTTLE_RATES
     TokenRateThrottle.THROTTLE_RATES = rates
     try:
         first, second = bearer(make_token(world)[1]), bearer(make_token(world, name="other")[1])
@@ -114,9 +115,7 @@ def test_tokens_are_rate_limited_each_on_its_own(world, settings):
         assert codes == [200, 200, 200, 429]
         assert second.get(ENTITLEMENTS, query).status_code == 200
     finally:
-        from rest_framework.settings import api_settings
-
-        TokenRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+        TokenRateThrottle.THROTTLE_RATES = original
 
 
 def test_session_writes_need_the_csrf_token(world):
