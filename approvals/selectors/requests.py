@@ -17,14 +17,20 @@ from approvals.models import (
 )
 from approvals.policies import agency_of
 from portal import permissions
-from portal.accounts.models import Role
+from portal.accounts.models import VENDOR_ROLES, Role
 
 TRACKING_PREFIX = "FAR-"
 
 
 def requests_visible_to(user):
-    """The access requests ``user`` may read: the one list filter for requests."""
+    """The access requests ``user`` may read: the one list filter for requests.
+
+    A vendor's member only ever holds permissions on their own vendor's requests, so their rows
+    are first narrowed to that vendor (the ``vendor``-led index), and the permission filter then
+    probes those rows only, not every request of every vendor (issue 18)."""
     queryset = AccessRequest.objects.select_related("vendor", "frontier_model", "partner_customer")
+    if getattr(user, "role", None) in VENDOR_ROLES:
+        queryset = queryset.filter(vendor__organisation_id=user.organisation_id)
     return permissions.visible_to(user, queryset, "view")
 
 
