@@ -83,12 +83,12 @@ def test_lists_show_only_what_is_referred_to_the_agency(client, world):
     assert re.findall(r'class="field-agency[^"]*">(\w+)<', referrals) == ["CISA"]
 
 
-def test_agencies_never_see_drafts_but_auditors_do(client, world):
+def test_nobody_outside_the_vendor_s_team_sees_a_draft_not_even_auditors(client, world):
+    """Issue 13: drafts are private to the vendor's team until submitted."""
     pending = draft(world)
-    client.force_login(world["doc_approver"])
-    assert client.get(case(pending)).status_code == 404
-    client.force_login(world["auditor"])
-    assert client.get(case(pending)).status_code == 200
+    for who in ("doc_approver", "auditor", "portal_admin"):
+        client.force_login(world[who])
+        assert client.get(case(pending)).status_code == 404, who
 
 
 @pytest.fixture(scope="class", params=[5, 50])
@@ -206,7 +206,10 @@ def test_auditors_get_no_buttons_and_no_forms(client, world):
     ):
         url = f"/admin/approvals/accessrequest/{access_request.pk}/{action}/"
         assert client.get(url).status_code == 404, action
-        assert client.post(url, {"rationale": "x", "body": "x"}).status_code == 404, action
+        # a forged form is told why (409), and nothing is done
+        refused = client.post(url, {"rationale": "x", "body": "x"})
+        assert refused.status_code == 409, action
+        assert "Nothing was done." in refused.content.decode(), action
     assert not Decision.objects.exists()
     assert not InternalNote.objects.exists()
 
@@ -271,10 +274,13 @@ def test_review_through_the_admin_forms(client, world):
     drafted_at = re.search(r'name="drafted_at" value="([^"]+)"', sign_page.content.decode()).group(1)
     response = client.post(f"{base}/sign/", {"drafted_at": drafted_at, "version": ""})
     assert response.status_code == 302
-    # once signed, the button is gone and so is its page (GET and POST): the service is not called
+    # once signed, the button is gone and so is its page; a late POST is told why: the service is
+    # not called
     assert "Sign the position" not in text(client.get(case(access_request)))
     assert client.get(f"{base}/sign/").status_code == 404
-    assert client.post(f"{base}/sign/", {"drafted_at": drafted_at, "version": ""}).status_code == 404
+    late = client.post(f"{base}/sign/", {"drafted_at": drafted_at, "version": ""})
+    assert late.status_code == 409
+    assert "a signed position is final" in late.content.decode()
     with pytest.raises(PortalError, match="a signed position is final"):
         services.sign_position(referral=referral(access_request, "DOC"), actor=approver)
     # the other agencies sign; the approver records the decision
