@@ -39,6 +39,9 @@ def _fast_and_in_process(settings):
     # Issue 13: the second factor is tested in portal/tests/test_mfa.py and in the browser journeys
     # (tests/browser/conftest.py turns it on); elsewhere force_login stands for a verified sign-in.
     settings.PORTAL_REQUIRE_MFA = False
+    # Typesetting a PDF costs about a second; tests about letters ask for it (``letters_pdf``),
+    # the rest keep the letter's page, as a server without WeasyPrint does.
+    settings.LETTERS_PDF = False
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -55,6 +58,12 @@ def _fast_and_in_process(settings):
     cache.clear()  # sign-in throttle counters must not leak between tests
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def letters_pdf(settings):
+    """Letters issued in this test are typeset as PDFs, as in production."""
+    settings.LETTERS_PDF = True
 
 
 @pytest.fixture

@@ -164,6 +164,9 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 # On by default (production and the embedded default, whose demo logins have seeded
 # authenticators: `python manage.py demo_codes`); the unit tests switch it off in conftest.py.
 PORTAL_REQUIRE_MFA = env.bool("PORTAL_REQUIRE_MFA", default=True)
+# Letters are stored with their PDF when issued (WeasyPrint). Off, or without WeasyPrint's
+# system libraries, a letter is stored as its page and the PDF is made from it on download.
+LETTERS_PDF = env.bool("LETTERS_PDF", default=True)
 PORTAL_MFA_REAUTH_SECONDS = env.int("PORTAL_MFA_REAUTH_SECONDS", default=15 * 60)
 OTP_TOTP_ISSUER = "Frontier Access Portal"
 # Accept the code of the current half-minute or the one either side, and never "learn" a drift

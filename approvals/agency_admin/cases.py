@@ -20,6 +20,7 @@ from approvals.agency_admin.lists import (
     VendorFilter,
     export_cases,
 )
+from approvals.letter_downloads import letter_pdf_response
 from approvals.models import AccessRequest, Referral, RequestDocument
 from approvals.selectors.entitlements import entitlement
 from approvals.selectors.staffing import unstaffed_referrals
@@ -255,7 +256,7 @@ class AccessRequestAdmin(PortalModelAdmin):
 
     def letter_pdf(self, request, reference):
         letter = self._letter(request, reference)
-        return document_response(letter.pdf, filename=letter.pdf_filename, content_type="application/pdf")
+        return letter_pdf_response(letter)
 
     def _letter_response(self, request, letter, *, access_request=None, decision=None):
         title = f"Decision letter, {access_request}"

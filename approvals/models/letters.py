@@ -47,8 +47,13 @@ class Letter(models.Model):
         max_length=64, help_text="The decision's snapshot hash, or the hash of the notice's recorded facts."
     )
     body_html = models.TextField(help_text="The letter as issued (the page shows exactly this).")
-    pdf = models.FileField(upload_to="letters/", max_length=300)
-    pdf_sha256 = models.CharField(max_length=64)
+    pdf = models.FileField(
+        upload_to="letters/",
+        max_length=300,
+        blank=True,
+        help_text="Empty when issued on a server that makes no PDFs.",
+    )
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
     pdf_size_bytes = models.PositiveIntegerField()
     history = HistoricalRecords(bases=[RequestIdHistory])
 

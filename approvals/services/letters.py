@@ -4,11 +4,15 @@ The callers are the services that decide, announce an intent to deny and take en
 actions; each passes what the letter says. The HTML is rendered from
 ``approvals/letters/letter.html`` and the PDF made from exactly that HTML, so the page and the
 PDF always say the same; both are stored with their hashes and never re-rendered (a change to
-the template later changes no letter already issued).
+the template later changes no letter already issued). A server that makes no PDFs
+(``LETTERS_PDF`` off, or no WeasyPrint libraries) stores the page alone, and the PDF is made
+from that stored page when someone asks for it.
 """
 
 import hashlib
+import logging
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -16,7 +20,10 @@ from django.utils import timezone
 from approvals.models import EnforcementAction, Letter
 from approvals.policies import agency_of
 from approvals.services._common import _person, _save
-from portal.pdf import html_to_pdf
+from portal.errors import PortalError
+from portal.pdf import WEASYPRINT_MISSING, html_to_pdf
+
+logger = logging.getLogger(__name__)
 
 LETTER_STYLESHEETS = ("approvals/letter.css",)
 ENFORCEMENT_PREFIX = {
@@ -61,8 +68,8 @@ def _issue(*, kind, reference, subject, vendor, actor, record_sha256, issued_at,
         "approvals/letters/document.html",
         {"title": f"{subject} ({reference})", "author": lead.name if lead else "", "body_html": body_html},
     )
-    pdf = html_to_pdf(document, stylesheets=LETTER_STYLESHEETS)
-    pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+    pdf = _pdf_now(document)
+    pdf_sha256 = hashlib.sha256(pdf).hexdigest() if pdf is not None else ""
     letter = Letter(
         kind=kind,
         reference=reference,
@@ -73,13 +80,14 @@ def _issue(*, kind, reference, subject, vendor, actor, record_sha256, issued_at,
         record_sha256=record_sha256,
         body_html=body_html,
         pdf_sha256=pdf_sha256,
-        pdf_size_bytes=len(pdf),
+        pdf_size_bytes=len(pdf) if pdf is not None else 0,
         **signer,
         **targets,
     )
     # Named by its content: a transaction rolled back leaves at most an unreferenced file, and
     # no letter's file is ever overwritten.
-    letter.pdf.save(f"{reference}-{pdf_sha256[:16]}.pdf", ContentFile(pdf), save=False)
+    if pdf is not None:
+        letter.pdf.save(f"{reference}-{pdf_sha256[:16]}.pdf", ContentFile(pdf), save=False)
     return _save(
         letter, actor=actor, reason=f"{letter.get_kind_display()} {reference} issued by {_person(actor)}."
     )
@@ -227,5 +235,40 @@ def issue_enforcement_letter(action):
 
 
 def letter_attachment(letter):
-    """What ``notify(attachment=…)`` takes: the stored PDF's name and the file name the mail shows."""
+    """What ``notify(attachment=…)`` takes: the stored PDF's name and the file name the mail shows
+    (``None`` for a letter issued without its PDF: the mail then links to the letter's page)."""
+    if not letter.pdf:
+        return None
     return {"path": letter.pdf.name, "filename": letter.pdf_filename}
+
+
+def _pdf_now(document):
+    """The letter's PDF, made with the letter; ``None`` when this server makes no PDFs
+    (``LETTERS_PDF`` off, or WeasyPrint's system libraries missing: a decision is never refused
+    for want of a typesetter). Such a letter's PDF is made from its stored page when asked for."""
+    if not getattr(settings, "LETTERS_PDF", True):
+        return None
+    try:
+        return html_to_pdf(document, stylesheets=LETTER_STYLESHEETS)
+    except PortalError as exc:
+        if str(exc) != WEASYPRINT_MISSING:
+            raise
+        logger.warning("Letter issued without its PDF: %s", exc)
+        return None
+
+
+def letter_pdf_bytes(letter):
+    """The PDF of ``letter``: the file stored when it was issued, else made now from the page
+    stored then (the same words; raises ``PortalError`` when this server cannot make PDFs)."""
+    if letter.pdf:
+        with letter.pdf.open("rb") as stored:
+            return stored.read()
+    document = render_to_string(
+        "approvals/letters/document.html",
+        {
+            "title": f"{letter.subject} ({letter.reference})",
+            "author": "",
+            "body_html": letter.body_html,
+        },
+    )
+    return html_to_pdf(document, stylesheets=LETTER_STYLESHEETS)

@@ -10,6 +10,7 @@ customer of that contact the action concerns.
 
 from django.utils import timezone
 
+from approvals.models import Grant
 from approvals.selectors.security_contacts import security_contacts_told
 from approvals.services._common import _date
 from portal.notifications.services import notify_addresses
@@ -27,11 +28,18 @@ def _names(customers):
 
 
 def tell_security_contacts(*, action, grants):
-    """Mail the security contacts of the customers of ``grants`` once for ``action`` (a suspension
-    or a revocation). Returns the rows written."""
-    customer_ids = [g.partner_customer_id for g in grants]
-    if not customer_ids:
+    """Mail the security contacts of the customers of ``grants`` (grants or their ids) once for
+    ``action`` (a suspension or a revocation). Returns the rows written."""
+    grant_ids = [g if isinstance(g, int) else g.pk for g in grants]
+    if not grant_ids:
         return []
+    # the suspension passes ids (it updates its grants as a set), the revocation one grant
+    customer_ids = list(
+        Grant.objects.filter(pk__in=grant_ids)
+        .order_by()
+        .values_list("partner_customer_id", flat=True)
+        .distinct()
+    )
     revoked = action.kind == action.Kind.REVOKE_GRANT
     vendor = action.vendor
     model = str(action.frontier_model)

@@ -13,10 +13,10 @@ from approvals import services
 from approvals.models import Letter
 from approvals.tests.enforcement_helpers import BASIS
 from approvals.tests.factories import all_concur, refresh, sign, submitted
-from portal.notifications import services as notification_services
+from portal.notifications import sending
 from portal.notifications.models import Notification
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("letters_pdf")]
 
 
 @pytest.fixture(autouse=True)
@@ -52,10 +52,7 @@ def denied(world):
     access_request = submitted(world)
     sign(world, access_request, "DOC")
     sign(world, access_request, "ONCD", "non_concur", rationale="Untested controls.")
-    sign(world, access_request, "OSTP")
-    services.escalate_request(
-        access_request=access_request, actor=world["doc_approver"], reason="ONCD objects."
-    )
+    sign(world, access_request, "OSTP")  # the last signature escalates the case by itself
     services.resolve_escalation(
         access_request=refresh(access_request),
         actor=world["doc_approver"],
@@ -137,7 +134,7 @@ def test_a_denial_mail_gives_the_reasons_and_both_letters_are_kept(world):
     row = Notification.objects.get(event="decision_denied", recipient=world["officer"])
     assert "Controls untested; the response adds no evidence." in row.body
     assert row.attachment_path == decision.letter.pdf.name
-    message = notification_services.build_message(row)
+    message = sending.build_message(row)
     assert message.attachments[0][0] == f"{access_request.tracking_number}-DEC.pdf"
 
     intent_letter = access_request.intent_to_deny.letter
@@ -241,7 +238,28 @@ def test_a_mail_whose_pdf_is_missing_is_still_sent_without_it(world, caplog):
     row = Notification.objects.get(event="decision_approved", recipient=world["officer"])
     decision.letter.pdf.delete(save=False)
 
-    message = notification_services.build_message(row)
+    message = sending.build_message(row)
 
     assert message.attachments == []
     assert "could not be read; sent without it" in caplog.text
+
+
+def test_a_server_without_pdfs_keeps_the_page_and_makes_the_pdf_from_it_on_download(client, world, settings):
+    # given a server that makes no PDFs (LETTERS_PDF off, as without WeasyPrint's libraries)
+    settings.LETTERS_PDF = False
+    _, decision = approved_with_conditions(world)
+    # then the decision stands and its letter is kept as its page, without a stored PDF
+    letter = decision.letter
+    assert not letter.pdf
+    assert (letter.pdf_sha256, letter.pdf_size_bytes) == ("", 0)
+    assert "Logs kept for a year." in letter.body_html
+    client.force_login(world["officer"])
+    page = client.get(reverse("enforcement:letter", args=[letter.reference]))
+    assert page.status_code == 200
+    # and downloading the PDF makes it from the stored page, with the same words
+    response = client.get(reverse("enforcement:letter_pdf", args=[letter.reference]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    text = pdf_text(response.content)
+    assert letter.reference in text
+    assert "Logs kept for a year." in text

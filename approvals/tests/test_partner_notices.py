@@ -12,7 +12,7 @@ from approvals.services.partner_notices import REVOKED_EVENT, SUSPENDED_EVENT
 from approvals.tests.enforcement_helpers import BASIS, approved, suspend
 from approvals.tests.factories import new_customer
 from portal.errors import PortalError
-from portal.notifications import services as notification_services
+from portal.notifications import sending
 from portal.notifications.models import Notification
 from vendors import services as vendor_services
 from vendors.models import Vendor
@@ -69,9 +69,7 @@ def test_the_row_is_mailed_to_the_address_on_file(world):
     approved(world, partner_customer=new_customer(world, security_contact_email="soc@first.example"))
     suspend(world)
     (row,) = contact_rows(SUSPENDED_EVENT)
-    assert notification_services.send_notification(notification_id=row.pk)[0] == (
-        notification_services.SendResult.SENT
-    )
+    assert sending.send_notification(notification_id=row.pk)[0] == (sending.SendResult.SENT)
     (message,) = [m for m in mail.outbox if m.to == ["soc@first.example"]]
     assert "suspended" in message.subject
     row.refresh_from_db()

@@ -4,7 +4,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from approvals import selectors
-from vendors.uploads import PDF, document_response
+from approvals.letter_downloads import letter_pdf_response
 from vendors.views import vendor_member_required
 
 
@@ -27,4 +27,4 @@ def letter_page(request, reference):
 @vendor_member_required
 def letter_pdf(request, reference):
     letter = _letter(request, reference)
-    return document_response(letter.pdf, filename=letter.pdf_filename, content_type=PDF)
+    return letter_pdf_response(letter)

@@ -9,7 +9,11 @@ from tests.browser.conftest import assert_accessible, screenshot, sign_in
 from tests.browser.world import approved_request, review_world
 from vendors.models import normalise_name
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("letters_pdf"),
+]
 
 PHONE = {"width": 390, "height": 844}
 
