@@ -141,7 +141,14 @@ def test_the_vendor_answers_the_designation(client, world, records):
     page = text(client.get("/vendor/designation/"))
     assert "The subcontractor was replaced in May." in page
     assert "<textarea" not in page
-    assert client.post("/vendor/designation/", {"response": "Again"}).status_code == 404
+    # a second tab's answer changes nothing and says when the answer was recorded, as a warning
+    again = client.post("/vendor/designation/", {"response": "Again"}, follow=True)
+    assert again.status_code == 200
+    assert re.search(
+        r"usa-alert--warning.*Nothing was sent: the answer to designation #\d+ was already recorded on",
+        text(again),
+    )
+    assert refresh(records["designation"]).vendor_response == "The subcontractor was replaced in May."
     client.force_login(world["viewer"])
     assert client.post("/vendor/designation/", {"response": "x"}).status_code == 404
 

@@ -238,7 +238,11 @@ def designation(request):
     form = DesignationResponseForm(request.POST or None) if may_answer else None
     if request.method == "POST":
         if form is None:
-            raise Http404("Nothing to answer.")
+            stale = _stale_designation_answer(current) if _may_act(request) else None
+            if stale is None:
+                raise Http404("Nothing to answer.")
+            messages.warning(request, stale)  # a second tab, or an answer sent twice: nothing changed
+            return redirect("enforcement:designation")
         if form.is_valid():
             try:
                 services.respond_to_designation(
@@ -254,6 +258,24 @@ def designation(request):
         "approvals/enforcement/designation.html",
         {"vendor": request.vendor, "current": current, "designations": designations, "form": form},
     )
+
+
+def _stale_designation_answer(current):
+    """Why an answer posted from a page opened earlier was not taken, in words for the vendor."""
+    if current is None:
+        return "Nothing was sent: no designation of your vendor is in force any more."
+    if current.responded_at is not None:
+        who = (
+            current.responded_by.full_name or current.responded_by.email
+            if current.responded_by
+            else "your team"
+        )
+        when = timezone.localtime(current.responded_at)
+        return (
+            f"Nothing was sent: the answer to designation #{current.pk} was already recorded on "
+            f"{when:%B %-d, %Y at %H:%M} by {who}."
+        )
+    return f"Nothing was sent: the window to answer closed on {current.respond_by:%B %-d, %Y}."
 
 
 # ---------------------------------------------------------------------------------------------
