@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from approvals import policies, selectors, services
@@ -238,7 +239,8 @@ def designation(request):
     form = DesignationResponseForm(request.POST or None) if may_answer else None
     if request.method == "POST":
         if form is None:
-            stale = _stale_designation_answer(current) if _may_act(request) else None
+            may_act = request.user.role in policies.VENDOR_ACTOR_ROLES
+            stale = _stale_designation_answer(current) if may_act else None
             if stale is None:
                 raise Http404("Nothing to answer.")
             messages.warning(request, stale)  # a second tab, or an answer sent twice: nothing changed
