@@ -32,6 +32,14 @@ def port_open(url, default_port):
         return False
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _second_factor_off_by_default():
+    """Also for class- and module-scoped fixtures, which run before ``_fast_and_in_process``."""
+    from django.conf import settings as django_settings
+
+    django_settings.PORTAL_REQUIRE_MFA = False
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_in_process(settings):
     """Unit tests hash passwords cheaply and run Celery tasks in-process."""
