@@ -258,7 +258,7 @@ def test_vendor_pages_cost_the_same_for_5_and_50_rows(client, world, django_asse
         ("/vendor/incidents/", 11),
         (f"/vendor/models/{world.frontier_model.pk}/", 21),
         (f"/vendor/enforcement/{action.pk}/", 14),
-        ("/vendor/designation/", 10),
+        ("/vendor/designation/", 11),  # + who may answer (policies.can_respond_to_designation)
         ("/vendor/", 26),
     ]:
         client.get(url)
