@@ -3,6 +3,7 @@
 import csv
 import io
 from datetime import timedelta
+from types import SimpleNamespace
 
 from django import forms
 from django.contrib import admin, messages
@@ -20,9 +21,11 @@ from approvals.models import (
     Agency,
     Grant,
     InformationRequest,
+    Position,
     Referral,
 )
 from approvals.models.review import referral_still_open
+from approvals.selectors.cases import position_versions
 from portal import permissions
 from portal.accounts.models import Role, User
 from portal.admin import PortalModelAdmin, values_filter
@@ -256,6 +259,17 @@ class ReferralAdmin(_OpensTheCase, PortalModelAdmin):
         "access_request__vendor__legal_name",
     ]
     actions = ["assign_reviewer", "export_selected"]
+    object_history_template = "admin/approvals/referral/object_history.html"
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The referral's history, and above it who drafted, redrafted and signed its position."""
+        extra_context = dict(extra_context or {})
+        if str(object_id).isdigit():
+            # every position the referral ever had, a redraft's replaced one included
+            ids = Position.history.filter(referral_id=int(object_id)).values_list("id", flat=True)
+            positions = [SimpleNamespace(pk=pk) for pk in sorted(set(ids))]
+            extra_context["position_versions"] = "; ".join(position_versions(positions).values())
+        return super().history_view(request, object_id, extra_context=extra_context)
 
     def get_ordering(self, request):
         # open referrals first, running clocks before stopped ones (a stopped clock cannot run

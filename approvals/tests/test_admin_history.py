@@ -332,6 +332,10 @@ def test_the_case_page_names_who_drafted_redrafted_and_signed_a_position(client,
     page = text(client.get(f"/admin/approvals/accessrequest/{access_request.pk}/change/"))
     expected = (
         f"Drafted by {world['doc_reviewer'].full_name}, redrafted by {world['doc_reviewer2'].full_name}, "
-        f"signed by {world['doc_approver'].full_name}."
+        f"signed by {world['doc_approver'].full_name}"
     )
-    assert expected in page
+    assert expected + "." in page
+    # and the referral's own history page says the same above its rows
+    history = text(client.get(f"/admin/approvals/referral/{doc.pk}/history/"))
+    assert "The position's versions" in history
+    assert expected in history
