@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from approvals.models import Agency, RoutingRule
+from portal import permissions
 from portal.admin_site import admin_site
 from tests.test_route_walk import ADMIN_MODELS, walk_world  # noqa: F401 - the walk's world
 
@@ -38,7 +39,11 @@ def test_every_history_version_page_opens_for_every_role_that_may_see_it(client,
         history_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[record.pk])
         response = client.get(history_url)
         if response.status_code == 404:
-            assert role != "auditor", f"the auditor cannot read {history_url}"
+            # the auditor reads every record but a vendor team's drafts (portal.permissions.private_rows)
+            private = permissions.private_rows(type(record))
+            rows = type(record)._default_manager
+            kept_private = private is not None and rows.filter(private, pk=record.pk).exists()
+            assert role != "auditor" or kept_private, f"the auditor cannot read {history_url}"
             continue
         if response.status_code != 200:
             problems.append(f"{history_url} answered {response.status_code}")

@@ -10,6 +10,8 @@ queryset, so a value typed or forged outside the options is refused as usual.
 
 from django import forms
 
+from portal.params import int_param
+
 
 class SearchSelect(forms.Select):
     """A select that lists the selected choice and the first ``preload`` choices only."""
@@ -27,7 +29,8 @@ class SearchSelect(forms.Select):
         return context
 
     def optgroups(self, name, value, attrs=None):
-        selected = {str(v) for v in value if v not in (None, "")}
+        # what was posted may be anything typed or forged: only plain ids are looked up
+        selected = {str(v) for v in value if int_param(v) is not None}
         queryset = getattr(self.choices, "queryset", None)
         if queryset is None:
             return super().optgroups(name, value, attrs)

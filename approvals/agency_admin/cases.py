@@ -28,6 +28,7 @@ from portal.accounts.models import Role
 from portal.admin import PortalModelAdmin, values_filter
 from portal.admin_site import admin_site
 from portal.audit.history import history_rows
+from portal.params import int_param
 from portal.templatetags.portal_tags import clock
 from vendors.uploads import document_response
 
@@ -200,7 +201,7 @@ class AccessRequestAdmin(PortalModelAdmin):
             raise Http404("No such case.") from None
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if not str(object_id).isdigit():
+        if not int_param(object_id) is not None:
             raise Http404("No such case.")
         access_request = self._case_request(request, int(object_id))
         case = selectors.agency_case(request.user, access_request)

@@ -32,6 +32,7 @@ from portal import permissions
 from portal.admin import PortalModelAdmin
 from portal.admin_site import admin_site
 from portal.audit.history import history_rows
+from portal.params import int_param
 from vendors.models import FrontierModel
 
 Phase = FrontierModel.ReleasePhase
@@ -114,7 +115,7 @@ class EnforcementActionAdmin(PortalModelAdmin):
         return frontier_model_for(self, request, pk)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if not str(object_id).isdigit():
+        if not int_param(object_id) is not None:
             raise Http404("No such action.")
         action = permissions.get_visible_or_404(
             request.user, selectors.actions_visible_to(request.user), pk=object_id
@@ -243,7 +244,7 @@ class IncidentReportAdmin(PortalModelAdmin):
         return obj.reference
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if not str(object_id).isdigit():
+        if not int_param(object_id) is not None:
             raise Http404("No such incident.")
         incident = permissions.get_visible_or_404(
             request.user,
@@ -279,7 +280,7 @@ class PrereleaseReviewAdmin(PortalModelAdmin):
     show_full_result_count = False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if not str(object_id).isdigit():
+        if not int_param(object_id) is not None:
             raise Http404("No such review.")
         review = permissions.get_visible_or_404(
             request.user, selectors.reviews_visible_to(request.user), pk=object_id

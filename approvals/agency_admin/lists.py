@@ -32,6 +32,7 @@ from portal.admin import PortalModelAdmin, values_filter
 from portal.admin_site import admin_site
 from portal.audit.export import safe_cell
 from portal.errors import PortalError
+from portal.params import int_param
 from portal.templatetags.portal_tags import clock
 from vendors.models import FrontierModel, Vendor
 
@@ -264,7 +265,7 @@ class ReferralAdmin(_OpensTheCase, PortalModelAdmin):
     def history_view(self, request, object_id, extra_context=None):
         """The referral's history, and above it who drafted, redrafted and signed its position."""
         extra_context = dict(extra_context or {})
-        if str(object_id).isdigit():
+        if int_param(object_id) is not None:
             # every position the referral ever had, a redraft's replaced one included
             ids = Position.history.filter(referral_id=int(object_id)).values_list("id", flat=True)
             positions = [SimpleNamespace(pk=pk) for pk in sorted(set(ids))]

@@ -13,6 +13,7 @@ from portal.admin import PortalModelAdmin
 from portal.admin_site import admin_site
 from portal.audit.history import stamp
 from portal.errors import PortalError
+from portal.params import int_param
 
 
 class _ReferenceData(PortalModelAdmin):
@@ -88,7 +89,7 @@ class RoutingRuleAdmin(_ReferenceData):
         return obj.agency_staffed
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        rule = self.get_object(request, object_id) if str(object_id).isdigit() else None
+        rule = self.get_object(request, object_id) if int_param(object_id) is not None else None
         if rule is not None and not rule.agency_staffed and request.method == "GET":
             messages.warning(
                 request,

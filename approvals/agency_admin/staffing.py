@@ -21,6 +21,7 @@ from portal.admin import PortalModelAdmin
 from portal.admin_site import admin_site
 from portal.audit.export import register_scope
 from portal.errors import PortalError
+from portal.params import int_param
 
 ROLE_CHOICES = [(r.value, r.label) for r in Role if r in AGENCY_ROLES]
 
@@ -223,7 +224,8 @@ class StaffingChangeAdmin(PortalModelAdmin):
         return TemplateResponse(request, "admin/approvals/staffingchange/form.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        change = self.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
+        valid = int_param(object_id) is not None
+        change = self.get_queryset(request).filter(pk=object_id).first() if valid else None
         extra = dict(extra_context or {})
         if change is not None:
             extra["may_confirm"] = policies.can_confirm_staffing_change(request.user, change)

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from portal.db_operations import PostgresOnlyAddIndex
+
 
 class Migration(migrations.Migration):
 
@@ -29,7 +31,7 @@ class Migration(migrations.Migration):
             model_name='referral',
             index=models.Index(fields=['agency', 'status', 'clock_stopped_at', 'due_date'], name='referral_agency_queue'),
         ),
-        migrations.AddIndex(
+        PostgresOnlyAddIndex(
             model_name='referral',
             index=models.Index(models.Case(models.When(status__in=('open', 'drafted'), then=models.Value(0)), default=models.Value(1), output_field=models.IntegerField()), models.OrderBy(models.F('clock_stopped_at'), nulls_first=True), models.F('due_date'), models.F('id'), name='referral_list_order'),
         ),

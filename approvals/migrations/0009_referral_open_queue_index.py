@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from portal.db_operations import PostgresOnlyAddIndex
+
 
 class Migration(migrations.Migration):
 
@@ -12,7 +14,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        PostgresOnlyAddIndex(
             model_name='referral',
             index=models.Index(models.F('agency'), models.OrderBy(models.F('clock_stopped_at'), nulls_first=True), models.F('due_date'), models.F('id'), condition=models.Q(('status__in', ('open', 'drafted'))), name='referral_open_queue'),
         ),

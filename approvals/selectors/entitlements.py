@@ -147,7 +147,7 @@ def entitlements(pairs, *, at=None):
 
 def _as_int(value):
     value = str(value).strip()
-    return int(value) if value.isdigit() and len(value) < 19 else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
 def _readable(model, user, vendor):

@@ -18,6 +18,7 @@ from approvals.models import (
 from approvals.policies import agency_of
 from portal import permissions
 from portal.accounts.models import VENDOR_ROLES, Role
+from portal.params import int_param
 
 TRACKING_PREFIX = "FAR-"
 
@@ -62,7 +63,7 @@ def request_by_reference(user, ref, action="view"):
     ref = (ref or "").strip()
     if ref.upper().startswith(TRACKING_PREFIX):
         return permissions.get_visible_or_404(user, queryset, action, tracking_number=ref.upper())
-    if ref.isdigit():
+    if int_param(ref) is not None:
         return permissions.get_visible_or_404(user, queryset, action, pk=int(ref))
     raise Http404("No such request.")
 

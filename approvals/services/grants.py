@@ -111,6 +111,7 @@ def _resolve_facts_changes(grant, *, actor, now, resolution):
         )
 
 
+@transaction.atomic
 def revoke_grant(*, grant, actor, legal_basis, findings):
     """Revoke one grant, immediately and for good (an active or suspended one)."""
     grant = (

@@ -93,9 +93,9 @@ def test_assign_to_me_is_one_click_from_the_case_page(world):
     response = client.post(form.group(1), {"version": refresh(access_request).version})
     assert response.status_code == 302
     assert list(referral(access_request, "DOC").assigned_officials.all()) == [world["doc_reviewer"]]
-    # and once assigned, the button is gone and its page answers 404
+    # and once assigned, the button is gone; a late POST answers 409 with the reason, changing nothing
     assert "Assign to me" not in text(client.get(_case(access_request)))
-    assert client.post(form.group(1), {"version": refresh(access_request).version}).status_code == 404
+    assert client.post(form.group(1), {"version": refresh(access_request).version}).status_code == 409
 
 
 def test_assign_to_me_keeps_the_officials_already_assigned(world):

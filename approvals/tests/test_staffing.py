@@ -63,7 +63,7 @@ def test_granting_approver_waits_for_a_second_administrator(world, doc_admins):
     assert record.history_user == deputy
     assert "Covers the export desk." in record.history_change_reason
     (_newest, changes), *_ = history_rows(User.objects.get(pk=reviewer.pk))
-    assert ("role", Role.AGENCY_REVIEWER, Role.AGENCY_APPROVER) in changes
+    assert ("role", Role.AGENCY_REVIEWER.label, Role.AGENCY_APPROVER.label) in changes
     # mailed to DOC's approvers and the auditors, and to the person
     told = set(
         Notification.objects.filter(event="staffing_change_applied").values_list(

@@ -384,7 +384,9 @@ def decision_letter(request, ref):
         raise Http404("No decision yet.")
     letter = selectors.letters_visible_to(request.user).filter(decision=decision).first()
     if letter is not None:
-        return render(request, "approvals/letter.html", {"letter": letter, "access_request": access_request})
+        facts = selectors.facts_as_reviewed(access_request, decision)
+        context = {"letter": letter, "access_request": access_request, "facts": facts}
+        return render(request, "approvals/letter.html", context)
     return render(
         request,
         "approvals/decision_letter.html",

@@ -40,7 +40,7 @@ def test_a_service_writes_history_with_actor_and_reason():
         Role.VENDOR_OFFICER,
     )
     (_newest, changes), _ = history_rows(User.objects.get(pk=member.pk))
-    assert ("role", Role.VENDOR_VIEWER, Role.VENDOR_OFFICER) in changes
+    assert ("role", Role.VENDOR_VIEWER.label, Role.VENDOR_OFFICER.label) in changes
     assert member.email == "new.person@example.org"
 
 

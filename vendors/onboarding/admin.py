@@ -11,6 +11,7 @@ from portal.accounts.mfa_views import require_recent_second_factor
 from portal.admin import PortalModelAdmin
 from portal.admin_site import admin_site
 from portal.errors import PortalError
+from portal.params import int_param
 from vendors.onboarding import services
 from vendors.onboarding.models import Decision, VendorApplication, VendorNameChange
 
@@ -83,7 +84,8 @@ class _Decided(PortalModelAdmin):
         return TemplateResponse(request, "admin/vendors/onboarding_decide.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
+        valid = int_param(object_id) is not None
+        obj = self.get_queryset(request).filter(pk=object_id).first() if valid else None
         info = self.model._meta.app_label, self.model._meta.model_name
         buttons = []
         if obj is not None and obj.status == Decision.PENDING and request.user.is_portal_admin:
