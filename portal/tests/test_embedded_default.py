@@ -123,7 +123,9 @@ def test_scripts_serve_keeps_time_and_names_its_port(tmp_path):
                 ).fetchone()
         # then the question was returned, and the mail it sent links to that port
         assert status == "returned", (tmp_path / "serve.log").read_text()
-        mails = [p.read_text(errors="replace") for p in (tmp_path / "mail").glob("*.log")]
+        # (a file holds every mail of one outbox batch: split it into its messages, oldest file first)
+        files = sorted((tmp_path / "mail").glob("*.log"), key=lambda p: p.stat().st_mtime)
+        mails = [m for p in files for m in p.read_text(errors="replace").split("-" * 79) if m.strip()]
         returned = [m for m in mails if tracking_number in m and "returned" in m.lower()]
         assert returned, "no mail about the returned request"
         assert f"http://127.0.0.1:{port}/" in returned[-1]
