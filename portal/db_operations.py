@@ -1,12 +1,15 @@
-"""Migration operations for what only PostgreSQL can build.
+"""Indexes for what only PostgreSQL can write.
 
-An index whose expression SQLite cannot write (``NULLS FIRST`` inside an index) is part of
-the schema everywhere (the models and the migration state agree, so ``makemigrations --check``
-stays clean), and built on PostgreSQL only: the embedded SQLite default, a demo database of
-a few hundred rows, runs without it.
+An index ordered ``NULLS FIRST`` (an agency's queue: running clocks before stopped ones) is
+part of the schema everywhere: the models and the migration state agree, so
+``makemigrations --check`` stays clean. PostgreSQL builds it as written; SQLite, which cannot
+write ``NULLS FIRST`` inside an index, builds the same columns in their default order when the
+tables come straight from the models (the test suite), and nothing when they come from the
+migrations (the embedded demo database, a few hundred rows).
 """
 
-from django.db import migrations
+from django.db import migrations, models
+from django.db.models.expressions import OrderBy
 
 
 class PostgresOnlyAddIndex(migrations.AddIndex):
@@ -17,3 +20,32 @@ class PostgresOnlyAddIndex(migrations.AddIndex):
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor == "postgresql":
             super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
+def _default_nulls(expression):
+    if isinstance(expression, OrderBy):
+        expression = expression.copy()
+        expression.nulls_first = expression.nulls_last = None
+    return expression
+
+
+class PortableIndex(models.Index):
+    """A ``models.Index`` (it deconstructs as one) that drops ``NULLS FIRST/LAST`` off PostgreSQL."""
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        index = self
+        if schema_editor.connection.vendor != "postgresql" and self.expressions:
+            index = self.clone()
+            index.expressions = tuple(_default_nulls(e) for e in self.expressions)
+        return models.Index.create_sql(index, model, schema_editor, using=using, **kwargs)
+
+    def __eq__(self, other):  # equal to the plain Index it deconstructs as (the migration state)
+        if isinstance(other, models.Index):
+            return self.deconstruct() == other.deconstruct()
+        return NotImplemented
+
+    __hash__ = None
+
+    def deconstruct(self):
+        _, args, kwargs = super().deconstruct()
+        return "django.db.models.Index", args, kwargs

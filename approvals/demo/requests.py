@@ -66,7 +66,7 @@ def _travel(days_ago):
         import time_machine
     except ImportError:  # production images do not ship the test tools
         return contextlib.nullcontext()
-    return time_machine.travel(timezone.now() - timedelta(days=days_ago), tick=True)
+    return time_machine.travel(timezone.localtime() - timedelta(days=days_ago), tick=True)
 
 
 def _document(title, body):

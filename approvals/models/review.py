@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 from approvals.models.agencies import Agency
 from approvals.models.requests import REFERRAL_DAYS, AccessRequest
 from portal.audit.models import RequestIdHistory
+from portal.db_operations import PortableIndex
 from portal.permissions import RestrictedQuerySet
 
 
@@ -64,7 +65,7 @@ class Referral(models.Model):
                 fields=["agency", "status", "clock_stopped_at", "due_date"], name="referral_agency_queue"
             ),
             # an agency's open queue in the dashboard's order: read from here, it stops at the tenth
-            models.Index(
+            PortableIndex(
                 "agency",
                 models.F("clock_stopped_at").asc(nulls_first=True),
                 "due_date",
@@ -72,7 +73,7 @@ class Referral(models.Model):
                 condition=Q(status__in=("open", "drafted")),
                 name="referral_open_queue",
             ),
-            models.Index(
+            PortableIndex(
                 referral_still_open(),
                 models.F("clock_stopped_at").asc(nulls_first=True),
                 "due_date",

@@ -224,7 +224,7 @@ def test_designation_refers_open_requests_to_dod_with_the_same_clock_and_permiss
     pending = draft(world, partner_customer=new_customer(world))
 
     # when the vendor is designated
-    with time_machine.travel(timezone.now() + timedelta(days=2)):
+    with time_machine.travel(timezone.localtime() + timedelta(days=2)):
         action = designate(world, expected_requests=2)
         today = timezone.localdate()
 
@@ -309,7 +309,10 @@ def test_the_vendor_answers_once_within_the_window(world):
 def test_the_window_to_answer_closes(world):
     submitted(world)
     action = designate(world)
-    with time_machine.travel(timezone.now() + timedelta(days=31)), pytest.raises(PortalError, match="closed"):
+    with (
+        time_machine.travel(timezone.localtime() + timedelta(days=31)),
+        pytest.raises(PortalError, match="closed"),
+    ):
         services.respond_to_designation(action=action, actor=world["officer"], response="Late.")
 
 
@@ -433,7 +436,7 @@ def test_an_initial_report_is_completed_later(world):
 
 def test_a_late_completion_is_marked(world):
     incident = report(world, severity="critical_infrastructure")
-    with time_machine.travel(timezone.now() + timedelta(days=5)):
+    with time_machine.travel(timezone.localtime() + timedelta(days=5)):
         services.complete_incident_report(
             incident=incident, actor=world["officer"], root_cause="a", remediation="b"
         )
@@ -491,7 +494,7 @@ def test_renewal_opens_a_draft_prefilled_from_the_grant_and_linked_to_it(world):
 
 def test_an_expired_grant_can_be_renewed_but_not_a_revoked_or_suspended_one(world):
     expired, revoked, suspended = approved(world), approved(world), approved(world)
-    with time_machine.travel(timezone.now() + timedelta(days=400)):
+    with time_machine.travel(timezone.localtime() + timedelta(days=400)):
         services.expire_lapsed_grants()
     assert services.request_grant_renewal(grant=refresh(expired), actor=world["vendor_admin"]).renewal_of_id
     Grant.objects.filter(pk=revoked.pk).update(status=Grant.Status.REVOKED)
