@@ -18,6 +18,7 @@ import time
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
 from django_otp.oath import totp
@@ -98,12 +99,34 @@ def confirm_app(request, *, device, code):
 
 
 def replace_recovery_codes(user):
-    """Ten new single-use recovery codes; the old ones stop working. Returned once."""
+    """Ten new single-use recovery codes; the old ones stop working. Returned once: only their
+    digests are kept (``recovery_code_digest``)."""
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
     codes = [_grouped(secrets.token_hex(6)) for _ in range(RECOVERY_CODES)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    StaticToken.objects.bulk_create(
+        StaticToken(device=device, token=recovery_code_digest(code)) for code in codes
+    )
     return codes
+
+
+RECOVERY_CODE_SALT = "portal.accounts.mfa.recovery-code"
+
+
+def recovery_code_digest(code):
+    """What is stored of a recovery code: a keyed hash (HMAC-SHA256 under ``SECRET_KEY``), cut to
+    the 16 characters django-otp's ``StaticToken.token`` holds (64 bits).
+
+    Someone who reads the database (a backup, a replica, an export) learns nothing they can type:
+    the codes themselves are never stored, and without the server's key no guess can be checked
+    offline. A slow password hash is not needed for that and would make each attempt cost ten
+    slow hashes; the codes have 48 random bits and wrong guesses are throttled by django-otp.
+    A stored digest typed in as a code is hashed again and does not match."""
+    return salted_hmac(RECOVERY_CODE_SALT, code, algorithm="sha256").hexdigest()[:16]
+
+
+def recovery_codes_left(user):
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
 def verify(request, *, code):
@@ -119,10 +142,19 @@ def verify(request, *, code):
             _mark_verified(request, app)
             return app
     recovery = StaticDevice.objects.filter(user=user, confirmed=True).first()
-    if recovery is not None and not code.isdigit() and recovery.verify_token(_grouped(code.replace("-", ""))):
+    if recovery is not None and not code.isdigit() and _check_recovery_code(recovery, code):
         _mark_verified(request, recovery)
         return recovery
     raise PortalError("That code does not match. Try the newest code from your app, or a recovery code.")
+
+
+def _check_recovery_code(device, code):
+    """A recovery code, as typed (any case, spaces or dashes), against the stored digests; a
+    match is used up (django-otp deletes the token) and failures are throttled."""
+    allowed, _ = device.verify_is_allowed()
+    if not allowed:
+        raise PortalError("Too many wrong codes: wait a minute, then try again.")
+    return device.verify_token(recovery_code_digest(_grouped(code.replace("-", ""))))
 
 
 def _grouped(code):
