@@ -5,7 +5,9 @@ Stack: django-otp with its TOTP and static-token plugins. TOTP (RFC 6238) works 
 authenticator app officials and vendors already carry, needs no JavaScript, no HTTPS-only
 browser API and no third-party service, and django-otp is the long-maintained Django library
 for it (throttling of wrong codes, replay protection, drift). Static recovery codes are its
-sibling plugin: the way back in when the phone is lost, shown once. WebAuthn is left for later.
+sibling plugin: the way back in when the phone is lost, shown once (kept hashed). Passkeys
+(WebAuthn, phishing-resistant) come from django-otp-webauthn, another django-otp device plugin,
+so they are one more kind of device here: ``portal/accounts/passkeys.py``.
 
 ``PORTAL_REQUIRE_MFA`` (on by default; the unit tests switch it off, the browser journeys on)
 makes a second factor required for every agency, oversight and operator account and for
@@ -51,6 +53,17 @@ def confirmed_app(user):
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
+def has_second_factor(user):
+    """Has ``user`` set up a second factor (an authenticator app or a passkey)? Recovery codes
+    alone are not one: they are the way back in, not a way to sign in every day."""
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    return (
+        confirmed_app(user) is not None
+        or WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+    )
+
+
 def reauth_seconds():
     return getattr(settings, "PORTAL_MFA_REAUTH_SECONDS", 15 * 60)
 
@@ -63,7 +76,7 @@ def recently_verified(request):
     return bool(request.user.is_verified() and at is not None and time.time() - float(at) <= reauth_seconds())
 
 
-def _mark_verified(request, device):
+def mark_verified(request, device):
     otp_login(request, device)
     request.session[VERIFIED_AT_SESSION_KEY] = time.time()
 
@@ -94,7 +107,7 @@ def confirm_app(request, *, device, code):
     request.session[FRESH_CODES_SESSION_KEY] = codes
     user = User.objects.get(pk=request.user.pk)
     save_with_history(user, actor=request.user, reason="Second factor set up (authenticator app).")
-    _mark_verified(request, device)
+    mark_verified(request, device)
     return device
 
 
@@ -107,6 +120,14 @@ def replace_recovery_codes(user):
     StaticToken.objects.bulk_create(
         StaticToken(device=device, token=recovery_code_digest(code)) for code in codes
     )
+    return codes
+
+
+@transaction.atomic
+def make_new_recovery_codes(*, user):
+    """The person asks for new recovery codes (the old ones are used up or lost); history says so."""
+    codes = replace_recovery_codes(user)
+    save_with_history(User.objects.get(pk=user.pk), actor=user, reason="New recovery codes made.")
     return codes
 
 
@@ -139,11 +160,11 @@ def verify(request, *, code):
         if not allowed:
             raise PortalError("Too many wrong codes: wait a minute, then try the newest code.")
         if app.verify_token(code):
-            _mark_verified(request, app)
+            mark_verified(request, app)
             return app
     recovery = StaticDevice.objects.filter(user=user, confirmed=True).first()
     if recovery is not None and not code.isdigit() and _check_recovery_code(recovery, code):
-        _mark_verified(request, recovery)
+        mark_verified(request, recovery)
         return recovery
     raise PortalError("That code does not match. Try the newest code from your app, or a recovery code.")
 
@@ -187,8 +208,8 @@ def current_code(device, *, unused=True):
 
 @transaction.atomic
 def reset_second_factor(*, user, actor, reason):
-    """A portal administrator removes a person's authenticator and recovery codes (the phone
-    was lost); they set up a new one at their next sign-in. History and a mail to the person."""
+    """A portal administrator removes a person's authenticator, passkeys and recovery codes (the
+    phone or key was lost); they set up a new one at their next sign-in. History and a mail to the person."""
     from portal.notifications.services import notify
 
     if actor.role != Role.PORTAL_ADMIN or not actor.is_active:
@@ -198,9 +219,13 @@ def reset_second_factor(*, user, actor, reason):
     reason = " ".join((reason or "").split())
     if not reason:
         raise PortalError("Say why (for example how the person proved who they are).", field="reason")
+    from django_otp_webauthn.models import WebAuthnCredential
+
     user = User.objects.select_for_update().get(pk=user.pk)
     removed = (
-        TOTPDevice.objects.filter(user=user).delete()[0] + StaticDevice.objects.filter(user=user).delete()[0]
+        TOTPDevice.objects.filter(user=user).delete()[0]
+        + StaticDevice.objects.filter(user=user).delete()[0]
+        + WebAuthnCredential.objects.filter(user=user).delete()[0]
     )
     if not removed:
         raise PortalError(f"{user.email} has no second factor to reset.")
