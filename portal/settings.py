@@ -178,7 +178,13 @@ OTP_WEBAUTHN_RP_NAME = "Frontier Access Portal"
 OTP_WEBAUTHN_RP_ID_CALLABLE = "portal.accounts.passkeys.rp_id"
 OTP_WEBAUTHN_HELPER_CLASS = "portal.accounts.passkeys.PortalWebAuthnHelper"
 PORTAL_WEBAUTHN_RP_ID = env.str("PORTAL_WEBAUTHN_RP_ID", default="")
-OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list("PORTAL_WEBAUTHN_ORIGINS", default=[PORTAL_BASE_URL])
+# (Passkeys need a secure context: https, or http on localhost; another base URL is not offered.)
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "PORTAL_WEBAUTHN_ORIGINS",
+    default=[PORTAL_BASE_URL]
+    if PORTAL_BASE_URL.startswith(("https://", "http://localhost"))
+    else ["http://localhost:8000"],
+)
 # Accept the code of the current half-minute or the one either side, and never "learn" a drift
 # (a drift learned from a slow phone would make the next on-time code fail).
 OTP_TOTP_SYNC = False
