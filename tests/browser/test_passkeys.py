@@ -10,7 +10,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from portal.accounts import mfa
 from portal.accounts.models import Role, User
 from portal.tests.factories import PASSWORD, agency_user
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import assert_accessible, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -43,6 +43,9 @@ def test_an_official_sets_up_a_passkey_and_signs_in_with_it(page):
     password(page, approver.email)
     page.wait_for_url("**/accounts/second-factor/set-up/**")
 
+    page.get_by_role("button", name="Use a passkey").wait_for()  # the browser can: offered
+    assert_accessible(page, "second-factor-set-up")
+
     # when they choose a passkey instead of an app
     page.get_by_role("button", name="Use a passkey").click()
 
@@ -65,6 +68,7 @@ def test_an_official_sets_up_a_passkey_and_signs_in_with_it(page):
     password(page, approver.email)
     page.wait_for_url("**/accounts/second-factor/?next=**")
     screenshot(page, "passkey-verify")
+    assert_accessible(page, "second-factor-passkey")
     # (the password alone does not open the dashboard)
     page.goto("/admin/")
     page.wait_for_url("**/accounts/second-factor/?next=**")
@@ -77,3 +81,4 @@ def test_an_official_sets_up_a_passkey_and_signs_in_with_it(page):
     page.goto("/accounts/security/")
     assert "Passkey 1" in page.locator("#passkeys").inner_text()
     screenshot(page, "passkey-security-page")
+    assert_accessible(page, "security-page")
