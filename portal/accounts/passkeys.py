@@ -16,6 +16,8 @@ views are used as they are, with the portal's rules added here:
 - adding and removing a passkey are history rows of the person.
 """
 
+import json
+
 from django.conf import settings
 from django.db import transaction
 from django.middleware.csrf import get_token
@@ -84,7 +86,9 @@ class CompleteRegistration(_RegistrationRules, CompleteCredentialRegistrationVie
         first = not mfa.has_second_factor(self.request.user)
         response = super().post(*args, **kwargs)
         if response.status_code == 200:
-            device = WebAuthnCredential.objects.filter(user=self.request.user).latest("pk")
+            device = WebAuthnCredential.objects.get(
+                user=self.request.user, pk=json.loads(response.content)["id"]
+            )
             passkey_added(self.request, device=device, first=first)
         return response
 

@@ -212,3 +212,29 @@ def test_the_sign_in_event_order_is_password_then_code(client):
     assert client.get("/admin/").status_code == 302
     client.post("/accounts/second-factor/", {"code": code_for(person), "next": "/admin/"})
     assert client.get("/admin/").status_code == 200
+
+
+def test_the_migration_hashes_codes_made_in_clear_as_the_sign_in_checks_them(client):
+    import importlib
+
+    from django.apps import apps
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    migration = importlib.import_module("portal.accounts.migrations.0009_recovery_codes_hashed")
+    # given codes kept in clear, as before the migration
+    person = vendor_user(Role.VENDOR_ADMIN)
+    give_authenticator(person)
+    device = StaticDevice.objects.create(user=person, name="Recovery codes", confirmed=True)
+    StaticToken.objects.create(device=device, token="3f9a-1c07-be42")
+    # when the migration runs (twice: a digest is left alone)
+    migration.hash_clear_codes(apps, None)
+    migration.hash_clear_codes(apps, None)
+    # then only the digest is kept, and the code still signs in
+    assert list(device.token_set.values_list("token", flat=True)) == [
+        mfa.recovery_code_digest("3f9a-1c07-be42")
+    ]
+    sign_in(client, person)
+    assert (
+        client.post("/accounts/second-factor/", {"code": "3f9a 1c07 be42", "next": "/vendor/"}).status_code
+        == 302
+    )
