@@ -61,6 +61,8 @@ def test_an_official_sets_up_a_passkey_and_signs_in_with_it(page):
     )
     page.get_by_role("link", name="I have saved them — continue").click()
     page.wait_for_url("**/admin/")
+    screenshot(page, "passkey-admin-dashboard")  # the security link among the admin's user links
+    assert page.locator("#user-tools").get_by_role("link", name="Sign-in and security").is_visible()
     assert len(cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]) == 1
 
     # when they sign out and in again
