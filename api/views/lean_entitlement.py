@@ -16,8 +16,9 @@ PostgreSQL) returns ``None`` and the DRF view answers it, problems and all.
 import functools
 import json
 from datetime import date, datetime
+from urllib.parse import parse_qsl
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models.base import ModelState
 from django.http import HttpResponse
 from django.utils import timezone
@@ -96,13 +97,13 @@ SELECT (SELECT row_to_json(tok) FROM tok), (SELECT json_agg(m) FROM m),
 _CONVERTERS = {}
 
 
-def _execute(cursor, values):
+def _execute(db, cursor, values):
     """Run the statement, prepared once per database connection: its plan is then made once
     (it would cost more than running it), not at every call."""
-    raw = connection.connection
-    if getattr(connection, "_api_entitlement_prepared_on", None) is not raw:
+    raw = db.connection
+    if getattr(db, "_api_entitlement_prepared_on", None) is not raw:
         cursor.execute(f"PREPARE {PREPARED} ({PARAMETER_TYPES}) AS {_statement()}")
-        connection._api_entitlement_prepared_on = raw
+        db._api_entitlement_prepared_on = raw
     placeholders = ", ".join(["%s"] * len(values))
     cursor.execute(f"EXECUTE {PREPARED} ({placeholders})", values)
     return cursor.fetchone()
@@ -135,7 +136,7 @@ def _instance(model, row, **related):
         convert = _converter(model, name)
         values[name] = convert(value) if convert and value is not None else value
     state = instance._state = ModelState()
-    state.adding, state.db = False, connection.alias
+    state.adding, state.db = False, DEFAULT_DB_ALIAS
     for name, other in related.items():
         state.fields_cache[name] = other
     return instance
@@ -161,16 +162,18 @@ def _grant(row):
 
 
 def _parameters(request):
-    """``(model, customer)`` when the query is exactly the two plain values the view accepts."""
-    query = request.GET
-    if query.keys() != PARAMETERS:
+    """``(model, customer)`` when the query is exactly the two plain values the view accepts
+    (read as Django's ``QueryDict`` reads it, without building one)."""
+    query = request.META.get("QUERY_STRING", "")
+    if query.count("&") != 1:
+        return None
+    pairs = parse_qsl(query, keep_blank_values=True, encoding="utf-8")
+    given = dict(pairs)
+    if len(pairs) != 2 or given.keys() != PARAMETERS:
         return None
     values = []
     for name in ("model", "customer"):
-        given = query.getlist(name)
-        if len(given) != 1:
-            return None
-        value = given[0].strip()
+        value = given[name].strip()
         if not value or len(value) > MAX_LENGTH or "\x00" in value:
             return None
         values.append(value)
@@ -191,7 +194,8 @@ def _secret(request):
 
 def answer(request):
     """The response for a plain check, or ``None`` for the DRF view to answer."""
-    if request.method != "GET" or connection.vendor != "postgresql" or not _accepts_json(request):
+    db = connections[DEFAULT_DB_ALIAS]  # once: each use of the ``connection`` proxy looks it up
+    if request.method != "GET" or db.vendor != "postgresql" or not _accepts_json(request):
         return None
     parameters = _parameters(request)
     digest = token_digest(_secret(request) or "")
@@ -203,8 +207,9 @@ def answer(request):
     head = version = None
     if model_name and " " in model_name:
         head, version = model_name.rsplit(" ", 1)
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         row = _execute(
+            db,
             cursor,
             [
                 digest,
