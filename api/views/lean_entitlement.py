@@ -15,9 +15,11 @@ PostgreSQL) returns ``None`` and the DRF view answers it, problems and all.
 
 import functools
 import json
+import time
 from datetime import date, datetime
 from urllib.parse import parse_qsl
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models.base import ModelState
 from django.http import HttpResponse
@@ -42,6 +44,9 @@ def _table(model):
     return connection.ops.quote_name(model._meta.db_table)
 
 
+RECENT_MAX = 10_000
+_recent = {}  # (digest, model, customer) -> (until, day, token, body): see API_ENTITLEMENT_CACHE_SECONDS
+_clock = time.monotonic
 PREPARED = "api_entitlement_check"
 PARAMETER_TYPES = "text, bigint, text, text, text, bigint, text, text, text"
 
@@ -202,6 +207,12 @@ def answer(request):
     if parameters is None or digest is None:
         return None
     model_identifier, customer_identifier = parameters
+    seconds = settings.API_ENTITLEMENT_CACHE_SECONDS
+    if seconds:
+        cache_key = (digest, model_identifier, customer_identifier)
+        body = _recently_answered(request, cache_key)
+        if body is not None:
+            return _response(body)
     model_id = as_int(model_identifier)
     model_name = model_identifier.lower() if model_id is None else None
     head = version = None
@@ -240,15 +251,8 @@ def answer(request):
     )
     vendor = _instance(Vendor, {"id": token_row["vendor_id"], "organisation_id": token_row.pop("vendor_org")})
     token = _instance(ApiToken, {**token_row, "created_by_id": user.pk}, created_by=user, vendor=vendor)
-    if not token_acts(token, now):
+    if not token_acts(token, now) or not _counted(request, token):
         return None
-    throttle = TokenRateThrottle()
-    key = token_key(token.pk)
-    if throttle.rate is not None:
-        allowed, remaining = hit(key, throttle.duration, throttle.num_requests)
-        setattr(request, COUNTED, (key, allowed, remaining))  # the DRF view, if it answers, counted this
-        if not allowed:
-            return None
     frontier_model = pick_models(
         {model_identifier}, [_instance(FrontierModel, row) for row in model_rows or ()]
     )[model_identifier]
@@ -258,6 +262,7 @@ def answer(request):
     if frontier_model is None or partner_customer is None:
         return None
     note_use(token, now)
+    today = _day(now)
     grants, revocations = [], {}
     for row in grant_rows or ():
         if (row["frontier_model_id"], row["partner_customer_id"]) != (frontier_model.pk, partner_customer.pk):
@@ -266,9 +271,47 @@ def answer(request):
         grants.append(grant)
         if revocation is not None:
             revocations[grant.pk] = revocation
-    result = decide(frontier_model, partner_customer, grants, _day(now), revocations)
+    result = decide(frontier_model, partner_customer, grants, today, revocations)
     body = json.dumps(entitlement_data(result), ensure_ascii=False, separators=(",", ":"))
-    body = body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")  # as DRF's renderer does
-    response = HttpResponse(body.encode(), content_type="application/json")
+    body = body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()  # as DRF's renderer
+    if seconds:
+        if len(_recent) > RECENT_MAX:
+            _recent.clear()
+        _recent[cache_key] = (_clock() + seconds, today, token, body)
+    return _response(body)
+
+
+def _counted(request, token):
+    """Count the call in the token's rate window; ``False`` when it is over the limit."""
+    throttle = TokenRateThrottle()
+    if throttle.rate is None:
+        return True
+    key = token_key(token.pk)
+    allowed, remaining = hit(key, throttle.duration, throttle.num_requests)
+    setattr(request, COUNTED, (key, allowed, remaining))  # the DRF view, if it answers, counted this
+    return allowed
+
+
+def _response(body):
+    response = HttpResponse(body, content_type="application/json")
     response["Allow"] = ALLOW
     return response
+
+
+def _recently_answered(request, cache_key):
+    """The body this worker answered for the same token and pair less than
+    ``API_ENTITLEMENT_CACHE_SECONDS`` ago, the same day, if the token still acts and is under
+    its limit (its expiry is checked; any change since is not: a revocation, the creator's
+    departure, a suspension)."""
+    entry = _recent.get(cache_key)
+    if entry is None:
+        return None
+    until, day, token, body = entry
+    now = timezone.now()
+    if _clock() >= until or _day(now) != day:
+        del _recent[cache_key]
+        return None
+    if not token_acts(token, now) or not _counted(request, token):
+        return None
+    note_use(token, now)
+    return body
