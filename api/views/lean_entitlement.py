@@ -187,6 +187,8 @@ def _parameters(request):
 
 def _accepts_json(request):
     accept = request.META.get("HTTP_ACCEPT", "*/*")
+    if "indent" in accept:  # DRF's renderer indents for ``application/json; indent=4``
+        return False
     return any(part.split(";")[0].strip() in JSON_TYPES for part in accept.split(","))
 
 
