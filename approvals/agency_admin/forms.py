@@ -5,11 +5,12 @@ from django import forms
 from approvals.models import Condition, Position, ReviewFinding
 from approvals.services import RESOLUTIONS
 from approvals.vendor_pages.forms import VersionMixin
+from portal.form_fields import IdMultipleChoiceField
 from vendors.forms import USWDSMixin
 
 
 class AssignForm(USWDSMixin, VersionMixin):
-    officials = forms.ModelMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple)
+    officials = IdMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, officials, **kwargs):
         super().__init__(*args, **kwargs)

@@ -32,6 +32,7 @@ from portal.admin import PortalModelAdmin, values_filter
 from portal.admin_site import admin_site
 from portal.audit.export import safe_cell
 from portal.errors import PortalError
+from portal.form_fields import IdChoiceField
 from portal.params import int_param
 from portal.templatetags.portal_tags import clock
 from vendors.models import FrontierModel, Vendor
@@ -177,7 +178,7 @@ def export_cases(access_requests):
 
 
 class BulkAssignForm(forms.Form):
-    reviewer = forms.ModelChoiceField(
+    reviewer = IdChoiceField(
         queryset=User.objects.none(),
         label="Official",
         empty_label="- Select -",

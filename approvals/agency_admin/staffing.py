@@ -21,6 +21,7 @@ from portal.admin import PortalModelAdmin
 from portal.admin_site import admin_site
 from portal.audit.export import register_scope
 from portal.errors import PortalError
+from portal.form_fields import IdChoiceField
 from portal.params import int_param
 
 ROLE_CHOICES = [(r.value, r.label) for r in Role if r in AGENCY_ROLES]
@@ -42,7 +43,7 @@ class ProposalForm(forms.Form):
     """What an agency administrator asks for; the service checks it again."""
 
     kind = forms.ChoiceField(choices=StaffingChange.Kind.choices, widget=forms.RadioSelect)
-    person = forms.ModelChoiceField(
+    person = IdChoiceField(
         queryset=User.objects.none(), required=False, help_text="For a role change: the official."
     )
     email = forms.EmailField(required=False, help_text="For an invitation: the new official's address.")

@@ -6,6 +6,7 @@ from django.urls import reverse_lazy
 from approvals.models import IncidentReport
 from approvals.services import MAX_DURATION_DAYS, incident_report_days
 from portal import permissions
+from portal.form_fields import IdChoiceField, IdMultipleChoiceField
 from vendors.forms import USWDSMixin
 from vendors.models import FrontierModel, PartnerCustomer
 from vendors.widgets import SearchSelect
@@ -37,12 +38,12 @@ class VersionMixin(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
-class _ModelChoice(forms.ModelChoiceField):
+class _ModelChoice(IdChoiceField):
     def label_from_instance(self, obj):
         return str(obj)
 
 
-class _CustomerChoice(forms.ModelChoiceField):
+class _CustomerChoice(IdChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.legal_name} ({obj.country_name})"
 
@@ -156,7 +157,7 @@ def _severity_choices():
     ]
 
 
-class _CustomersField(forms.ModelMultipleChoiceField):
+class _CustomersField(IdMultipleChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.legal_name} ({obj.country_name})"
 

@@ -185,7 +185,7 @@ def test_the_export_carries_the_head_and_can_be_checked_later(client, tmp_path):
     assert chain.ledger_head()[0] != head
 
 
-def test_the_application_role_cannot_update_or_delete_history():
+def test_the_application_role_cannot_update_or_delete_history(postgres_only):
     """On PostgreSQL the GRANTs of ``audit_grants`` leave the application's role append-only."""
     member = a_member_with_three_rows()
     row = rows_of(member)[0]
