@@ -83,5 +83,8 @@ def logging_config(*, fmt, level, eager):
             # In-process tasks would otherwise log a line for every e-mail they send.
             "celery.app.trace": {"level": "WARNING" if eager else "INFO"},
             "kombu.connection": {"level": "ERROR" if eager else "WARNING"},
+            # WeasyPrint narrates every step of every letter at INFO ("Step 4 - Creating ...").
+            "weasyprint": {"level": "WARNING"},
+            "fontTools": {"level": "WARNING"},
         },
     }

@@ -138,7 +138,7 @@ def test_backup_drop_restore_on_postgresql_gives_back_everything(tmp_path, throw
     name, url, server = throwaway_postgres
     env = base_env(tmp_path, DATABASE_URL=url)
     # given the demo world with evidence files
-    manage(env, "migrate", "-v0")
+    manage(env, "prepare_database", "-v0")
     manage(env, "seed_demo")
     manage(env, "shell", "-c", ADD_EVIDENCE)
     before = snapshot(env)
@@ -185,9 +185,9 @@ def test_backup_drop_restore_on_postgresql_gives_back_everything(tmp_path, throw
 
 @pytest.fixture(scope="module")
 def migrated_embedded(tmp_path_factory):
-    """The embedded default's database migrated from zero once for this module's tests."""
+    """The embedded default's new database, prepared once for this module's tests."""
     template = tmp_path_factory.mktemp("migrated")
-    manage(base_env(template), "migrate", "-v0")
+    manage(base_env(template), "prepare_database", "-v0")
     return template / "var" / "portal.sqlite3"
 
 

@@ -91,7 +91,7 @@ def test_scripts_serve_keeps_time_and_names_its_port(tmp_path):
     }
     env["PORTAL_VAR_DIR"] = str(tmp_path)
     manage = [sys.executable, "manage.py"]
-    for args in (["migrate", "-v0"], ["seed_demo"]):
+    for args in (["prepare_database", "-v0"], ["seed_demo"]):
         subprocess.run([*manage, *args], cwd=ROOT, env=env, check=True, capture_output=True, timeout=600)
     database = tmp_path / "portal.sqlite3"
     yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()

@@ -128,7 +128,7 @@ class Migration(migrations.Migration):
             name='normalised_name',
             field=models.CharField(default='', editable=False, max_length=200),
         ),
-        migrations.RunPython(fill_normalised_names, migrations.RunPython.noop),
+        migrations.RunPython(fill_normalised_names, migrations.RunPython.noop, elidable=True),
         migrations.AddConstraint(
             model_name='vendor',
             constraint=models.UniqueConstraint(condition=models.Q(('normalised_name', ''), _negated=True), fields=('normalised_name',), name='vendor_unique_name'),

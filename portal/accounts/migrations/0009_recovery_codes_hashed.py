@@ -25,4 +25,4 @@ class Migration(migrations.Migration):
         ("otp_static", "0003_add_timestamps"),
     ]
 
-    operations = [migrations.RunPython(hash_clear_codes, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(hash_clear_codes, migrations.RunPython.noop, elidable=True)]
