@@ -174,6 +174,7 @@ class EnforcementActionAdmin(PortalModelAdmin):
             request.user,
             readable=[frontier_model],  # just looked up through the permissions helper
             open_reviews={frontier_model.pk: oversight["open_review"]},
+            suspensions={frontier_model.pk: oversight["suspension"]},
         ):
             actions = model_actions(request.user, frontier_model, oversight)
         return self._render(
