@@ -319,7 +319,7 @@ def _suspend_context(request, frontier_model):
         "choosable": customers,
         "shown_records": shown.encode(impact.ids),
         "vendor": frontier_model.vendor,
-        "security_contacts": security_contacts_for_suspension(frontier_model),
+        "security_contacts": security_contacts_for_suspension(frontier_model, customers=scope.customers),
         "officials_told": officials_told(frontier_model=frontier_model, actor=request.user),
     }
 

@@ -66,7 +66,7 @@ def attest_cutoff(*, suspension, actor, attestations, statement):
     if not chosen:
         raise PortalError("Tick the customers whose access you have cut off.", field="attestations")
     rows = list(
-        CutoffAttestation.objects.select_for_update(no_key=True)
+        CutoffAttestation.objects.select_for_update(of=("self",), no_key=True)
         .filter(suspension=suspension, pk__in=chosen)
         .select_related("partner_customer", "attested_by")
         .order_by("pk")
