@@ -97,6 +97,8 @@ def test_suspending_the_energy_customers_takes_exactly_their_grants_then_attest_
     assert abs(action.attest_by - (action.taken_at + timedelta(hours=12))) < timedelta(seconds=1)
     rows = list(CutoffAttestation.objects.filter(suspension=action))
     assert {r.grant_id for r in rows} == {g.pk for g in energy}
+    page = text(client.get(f"{BASE}{action.pk}/change/"))
+    assert "<strong>2 of 2 customers still waiting</strong>" in page
 
     # when the vendor's officer opens the dashboard: the attestation waits on them
     client.force_login(world["officer"])
@@ -123,6 +125,9 @@ def test_suspending_the_energy_customers_takes_exactly_their_grants_then_attest_
 
     # when DOC lifts the suspension: exactly those grants come back, the model's phase untouched
     client.force_login(world["doc_approver"])
+    page = text(client.get(f"{BASE}{action.pk}/change/"))
+    assert "Every customer (2)" in page
+    assert "API keys revoked at 14:05 UTC." in page
     page = text(client.get(lift_url(world)))
     assert "stays <strong>Limited preview</strong>: this suspension took only the customers" in page
     client.post(lift_url(world), {**BASIS, "shown_records": shown_records(page)})

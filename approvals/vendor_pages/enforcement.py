@@ -452,11 +452,17 @@ def attest_cutoff(request, pk):
             "attested": list(rows.filter(attested_at__isnull=False)[:ATTESTATIONS_LISTED]),
             "attested_count": rows.filter(attested_at__isnull=False).count(),
             "form": form,
+            "vendor_organisation": request.vendor.organisation_id,
             "overdue": suspension.attest_by is not None and suspension.attest_by < timezone.now(),
             # one line per change (a change covers every customer it was made for at once)
             "history": list(
                 CutoffAttestation.history.filter(suspension_id=suspension.pk)
-                .values("history_date", "history_user__full_name", "history_change_reason")
+                .values(
+                    "history_date",
+                    "history_user__full_name",
+                    "history_user__organisation_id",
+                    "history_change_reason",
+                )
                 .annotate(customers=Count("history_id"))
                 .order_by("-history_date")[:50]
             ),
