@@ -203,6 +203,37 @@ def test_the_rescission_closes_only_the_referrals_it_showed(client, world):
     assert refresh(world.vendor).is_supply_chain_risk
 
 
+def test_the_designation_refers_only_the_requests_it_showed(client, world):
+    shown = submitted(world, partner_customer=new_customer(world))
+    client.force_login(world["doc_approver"])
+    url = f"{BASE}vendors/{world.vendor.pk}/designate/"
+    page = text(client.get(url))
+    assert f"{shown.tracking_number}" in page
+    assert "→ DOD" in page
+    later = submitted(world, partner_customer=new_customer(world))
+    response = client.post(url, {**BASIS, "shown_records": shown_records(page)})
+    assert f"Open requests — added {later.tracking_number}" in text(response)
+    assert not refresh(world.vendor).is_supply_chain_risk
+    assert not later.referrals.filter(agency__code="DOD").exists()
+
+
+def test_the_lift_restores_only_what_it_showed(client, world):
+    grant, other = approved(world), approved(world)
+    suspend(world)
+    client.force_login(world["doc_approver"])
+    page = text(client.get(lift_url(world)))
+    services.revoke_grant(grant=grant, actor=world["doc_approver"], **BASIS)  # meanwhile
+    response = client.post(lift_url(world), {**BASIS, "shown_records": shown_records(page)})
+    page = text(response)
+    assert f"Grants — no longer included {grant.access_request.tracking_number}" in page
+    assert refresh(other).status == Grant.Status.SUSPENDED
+    # the page now names the revoked grant among those that stay so, and a new confirmation lifts
+    assert f"{grant.access_request.tracking_number} ({grant.partner_customer.legal_name}, revoked)" in page
+    client.post(lift_url(world), {**BASIS, "shown_records": shown_records(page)})
+    assert refresh(other).status == Grant.Status.ACTIVE
+    assert refresh(grant).status == Grant.Status.REVOKED
+
+
 def test_a_second_tabs_suspension_is_a_warning_naming_who_acted(client, world):
     approved(world)
     client.force_login(world["doc_approver"])
