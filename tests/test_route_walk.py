@@ -157,6 +157,7 @@ OBJECT_ROUTES = {
     "enforcement:incident_complete": _on("incident"),
     "enforcement:grant_renew": _on("grant"),
     "enforcement:action_detail": _on("action"),
+    "enforcement:attest_cutoff": _on("action"),  # B's suspension: its cut-off attestations
     **{
         name: [("letter", {"reference": "reference"}), ("notice", {"reference": "reference"})]
         for name in (

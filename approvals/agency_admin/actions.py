@@ -34,6 +34,10 @@ def _nothing(request, obj):
     return {}
 
 
+def _not_stale(request, obj):
+    return None
+
+
 @dataclass(frozen=True)
 class ActionPage:
     """One action button's page. Its callables get the request and the looked-up object."""
@@ -50,6 +54,9 @@ class ActionPage:
     initial: Callable = field(default=_nothing)  # (request, obj) -> the form's initial data
     form_kwargs: Callable = field(default=_nothing)  # (request, obj) -> more form arguments
     context: Callable = field(default=_nothing)  # (request, obj) -> more template context
+    # (request, obj) -> why the order is moot (someone else already did it), or None: a POST that
+    # arrives after that is told so in a warning, not as a success nor as an error of the form
+    stale: Callable = field(default=_not_stale)
 
 
 # Verbs that sign, decide or enforce: the second factor is asked again first (issue 13) when the
@@ -93,6 +100,9 @@ def action_view(request, pk, *, page, model_admin):
     if not allowed:
         if request.method != "POST":
             raise Http404("No such page.")
+        if (already := page.stale(request, obj)) is not None:
+            messages.warning(request, already)
+            return redirect(page.back(obj))
         return _moved_on(request, obj, page=page, model_admin=model_admin)
     if (
         _signs_or_enforces(page, request, obj)
@@ -106,9 +116,14 @@ def action_view(request, pk, *, page, model_admin):
         try:
             message = page.call(request, obj, form)
         except PortalError as error:
+            # another official's order committed while this one waited for the lock
+            if (already := page.stale(request, page.lookup(model_admin, request, pk))) is not None:
+                messages.warning(request, already)
+                return redirect(back)
             error.add_to_form(form)
         else:
-            messages.success(request, message)
+            level, message = message if isinstance(message, tuple) else (messages.SUCCESS, message)
+            messages.add_message(request, level, message)
             return redirect(back)
     context = {
         **model_admin.admin_site.each_context(request),

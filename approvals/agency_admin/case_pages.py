@@ -1,6 +1,7 @@
 """The action pages behind the case page's buttons, each declared as an ``ActionPage`` and gated
 by the ``policies.can_<verb>`` that shows its button (``cases.case_actions``)."""
 
+from django.contrib import messages
 from django.urls import reverse
 
 from approvals import policies, selectors, services
@@ -136,15 +137,26 @@ def _position_context(request, access_request):
 
 
 def _assign_me(request, access_request, form):
+    """One click: the service reads the officials already on it under its lock and adds you."""
     referral = _my_referral(request.user, access_request)
-    current = list(referral.assigned_officials.all())
-    services.assign_officials(
-        referral=referral,
-        actor=request.user,
-        officials=[request.user] if request.user.role == Role.AGENCY_REVIEWER else [*current, request.user],
-        expected_version=form.cleaned_data["version"],
-    )
+    referral, added = services.assign_to_me(referral=referral, actor=request.user)
+    if not added:
+        return messages.WARNING, _already_mine(referral, request.user)
     return f"{referral.agency.code}'s referral of {access_request} is assigned to you."
+
+
+def _already_mine(referral, user):
+    return (
+        f"Nothing changed: {referral.agency.code}'s referral of {referral.access_request} is already "
+        "assigned to you."
+    )
+
+
+def _stale_assign_me(request, access_request):
+    referral = _my_referral(request.user, access_request)
+    if referral is not None and referral.assigned_officials.filter(pk=request.user.pk).exists():
+        return _already_mine(referral, request.user)
+    return None
 
 
 def can_assign_me(user, access_request):
@@ -358,6 +370,7 @@ CASE_ACTIONS = [
         form_class=VersionForm,
         initial=_version,
         call=_assign_me,
+        stale=_stale_assign_me,
     ),
     _case_page(
         "assign",

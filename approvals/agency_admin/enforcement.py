@@ -10,7 +10,7 @@ anyone for whom it is not shown; auditors and portal administrators get no butto
 """
 
 from django.contrib import admin
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -155,7 +155,21 @@ class EnforcementActionAdmin(PortalModelAdmin):
                 )
             ),
             history=history_rows(action),
+            **self._attestations(action),
         )
+
+    def _attestations(self, action):
+        """A suspension's cut-off attestations: how many wait, and the first ones by customer."""
+        if action.kind != EnforcementAction.Kind.SUSPEND_MODEL:
+            return {}
+        rows = action.attestations.select_related(
+            "partner_customer", "attested_by", "grant__access_request"
+        ).order_by(F("attested_at").asc(nulls_first=True), "partner_customer__legal_name", "pk")
+        return {
+            "attestations": list(rows[: selectors.GRANTS_SHOWN]),
+            "attestations_waiting": rows.filter(attested_at__isnull=True).count(),
+            "attestations_total": rows.count(),
+        }
 
     def models_view(self, request):
         models = list(selectors.models_under_oversight(request.user)[:500])
@@ -174,6 +188,7 @@ class EnforcementActionAdmin(PortalModelAdmin):
             request.user,
             readable=[frontier_model],  # just looked up through the permissions helper
             open_reviews={frontier_model.pk: oversight["open_review"]},
+            suspensions={frontier_model.pk: oversight["suspension"]},
         ):
             actions = model_actions(request.user, frontier_model, oversight)
         return self._render(

@@ -1,10 +1,14 @@
 """The confirmation pages behind the enforcement and clearance buttons, each declared as an
 ``ActionPage`` and gated by the ``policies.can_<verb>`` that shows its button.
 
-Each page says exactly what the action will affect (how many grants, which customers, which open
-requests, who is told) before it is taken, and calls one service.
+Each page says exactly what the action will affect (which grants, customers, open requests and
+referrals, who is told) before it is taken, sends back the ids of the records it showed
+(``shown``), and calls one service, which refuses if they are no longer the records it would take;
+the page is then shown again with what changed. An order that someone else's has made moot (a
+second tab) is told in a warning (``stale``).
 """
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.http import Http404
@@ -12,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from approvals import policies, selectors, services
+from approvals.agency_admin import shown
 from approvals.agency_admin.actions import ActionPage
 from approvals.agency_admin.forms import (
     BasisForm,
@@ -30,7 +35,9 @@ from approvals.selectors.security_contacts import (
 )
 from approvals.selectors.staffing import officials_told
 from portal import permissions
-from vendors.models import FrontierModel
+from portal.params import int_param
+from vendors.choices import Sector
+from vendors.models import FrontierModel, PartnerCustomer
 
 NAME = "approvals_enforcementaction_"
 TEMPLATES = "admin/approvals/enforcement/"
@@ -71,18 +78,92 @@ def vendor_for(model_admin, request, pk):
 # -- the services, and what each says when it is done ----------------------------------------
 
 
+@dataclass
+class SuspensionScope:
+    """What a suspension takes: the whole model, the customers of one sector, or chosen customers."""
+
+    kind: str = "model"  # "model", "sector", "customers"
+    sector: str = ""
+    customers: list | None = None  # customer ids; None: the whole model
+    label: str = ""  # "the customers in the Energy sector"; empty: the whole model
+    chosen: list = field(default_factory=list)  # (customers) the ids ticked, as sent
+
+
+def suspension_scope(request, frontier_model):
+    """The scope asked for: from the preview's query (GET) or the order's hidden fields (POST)."""
+    data = request.POST if request.method == "POST" else request.GET
+    kind = data.get("scope", "model")
+    vendor_customers = PartnerCustomer.objects.filter(vendor_id=frontier_model.vendor_id)
+    if kind == "sector" and data.get("sector") in Sector.values:
+        sector = data["sector"]
+        ids = list(vendor_customers.filter(sector=sector).order_by("pk").values_list("pk", flat=True))
+        return SuspensionScope("sector", sector, ids, f"the customers in the {Sector(sector).label} sector")
+    if kind == "customers":
+        chosen = [pk for pk in (int_param(v) for v in data.getlist("customer")[:500]) if pk is not None]
+        names = list(
+            vendor_customers.filter(pk__in=chosen).order_by("legal_name").values_list("legal_name", flat=True)
+        )
+        label = f"{len(names)} chosen customer{'s' if len(names) != 1 else ''}: {', '.join(names)}"
+        return SuspensionScope("customers", "", chosen, label[:200], chosen)
+    return SuspensionScope()
+
+
+def _names(rows, name, limit=5):
+    names = [name(r) for r in rows[:limit]]
+    more = len(rows) - len(names)
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+
+
 def _suspend(request, frontier_model, form):
-    action = services.suspend_model(frontier_model=frontier_model, actor=request.user, **form.cleaned_data)
+    data = form.cleaned_data
+    scope = suspension_scope(request, frontier_model)
+    action = services.suspend_model(
+        frontier_model=frontier_model,
+        actor=request.user,
+        legal_basis=data["legal_basis"],
+        findings=data["findings"],
+        partner_customers=scope.customers,
+        scope=scope.label,
+        attest_within_hours=data["attest_within_hours"],
+        shown=shown.decode(data["shown_records"]),
+        expected_grants=data.get("expected_grants"),
+        expected_requests=data.get("expected_requests"),
+    )
+    grants = list(
+        action.suspended_grants.select_related("partner_customer").order_by("partner_customer__legal_name")
+    )
+    taken = f" for {action.scope}" if action.scope else ""
+    attest = (
+        f" {action.vendor} must attest the cut-off of each customer by "
+        f"{timezone.localtime(action.attest_by):%B %-d, %Y %H:%M}."
+        if action.attest_by
+        else ""
+    )
     return (
-        f"{frontier_model} is pulled offline: {action.grants_affected} grant(s) suspended, "
-        f"{action.requests_affected} open request(s) on hold. Everyone concerned has been told."
+        f"{frontier_model} is pulled offline{taken}: {action.grants_affected} grant(s) suspended"
+        f"{' (' + _names(grants, lambda g: str(g.partner_customer)) + ')' if grants else ''}, "
+        f"{action.requests_affected} open request(s) on hold. Everyone concerned has been told.{attest}"
     )
 
 
 def _lift(request, frontier_model, form):
-    action = services.lift_suspension(frontier_model=frontier_model, actor=request.user, **form.cleaned_data)
+    data = form.cleaned_data
+    action = services.lift_suspension(
+        frontier_model=frontier_model,
+        actor=request.user,
+        legal_basis=data["legal_basis"],
+        findings=data["findings"],
+        shown=shown.decode(data["shown_records"]),
+        expected_grants=data.get("expected_grants"),
+    )
+    restored = list(
+        action.reverses.suspended_grants.filter(status=Grant.Status.ACTIVE)
+        .select_related("partner_customer")
+        .order_by("partner_customer__legal_name")
+    )
     return (
-        f"The suspension of {frontier_model} is lifted: {action.grants_affected} grant(s) active again, "
+        f"The suspension of {frontier_model} is lifted: {action.grants_affected} grant(s) active again"
+        f"{' (' + _names(restored, lambda g: str(g.partner_customer)) + ')' if restored else ''}, "
         f"{action.requests_affected} request(s) back in review."
     )
 
@@ -93,7 +174,15 @@ def _revoke(request, grant, form):
 
 
 def _designate(request, vendor, form):
-    action = services.designate_supply_chain_risk(vendor=vendor, actor=request.user, **form.cleaned_data)
+    data = form.cleaned_data
+    action = services.designate_supply_chain_risk(
+        vendor=vendor,
+        actor=request.user,
+        legal_basis=data["legal_basis"],
+        findings=data["findings"],
+        shown=shown.decode(data["shown_records"]),
+        expected_requests=data.get("expected_requests"),
+    )
     return (
         f"{vendor} is designated a supply-chain risk and has been notified; it may answer by "
         f"{action.respond_by:%B %-d, %Y}. {action.requests_affected} open request(s) referred to DOD."
@@ -113,10 +202,19 @@ def _designation_in_force(vendor):
 
 
 def _rescind(request, vendor, form):
-    services.rescind_designation(vendor=vendor, actor=request.user, **form.cleaned_data)
+    data = form.cleaned_data
+    services.rescind_designation(
+        vendor=vendor,
+        actor=request.user,
+        legal_basis=data["legal_basis"],
+        findings=data["findings"],
+        close_referrals=data.get("close_referrals", False),
+        shown=shown.decode(data["shown_records"]),
+    )
     closed = ""
-    if form.cleaned_data.get("close_referrals"):
-        closed = f" {len(form.referrals)} referral(s) it caused are closed."
+    if data.get("close_referrals"):
+        named = _names(form.referrals, lambda r: f"{r.access_request.tracking_number} — {r.agency.code}", 10)
+        closed = f" {len(form.referrals)} referral(s) it caused are closed: {named}."
     return f"The designation of {vendor} is rescinded; the vendor has been notified.{closed}"
 
 
@@ -139,15 +237,89 @@ def _record_finding(request, frontier_model, form):
     return f"{finding.agency.code}'s finding is recorded."
 
 
+# -- an order made moot by someone else's (a second tab): told as a warning -------------------
+
+
+def _by(action):
+    who = action.taken_by.full_name or action.taken_by.email
+    return f"by {who} on {timezone.localtime(action.taken_at):%B %-d, %Y at %H:%M} (action #{action.pk})"
+
+
+def _latest(kind, **filters):
+    return (
+        EnforcementAction.objects.filter(kind=kind, **filters)
+        .select_related("taken_by")
+        .order_by("-taken_at", "-pk")
+        .first()
+    )
+
+
+def _stale_suspend(request, frontier_model):
+    suspension = _latest(
+        EnforcementAction.Kind.SUSPEND_MODEL,
+        frontier_model=frontier_model,
+        status=EnforcementAction.Status.IN_FORCE,
+    )
+    if suspension is None:
+        return None
+    scope = f" for {suspension.scope}" if suspension.scope else ""
+    return f"Nothing was done: {frontier_model} was already pulled offline{scope} {_by(suspension)}."
+
+
+def _stale_lift(request, frontier_model):
+    if selectors.suspension_in_force(frontier_model) is not None:
+        return None
+    lift = _latest(EnforcementAction.Kind.LIFT_SUSPENSION, frontier_model=frontier_model)
+    if lift is None:
+        return None
+    return f"Nothing was done: the suspension of {frontier_model} was already lifted {_by(lift)}."
+
+
+def _stale_revoke(request, grant):
+    if grant.status != Grant.Status.REVOKED:
+        return None
+    revocation = _latest(EnforcementAction.Kind.REVOKE_GRANT, grant=grant)
+    by = _by(revocation) if revocation else f"on {timezone.localtime(grant.status_changed_at):%B %-d, %Y}"
+    return (
+        f"Nothing was done: the grant of {grant.access_request} to {grant.partner_customer} was "
+        f"already revoked {by}."
+    )
+
+
+def _stale_designate(request, vendor):
+    designation = _latest(
+        EnforcementAction.Kind.DESIGNATE_VENDOR, vendor=vendor, status=EnforcementAction.Status.IN_FORCE
+    )
+    if designation is None:
+        return None
+    return f"Nothing was done: {vendor} was already designated a supply-chain risk {_by(designation)}."
+
+
+def _stale_rescind(request, vendor):
+    if vendor.is_supply_chain_risk:
+        return None
+    rescission = _latest(EnforcementAction.Kind.RESCIND_DESIGNATION, vendor=vendor)
+    if rescission is None:
+        return None
+    return f"Nothing was done: the designation of {vendor} was already rescinded {_by(rescission)}."
+
+
 # -- what each page shows beside the form -----------------------------------------------------
 
 
 def _suspend_context(request, frontier_model):
+    scope = suspension_scope(request, frontier_model)
+    impact = selectors.suspension_impact(frontier_model, customers=scope.customers)
+    sectors, customers = selectors.suspension_choices(frontier_model)
     return {
         "frontier_model": frontier_model,
-        "impact": selectors.suspension_impact(frontier_model),
+        "impact": impact,
+        "scope": scope,
+        "sectors": sectors,
+        "choosable": customers,
+        "shown_records": shown.encode(impact.ids),
         "vendor": frontier_model.vendor,
-        "security_contacts": security_contacts_for_suspension(frontier_model),
+        "security_contacts": security_contacts_for_suspension(frontier_model, customers=scope.customers),
         "officials_told": officials_told(frontier_model=frontier_model, actor=request.user),
     }
 
@@ -162,17 +334,21 @@ def _revoke_context(request, grant):
 
 
 def _lift_context(request, frontier_model):
+    impact = selectors.lift_impact(frontier_model)
     return {
         "frontier_model": frontier_model,
-        "impact": selectors.lift_impact(frontier_model),
+        "impact": impact,
+        "shown_records": shown.encode(impact.ids),
         "officials_told": officials_told(frontier_model=frontier_model, actor=request.user),
     }
 
 
 def _designate_context(request, vendor):
+    impact = selectors.designation_impact(vendor)
     return {
         "vendor": vendor,
-        "impact": selectors.designation_impact(vendor),
+        "impact": impact,
+        "shown_records": shown.encode(impact.ids),
         "respond_by": timezone.localdate() + timedelta(days=services.designation_response_days()),
         "officials_told": officials_told(vendor=vendor, actor=request.user),
     }
@@ -181,7 +357,14 @@ def _designate_context(request, vendor):
 def _rescind_context(request, vendor):
     designation = _designation_in_force(vendor)
     referrals = selectors.referrals_from_designation(designation) if designation else []
-    return {"vendor": vendor, "designation": designation, "referrals": referrals}
+    return {
+        "vendor": vendor,
+        "designation": designation,
+        "referrals": referrals,
+        "shown_records": shown.encode({"referrals": [r.pk for r in referrals]}),
+        "officials_told": officials_told(vendor=vendor, actor=request.user),
+        "vendor_team": selectors.vendor_compliance_team(vendor),
+    }
 
 
 def _review_context(what):
@@ -218,6 +401,7 @@ ENFORCEMENT_ACTIONS = [
         call=_suspend,
         template=TEMPLATES + "suspend.html",
         context=_suspend_context,
+        stale=_stale_suspend,
     ),
     _model_page(
         "lift",
@@ -228,6 +412,7 @@ ENFORCEMENT_ACTIONS = [
         call=_lift,
         template=TEMPLATES + "lift.html",
         context=_lift_context,
+        stale=_stale_lift,
     ),
     _model_page(
         "clear_preview",
@@ -298,6 +483,7 @@ ENFORCEMENT_ACTIONS = [
         back=lambda grant: model_url(grant.frontier_model_id),
         template=TEMPLATES + "revoke.html",
         context=_revoke_context,
+        stale=_stale_revoke,
     ),
     ActionPage(
         name="designate",
@@ -310,6 +496,7 @@ ENFORCEMENT_ACTIONS = [
         back=vendors_url,
         template=TEMPLATES + "designate.html",
         context=_designate_context,
+        stale=_stale_designate,
     ),
     ActionPage(
         name="rescind",
@@ -323,5 +510,6 @@ ENFORCEMENT_ACTIONS = [
         back=vendors_url,
         template=TEMPLATES + "rescind.html",
         context=_rescind_context,
+        stale=_stale_rescind,
     ),
 ]

@@ -142,20 +142,35 @@ class BasisForm(forms.Form):
     )
 
 
-class SuspendForm(BasisForm):
+class ShownRecordsMixin(forms.Form):
+    """The records the confirmation page showed (``shown.encode``), sent back with the order."""
+
+    shown_records = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class SuspendForm(ShownRecordsMixin, BasisForm):
+    attest_within_hours = forms.IntegerField(
+        label="Hours the vendor has to attest the cut-off",
+        min_value=1,
+        max_value=720,
+        initial=24,
+        required=False,
+        help_text="The vendor attests, customer by customer, that access was actually cut off. Overdue "
+        "attestations go on the dashboard's clock queue and are mailed daily. Empty: 24 hours.",
+    )
     expected_grants = forms.IntegerField(widget=forms.HiddenInput, required=False)
     expected_requests = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
-class LiftForm(BasisForm):
+class LiftForm(ShownRecordsMixin, BasisForm):
     expected_grants = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
-class DesignateForm(BasisForm):
+class DesignateForm(ShownRecordsMixin, BasisForm):
     expected_requests = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
-class RescindForm(BasisForm):
+class RescindForm(ShownRecordsMixin, BasisForm):
     close_referrals = forms.BooleanField(
         required=False,
         help_text="Closed without a position, each with this rescission in its history. Unticked, they stay "

@@ -17,9 +17,21 @@ def queues_panel(request):
     if agency is None:
         return None
     context = selectors.agency_dashboard(user)
+    _ask_assign_me(user, context.get("unassigned", []))
     if agency.is_lead:  # the lead agency is warned of referrals nobody can answer
         context = {**context, "unstaffed": list(unstaffed_referrals(selectors.requests_visible_to(user)))}
     return {"template": "admin/approvals/dashboard_queues.html", "context": context}
+
+
+def _ask_assign_me(user, referrals):
+    """``referral.can_assign_me`` for the unassigned rows: their one-click "Assign to me" button is
+    shown by asking the same rule as the case page's (``case_pages.can_assign_me``)."""
+    from approvals.agency_admin.case_pages import can_assign_me
+
+    for referral in referrals:
+        access_request = referral.access_request
+        access_request._my_referral = referral
+        referral.can_assign_me = can_assign_me(user, access_request)
 
 
 def oversight_panel(request):

@@ -18,6 +18,7 @@ from approvals.models.decisions import (
     IntentToDeny,
 )
 from approvals.models.enforcement import (
+    CutoffAttestation,
     EnforcementAction,
     EnforcementActionGroupObjectPermission,
     EnforcementActionUserObjectPermission,
@@ -70,6 +71,7 @@ __all__ = [
     "Agency",
     "Amendment",
     "Condition",
+    "CutoffAttestation",
     "Decision",
     "EnforcementAction",
     "EnforcementActionGroupObjectPermission",

@@ -163,6 +163,18 @@ class EnforcementAction(models.Model):
     )
     grants_affected = models.PositiveIntegerField(default=0)
     requests_affected = models.PositiveIntegerField(default=0)
+    scope = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        help_text="A suspension of chosen customers only: which (“the 2 customers in the energy sector”); "
+        "empty: the whole model.",
+    )
+    attest_by = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A suspension: when the vendor's attestation that access was cut off is due.",
+    )
     respond_by = models.DateField(
         null=True, blank=True, help_text="A designation: the last day the vendor may answer."
     )
@@ -202,12 +214,52 @@ class EnforcementAction(models.Model):
         return f"{self.get_kind_display()}: {target} ({self.taken_at:%Y-%m-%d})"
 
     @property
+    def takes_whole_model(self):
+        return self.kind == self.Kind.SUSPEND_MODEL and not self.scope
+
+    @property
     def awaits_response(self):
         return (
             self.kind == self.Kind.DESIGNATE_VENDOR
             and self.status == self.Status.IN_FORCE
             and self.responded_at is None
         )
+
+
+class CutoffAttestation(models.Model):
+    """The vendor's word that a customer whose grant a suspension took has lost access to the model.
+
+    One row per grant the suspension took, made with it; due by the suspension's ``attest_by``.
+    Read through its suspension (whoever may read the action reads its attestations).
+    """
+
+    suspension = models.ForeignKey(EnforcementAction, on_delete=models.PROTECT, related_name="attestations")
+    grant = models.ForeignKey("Grant", on_delete=models.PROTECT, related_name="cutoff_attestations")
+    partner_customer = models.ForeignKey(PartnerCustomer, on_delete=models.PROTECT, related_name="+")
+    attested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    attested_at = models.DateTimeField(null=True, blank=True)
+    statement = models.TextField(blank=True, help_text="How access was cut off, in the vendor's words.")
+    history = HistoricalRecords(bases=[RequestIdHistory])
+
+    class Meta:
+        ordering = ["suspension", "partner_customer__legal_name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["suspension", "grant"], name="cutoff_attestation_one_per_grant"),
+            models.CheckConstraint(
+                condition=Q(attested_at__isnull=True) | Q(attested_by__isnull=False),
+                name="cutoff_attestation_attested_has_who",
+            ),
+        ]
+        indexes = [models.Index(fields=["suspension", "attested_at"], name="cutoff_att_waiting_idx")]
+
+    def __str__(self):
+        return f"Cut-off of {self.partner_customer} (suspension #{self.suspension_id})"
+
+    @property
+    def is_attested(self):
+        return self.attested_at is not None
 
 
 class EnforcementActionUserObjectPermission(UserObjectPermissionBase):

@@ -126,15 +126,17 @@ def require_official(actor, agency, *, roles, doing, obj=None):
 
 
 @contextmanager
-def one_page(user, *, readable=(), open_reviews=None):
+def one_page(user, *, readable=(), open_reviews=None, suspensions=None):
     """While one page asks several ``can_<verb>`` of the same objects, each object's permission and
     each model's open review is read from the database once. ``readable``: objects the page has just
     looked up through the permissions helper; ``open_reviews``: ``{model pk: review or None}`` the
-    page has just read. Only around the buttons of a page, never around a service."""
+    page has just read; ``suspensions``: ``{model pk: suspension in force or None}`` likewise. Only
+    around the buttons of a page, never around a service."""
     outer = getattr(user, "_portal_memo", None)
     memo = dict(outer or {})
     memo.update({("read", type(obj), obj.pk): True for obj in readable})
     memo.update({("open_review", pk): review for pk, review in (open_reviews or {}).items()})
+    memo.update({("suspension", pk): suspension for pk, suspension in (suspensions or {}).items()})
     user._portal_memo = memo
     try:
         yield

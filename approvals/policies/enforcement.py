@@ -32,22 +32,36 @@ def _date(value):
     return value.strftime("%B %-d, %Y")
 
 
+def _suspension_in_force(actor, frontier_model):
+    """The model's suspension in force (of the whole model or of chosen customers), or ``None``;
+    read once per page (``one_page(suspensions=…)``)."""
+    return _once(
+        actor,
+        ("suspension", frontier_model.pk),
+        lambda: EnforcementAction.objects.filter(
+            frontier_model=frontier_model,
+            kind=EnforcementAction.Kind.SUSPEND_MODEL,
+            status=EnforcementAction.Status.IN_FORCE,
+        ).first(),
+    )
+
+
 def require_suspend_model(actor, frontier_model):
     require_lead_approver(actor, "pull a model offline", frontier_model)
     if frontier_model.release_phase == Phase.SUSPENDED:
         _refuse(f"{frontier_model} is already suspended.")
+    suspension = _suspension_in_force(actor, frontier_model)
+    if suspension is not None:  # a suspension of chosen customers: lift it before taking another
+        _refuse(
+            f"{frontier_model} is already suspended for {suspension.scope or 'every customer'} "
+            f"(action #{suspension.pk}, {_date(timezone.localdate(suspension.taken_at))}): lift that "
+            "suspension before taking another."
+        )
 
 
 def require_lift_suspension(actor, frontier_model):
     require_lead_approver(actor, "lift a suspension", frontier_model)
-    if (
-        frontier_model.release_phase != Phase.SUSPENDED
-        or not EnforcementAction.objects.filter(
-            frontier_model=frontier_model,
-            kind=EnforcementAction.Kind.SUSPEND_MODEL,
-            status=EnforcementAction.Status.IN_FORCE,
-        ).exists()
-    ):
+    if _suspension_in_force(actor, frontier_model) is None:
         _refuse(f"{frontier_model} is not suspended: there is nothing to lift.")
 
 

@@ -91,6 +91,22 @@ def require_respond_to_designation(actor, action):
         _refuse(f"The window to answer closed on {_date(action.respond_by)}.")
 
 
+def require_attest_cutoff(actor, suspension):
+    _require_team(actor, suspension.vendor, suspension)
+    if suspension.kind != EnforcementAction.Kind.SUSPEND_MODEL:
+        _refuse("Only a suspension asks for an attestation that access was cut off.")
+    if suspension.status != EnforcementAction.Status.IN_FORCE:
+        _refuse(
+            f"Suspension #{suspension.pk} is {suspension.get_status_display().lower()}: there is nothing "
+            "to attest any more."
+        )
+    waiting = getattr(suspension, "attestations_waiting", None)
+    if waiting is None:
+        waiting = suspension.attestations.filter(attested_at__isnull=True).count()
+    if not waiting:
+        _refuse(f"The cut-off of every customer of suspension #{suspension.pk} is already attested.")
+
+
 def require_renew_grant(actor, grant):
     _require_team(actor, grant.vendor, grant)
     if grant.status == Grant.Status.REVOKED:
@@ -122,6 +138,9 @@ can_complete_incident = _asks(require_complete_incident, "complete the incident 
 
 
 can_respond_to_designation = _asks(require_respond_to_designation, "answer the designation")
+
+
+can_attest_cutoff = _asks(require_attest_cutoff, "attest that access was cut off")
 
 
 can_renew_grant = _asks(require_renew_grant, "renew the grant")

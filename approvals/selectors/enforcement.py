@@ -38,6 +38,9 @@ class Impact:
     vendor_recipients: int = 0
     phase_after: str = ""
     suspension: object = None
+    ids: dict = field(default_factory=dict)  # {kind: [ids]}: every record taken, sent back by the page
+    ended: list = field(default_factory=list)  # (lift) the first grants counted in ``ended_since``
+    vendor_team: list = field(default_factory=list)  # the vendor's people told
 
     @property
     def more_grants(self):
@@ -65,24 +68,75 @@ def _agencies_concerned(frontier_model=None, vendor=None):
     )
 
 
-def suspension_impact(frontier_model):
-    """Every active grant of the model and every open request for it: what a suspension takes."""
+def _open_requests(frontier_model, customers=None):
+    requests = AccessRequest.objects.filter(
+        frontier_model=frontier_model, status__in=AccessRequest.OPEN_STATUSES, on_hold=False
+    )
+    if customers is not None:
+        requests = requests.filter(partner_customer_id__in=customers)
+    return requests
+
+
+def suspension_impact(frontier_model, customers=None):
+    """Every active grant of the model and every open request for it (of ``customers`` only, when
+    given): what a suspension takes."""
     grants = Grant.objects.filter(frontier_model=frontier_model, status=Grant.Status.ACTIVE)
-    requests = (
-        AccessRequest.objects.filter(
-            frontier_model=frontier_model, status__in=AccessRequest.OPEN_STATUSES, on_hold=False
-        )
+    if customers is not None:
+        grants = grants.filter(partner_customer_id__in=customers)
+    requests = list(
+        _open_requests(frontier_model, customers)
         .select_related("partner_customer")
         .order_by("tracking_number")
     )
+    grant_ids = list(grants.order_by("pk").values_list("pk", flat=True))
+    team = vendor_compliance_team(frontier_model.vendor)
     return Impact(
-        grant_count=grants.count(),
+        grant_count=len(grant_ids),
         grants=_grants_by_customer(grants),
-        requests=list(requests),
+        requests=requests,
         agencies=_agencies_concerned(frontier_model=frontier_model),
-        vendor_recipients=len(vendor_compliance_team(frontier_model.vendor)),
-        phase_after=FrontierModel.ReleasePhase.SUSPENDED.label,
+        vendor_recipients=len(team),
+        vendor_team=team,
+        phase_after=(
+            FrontierModel.ReleasePhase.SUSPENDED.label
+            if customers is None
+            else frontier_model.get_release_phase_display()
+        ),
+        ids={"grants": grant_ids, "requests": [r.pk for r in requests]},
     )
+
+
+def suspension_choices(frontier_model):
+    """What a suspension of chosen customers may take: ``(sectors, customers)`` — each sector with
+    the number of the model's customers in it holding an active grant or an open request, and those
+    customers (by name), each with their active grants and open requests counted."""
+    from vendors.models import PartnerCustomer
+
+    customers = list(
+        PartnerCustomer.objects.filter(vendor_id=frontier_model.vendor_id)
+        .annotate(
+            active_grants=Count(
+                "grants",
+                filter=Q(grants__frontier_model=frontier_model, grants__status=Grant.Status.ACTIVE),
+                distinct=True,
+            ),
+            open_requests=Count(
+                "access_requests",
+                filter=Q(
+                    access_requests__frontier_model=frontier_model,
+                    access_requests__status__in=AccessRequest.OPEN_STATUSES,
+                    access_requests__on_hold=False,
+                ),
+                distinct=True,
+            ),
+        )
+        .filter(Q(active_grants__gt=0) | Q(open_requests__gt=0))
+        .order_by("legal_name", "pk")[:LISTED_CUSTOMERS]
+    )
+    sectors = {}
+    for customer in customers:
+        sectors.setdefault(customer.sector, [customer.get_sector_display(), 0])[1] += 1
+    return sorted((value, label, n) for value, (label, n) in sectors.items()), customers
 
 
 def lift_impact(frontier_model):
@@ -96,20 +150,33 @@ def lift_impact(frontier_model):
     still = taken.filter(status=Grant.Status.SUSPENDED)
     restored = still.filter(valid_to__gte=today)
     phase = FrontierModel.ReleasePhase(suspension.phase_before or FrontierModel.ReleasePhase.LIMITED_PREVIEW)
+    if not suspension.takes_whole_model:
+        phase = FrontierModel.ReleasePhase(frontier_model.release_phase)
+    requests = list(
+        AccessRequest.objects.filter(held_by=suspension, on_hold=True)
+        .select_related("partner_customer")
+        .order_by("tracking_number")
+    )
+    lapsing = _grants_by_customer(still.filter(valid_to__lt=today))
+    ended = taken.exclude(status=Grant.Status.SUSPENDED)
+    team = vendor_compliance_team(frontier_model.vendor)
     return Impact(
         grant_count=restored.count(),
         grants=_grants_by_customer(restored),
-        lapsing=_grants_by_customer(still.filter(valid_to__lt=today)),
-        ended_since=taken.exclude(status=Grant.Status.SUSPENDED).count(),
-        requests=list(
-            AccessRequest.objects.filter(held_by=suspension, on_hold=True)
-            .select_related("partner_customer")
-            .order_by("tracking_number")
-        ),
+        lapsing=lapsing,
+        ended_since=ended.count(),
+        ended=_grants_by_customer(ended),
+        requests=requests,
         agencies=_agencies_concerned(frontier_model=frontier_model),
-        vendor_recipients=len(vendor_compliance_team(frontier_model.vendor)),
+        vendor_recipients=len(team),
+        vendor_team=team,
         phase_after=phase.label,
         suspension=suspension,
+        ids={
+            "grants": list(restored.order_by("pk").values_list("pk", flat=True)),
+            "lapsing": list(still.filter(valid_to__lt=today).order_by("pk").values_list("pk", flat=True)),
+            "requests": [r.pk for r in requests],
+        },
     )
 
 
@@ -123,11 +190,16 @@ def designation_impact(vendor):
     by_request = {}
     for access_request, agency, _, _ in designation_referrals(requests):
         by_request.setdefault(access_request, []).append(agency.code)
+    for access_request in requests:
+        access_request.referred_to = by_request.get(access_request, [])
+    team = vendor_compliance_team(vendor)
     return Impact(
         requests=requests,
         referrals=list(by_request.items()),
         agencies=_agencies_concerned(vendor=vendor),
-        vendor_recipients=len(vendor_compliance_team(vendor)),
+        vendor_recipients=len(team),
+        vendor_team=team,
+        ids={"requests": sorted(r.pk for r in by_request)},
     )
 
 
@@ -175,6 +247,21 @@ def designations_awaiting_answer(user):
             responded_at__isnull=True,
         )
         .order_by("respond_by")
+    )
+
+
+def attestations_awaiting(user):
+    """Suspensions in force that ``user`` may read with cut-off attestations still waiting, each with
+    ``waiting`` (how many customers), soonest due first."""
+    return list(
+        actions_visible_to(user)
+        .filter(
+            kind=EnforcementAction.Kind.SUSPEND_MODEL,
+            status=EnforcementAction.Status.IN_FORCE,
+            attestations__attested_at__isnull=True,
+        )
+        .annotate(waiting=Count("attestations", filter=Q(attestations__attested_at__isnull=True)))
+        .order_by("attest_by", "pk")
     )
 
 

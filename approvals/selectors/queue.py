@@ -9,6 +9,7 @@ the database (ordered by its clock), so the queue costs the same few queries wha
 from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,7 +23,7 @@ QUEUE_LIMIT = 15
 
 @dataclass
 class QueueItem:
-    kind: str  # "referral", "incident", "designation", "review"
+    kind: str  # "referral", "incident", "designation", "review", "attestation"
     label: str  # what it is, in a few words ("Referral FAR-2026-000012")
     about: str  # whom or what it concerns
     due: date | None  # the day the clock runs out (None: no deadline, e.g. a review waiting)
@@ -125,6 +126,35 @@ def _reviews(user, today, limit):
         )
 
 
+def _attestations(user, today, limit):
+    """Suspensions in force whose vendor has not yet attested every customer's cut-off."""
+    rows = permissions.visible_to(
+        user,
+        EnforcementAction.objects.filter(
+            kind=EnforcementAction.Kind.SUSPEND_MODEL,
+            status=EnforcementAction.Status.IN_FORCE,
+            attest_by__isnull=False,
+            attestations__attested_at__isnull=True,
+        )
+        .annotate(waiting=Count("attestations", filter=Q(attestations__attested_at__isnull=True)))
+        .select_related("vendor", "frontier_model")
+        .order_by("attest_by", "pk"),
+    )[:limit]
+    for action in rows:
+        due = timezone.localdate(action.attest_by)
+        overdue = "overdue: " if action.attest_by < timezone.now() else ""
+        yield QueueItem(
+            kind="attestation",
+            label=f"Suspension #{action.pk}: {overdue}cut-off not yet attested for "
+            f"{action.waiting} customer{'s' if action.waiting != 1 else ''}",
+            about=f"{action.vendor.legal_name} · {action.frontier_model}",
+            due=due,
+            days_left=(due - today).days,
+            clock_stopped=False,
+            url=reverse("admin:approvals_enforcementaction_change", args=[action.pk]),
+        )
+
+
 def clock_queue(user, *, today=None, limit=QUEUE_LIMIT):
     """Everything with a clock that concerns ``user``'s agency, most urgent first (at most ``limit``)."""
     if agency_of(user) is None:
@@ -135,5 +165,6 @@ def clock_queue(user, *, today=None, limit=QUEUE_LIMIT):
         *_incidents(user, today, limit),
         *_designations(user, today, limit),
         *_reviews(user, today, limit),
+        *_attestations(user, today, limit),
     ]
     return sorted(items, key=lambda item: item.sort_key)[:limit]

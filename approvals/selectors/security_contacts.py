@@ -38,11 +38,13 @@ def security_contacts_told(vendor, customer_ids):
     ]
 
 
-def security_contacts_for_suspension(frontier_model):
-    """The security contacts a suspension of ``frontier_model`` would mail now."""
-    customer_ids = Grant.objects.filter(
-        frontier_model=frontier_model, status=Grant.Status.ACTIVE
-    ).values_list("partner_customer_id", flat=True)
+def security_contacts_for_suspension(frontier_model, customers=None):
+    """The security contacts a suspension of ``frontier_model`` (of ``customers`` only, when given)
+    would mail now."""
+    grants = Grant.objects.filter(frontier_model=frontier_model, status=Grant.Status.ACTIVE)
+    if customers is not None:
+        grants = grants.filter(partner_customer_id__in=customers)
+    customer_ids = grants.values_list("partner_customer_id", flat=True)
     return security_contacts_told(frontier_model.vendor, list(customer_ids))
 
 

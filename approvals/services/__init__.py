@@ -18,6 +18,7 @@ from approvals.services.amendments import (
     confirm_grant_facts,
     record_amendment,
 )
+from approvals.services.attestations import attest_cutoff, send_attestation_reminders
 from approvals.services.decisions import (
     RESOLUTIONS,
     canonical_json,
@@ -63,6 +64,7 @@ from approvals.services.questions import (
 from approvals.services.referrals import (
     add_internal_note,
     assign_officials,
+    assign_to_me,
     draft_and_sign_position,
     draft_position,
     sign_position,
@@ -96,6 +98,7 @@ from approvals.services.staffing import (
     reject_staffing_change,
 )
 from approvals.services.suspension import (
+    attestation_hours,
     lift_suspension,
     suspend_model,
 )
@@ -116,7 +119,10 @@ __all__ = [
     "amend_partner_customer",
     "answer_information_request",
     "assign_officials",
+    "assign_to_me",
     "attach_request_document",
+    "attest_cutoff",
+    "attestation_hours",
     "canonical_json",
     "clear_for_general_availability",
     "clear_for_limited_preview",
@@ -158,6 +164,7 @@ __all__ = [
     "return_lapsed_requests",
     "return_without_action",
     "revoke_grant",
+    "send_attestation_reminders",
     "send_clock_reminders",
     "send_enforcement_reminders",
     "sign_position",

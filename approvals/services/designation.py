@@ -33,6 +33,7 @@ from approvals.services._notify import (
     _share_action,
     admin_action_link,
 )
+from approvals.services.confirmation import require_same_records
 from approvals.services.letters import issue_enforcement_letter, letter_attachment
 from approvals.services.routing import _add_referral
 from portal.audit.history import save_with_history
@@ -47,9 +48,11 @@ def designation_response_days():
 
 
 @transaction.atomic
-def designate_supply_chain_risk(*, vendor, actor, legal_basis, findings, expected_requests=None):
+def designate_supply_chain_risk(*, vendor, actor, legal_basis, findings, shown=None, expected_requests=None):
     """Designate a vendor a supply-chain risk: written findings and legal basis, notice to the vendor
-    with a window to answer (30 days by default), and the extra DOD referral on its open requests."""
+    with a window to answer (30 days by default), and the extra DOD referral on its open requests.
+
+    ``shown``: ``{"requests": ids}``, the open requests the confirmation page said get the referral."""
     # The vendor first, then its open requests: a submission holds the vendor row while it
     # routes, so a request submitted meanwhile is committed (and found below) before we read.
     vendor = Vendor.objects.select_for_update(no_key=True).get(pk=vendor.pk)
@@ -64,6 +67,7 @@ def designate_supply_chain_risk(*, vendor, actor, legal_basis, findings, expecte
     legal_basis, findings = _basis(legal_basis, findings)
     additions = designation_referrals(open_requests)
     requests_changed = {r.pk for r, _, _, _ in additions}
+    require_same_records(shown, {"requests": requests_changed})
     _check_expected(expected_requests, len(requests_changed), "open requests to refer")
     now = timezone.now()
     respond_by = timezone.localdate(now) + timedelta(days=designation_response_days())
@@ -166,10 +170,11 @@ def respond_to_designation(*, action, actor, response):
 
 
 @transaction.atomic
-def rescind_designation(*, vendor, actor, legal_basis, findings, close_referrals=False):
+def rescind_designation(*, vendor, actor, legal_basis, findings, close_referrals=False, shown=None):
     """Rescind a vendor's designation. The referrals it caused (``referrals_from_designation``)
     stay open unless the lead asks to close them with it (``close_referrals``): a routing change
-    never silently alters referrals under way, so closing them is the lead's explicit choice."""
+    never silently alters referrals under way, so closing them is the lead's explicit choice.
+    ``shown``: ``{"referrals": ids}`` as the confirmation page listed them."""
     vendor = Vendor.objects.select_for_update(no_key=True).get(pk=vendor.pk)
     policies.require_rescind_designation(actor, vendor)
     lead = policies.agency_of(actor)
@@ -179,6 +184,8 @@ def rescind_designation(*, vendor, actor, legal_basis, findings, close_referrals
         .filter(vendor=vendor, kind=Kind.DESIGNATE_VENDOR, status=EnforcementAction.Status.IN_FORCE)
         .first()
     )
+    open_referrals = referrals_from_designation(designation)
+    require_same_records(shown, {"referrals": [r.pk for r in open_referrals]})
     now = timezone.now()
     action = _save(
         EnforcementAction(
@@ -195,7 +202,7 @@ def rescind_designation(*, vendor, actor, legal_basis, findings, close_referrals
         reason=f"Designation of {vendor} rescinded by {_person(actor)} ({lead.code}).",
     )
     if close_referrals:
-        for referral in referrals_from_designation(designation):
+        for referral in open_referrals:
             referral = Referral.objects.select_for_update(no_key=True).get(pk=referral.pk)
             if referral.status not in (Referral.Status.OPEN, Referral.Status.DRAFTED):
                 continue

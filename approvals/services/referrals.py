@@ -79,6 +79,28 @@ def assign_officials(*, referral, actor, officials, expected_version=None):
     return referral
 
 
+@transaction.atomic
+def assign_to_me(*, referral, actor):
+    """ "Assign to me", one click: ``actor`` joins the referral's officials as they are now, read
+    under the lock, so that nobody assigned meanwhile is dropped. It asks no page version: taking a
+    referral on oneself is right whatever else changed on the case. Returns ``(referral, added)``;
+    ``added`` is False when ``actor`` was already on it (a second tab), and nothing changes."""
+    access_request, referral = _lock_referral(referral)
+    policies.require_assign_officials(actor, referral)
+    if actor.role not in REVIEW_ROLES:
+        raise PortalError("Only reviewers and approvers take referrals on themselves.")
+    current = set(referral.assigned_officials.all())
+    if actor in current:
+        return referral, False
+    wanted = current | {actor}
+    names = ", ".join(sorted(_person(o) for o in wanted))
+    stamp(referral, actor=actor, reason=f"{_person(actor)} took the referral on; assigned to {names}.")
+    referral.assigned_officials.set(wanted)
+    permissions.grant("change", actor, referral)
+    _start_review(access_request, actor=actor, agency=referral.agency)
+    return referral, True
+
+
 def _clean_conditions(conditions, stance):
     """Check proposed conditions: ``[{kind, text, expires_on, seat_cap}]``."""
     cleaned = []

@@ -97,7 +97,8 @@ def send_clock_reminders(*, today=None):
 
 def send_enforcement_reminders(*, today=None):
     """Daily: incident reports still initial when due tomorrow, today or overdue (one reminder a day),
-    and designations whose window to answer closes in 7 days or tomorrow. Idempotent per day."""
+    designations whose window to answer closes in 7 days or tomorrow, and suspensions whose cut-off
+    attestations are overdue (``send_attestation_reminders``). Idempotent per day."""
     today = today or timezone.localdate()
     sent = 0
     teams = {}
@@ -150,4 +151,7 @@ def send_enforcement_reminders(*, today=None):
                     context={"vendor": str(designation.vendor), "respond_by": _date(designation.respond_by)},
                 )
             )
+    from approvals.services.attestations import send_attestation_reminders
+
+    sent += send_attestation_reminders(today=today)
     return sent

@@ -1,6 +1,10 @@
 """Pulling a model offline and lifting it: the model, every active grant and every open request at once."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -20,6 +24,7 @@ from approvals.services._common import (
     Phase,
     _basis,
     _check_expected,
+    _clean_text,
     _date,
     _lock_model,
     _person,
@@ -36,8 +41,12 @@ from approvals.services._notify import (
     admin_model_link,
     vendor_model_link,
 )
+from approvals.services.attestations import MAX_ATTESTATION_HOURS, _when, ask_cutoff_attestations
+from approvals.services.confirmation import require_same_records
 from approvals.services.grants import _set_grants
 from approvals.services.letters import issue_enforcement_letter, letter_attachment
+from portal.errors import PortalError
+from vendors.models import PartnerCustomer
 
 
 def _stop_clocks(requests, *, actor, now, reason):
@@ -79,35 +88,93 @@ def _bump_requests(requests, fields, *, actor, reason, now):
         )
 
 
+ATTESTATION_HOURS = 24
+
+
+def attestation_hours():
+    """The default hours the vendor has to attest the cut-off (``SUSPENSION_ATTESTATION_HOURS``)."""
+    return int(getattr(settings, "SUSPENSION_ATTESTATION_HOURS", ATTESTATION_HOURS))
+
+
+def _chosen_customers(frontier_model, partner_customers):
+    """The customer ids a suspension of chosen customers takes; ``None`` for the whole model."""
+    if partner_customers is None:
+        return None
+    ids = {getattr(c, "pk", c) for c in partner_customers}
+    if not ids:
+        raise PortalError("Choose at least one customer to suspend.", field="customers")
+    found = set(
+        PartnerCustomer.objects.filter(pk__in=ids, vendor_id=frontier_model.vendor_id).values_list(
+            "pk", flat=True
+        )
+    )
+    if found != ids:
+        raise PortalError(f"Choose customers of {frontier_model.vendor} only.", field="customers")
+    return found
+
+
 @transaction.atomic
 def suspend_model(
-    *, frontier_model, actor, legal_basis, findings, expected_grants=None, expected_requests=None
+    *,
+    frontier_model,
+    actor,
+    legal_basis,
+    findings,
+    partner_customers=None,
+    scope="",
+    attest_within_hours=None,
+    shown=None,
+    expected_grants=None,
+    expected_requests=None,
 ):
     """Pull a model offline: the model and every active grant for it become suspended, its open
     requests are put on hold (their clocks stop), and everyone concerned is told — at once.
 
-    ``expected_grants`` and ``expected_requests`` are the figures the confirmation page showed;
-    if they no longer hold, nothing is done.
+    With ``partner_customers`` it takes only those customers' grants and open requests (``scope``
+    says which, e.g. "the 2 customers in the energy sector"); the model's phase stays. Either way
+    the vendor is asked to attest, within ``attest_within_hours`` (default 24), that access was cut
+    off for each customer whose grant was suspended.
+
+    ``shown`` is ``{"grants": ids, "requests": ids}`` as the confirmation page showed them (and
+    ``expected_grants``/``expected_requests`` the figures, for older callers); if they no longer
+    hold, nothing is done.
     """
-    open_requests = list(
-        AccessRequest.objects.select_for_update(of=("self",), no_key=True)
-        .filter(frontier_model=frontier_model, status__in=AccessRequest.OPEN_STATUSES, on_hold=False)
-        .order_by("pk")
+    customers = _chosen_customers(frontier_model, partner_customers)
+    requests_query = AccessRequest.objects.select_for_update(of=("self",), no_key=True).filter(
+        frontier_model=frontier_model, status__in=AccessRequest.OPEN_STATUSES, on_hold=False
     )
+    if customers is not None:
+        requests_query = requests_query.filter(partner_customer_id__in=customers)
+    open_requests = list(requests_query.order_by("pk"))
     frontier_model = _lock_model(frontier_model)
     policies.require_suspend_model(actor, frontier_model)
     lead = policies.agency_of(actor)
     legal_basis, findings = _basis(legal_basis, findings)
+    hours = attestation_hours() if attest_within_hours in (None, "") else int(attest_within_hours)
+    if not 1 <= hours <= MAX_ATTESTATION_HOURS:
+        raise PortalError(
+            f"Give the vendor between 1 and {MAX_ATTESTATION_HOURS} hours to attest.",
+            field="attest_within_hours",
+        )
     # ids only, locked: ten thousand grants are changed in the database, not loaded as objects
-    grants = list(
-        Grant.objects.select_for_update(no_key=True)
-        .filter(frontier_model=frontier_model, status=Grant.Status.ACTIVE)
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    grants_query = Grant.objects.select_for_update(no_key=True).filter(
+        frontier_model=frontier_model, status=Grant.Status.ACTIVE
     )
+    if customers is not None:
+        grants_query = grants_query.filter(partner_customer_id__in=customers)
+    taken = list(grants_query.order_by("pk").values_list("pk", "partner_customer_id"))
+    grants = [pk for pk, _ in taken]
+    require_same_records(shown, {"grants": grants, "requests": [r.pk for r in open_requests]})
     _check_expected(expected_grants, len(grants), "active grants")
     _check_expected(expected_requests, len(open_requests), "open requests")
+    if customers is not None and not grants and not open_requests:
+        raise PortalError(
+            "The customers chosen hold no active grant and no open request for the model: there is "
+            "nothing to suspend."
+        )
+    scope = (_clean_text(scope) or f"{_plural(len(customers), 'chosen customer')}")[:200] if customers else ""
     now = timezone.now()
+    taking = f" ({scope})" if scope else ""
     action = _save(
         EnforcementAction(
             kind=Kind.SUSPEND_MODEL,
@@ -120,30 +187,34 @@ def suspend_model(
             phase_before=frontier_model.release_phase,
             grants_affected=len(grants),
             requests_affected=len(open_requests),
+            scope=scope,
+            attest_by=now + timedelta(hours=hours) if grants else None,
         ),
         actor=actor,
-        reason=f"Model pulled offline by {_person(actor)} ({lead.code}): "
+        reason=f"Model pulled offline{taking} by {_person(actor)} ({lead.code}): "
         f"{_plural(len(grants), 'grant')} suspended, {_plural(len(open_requests), 'request')} put on hold.",
     )
-    _set_phase(
-        frontier_model,
-        Phase.SUSPENDED,
-        actor=actor,
-        reason=f"Suspended (pulled offline) by {lead.code}, action #{action.pk}: {legal_basis}",
-    )
+    if not scope:
+        _set_phase(
+            frontier_model,
+            Phase.SUSPENDED,
+            actor=actor,
+            reason=f"Suspended (pulled offline) by {lead.code}, action #{action.pk}: {legal_basis}",
+        )
     _set_grants(
         grants,
         {
             "status": Grant.Status.SUSPENDED,
             "status_changed_at": now,
-            "status_reason": f"Suspended: {frontier_model} was pulled offline by {lead.code} on "
+            "status_reason": f"Suspended: {frontier_model} was pulled offline{taking} by {lead.code} on "
             f"{_date(timezone.localdate(now))}. {legal_basis}",
             "suspended_by": action,
         },
         actor=actor,
         now=now,
-        reason=f"Suspended with the model by {lead.code}, action #{action.pk}: {legal_basis}",
+        reason=f"Suspended with the model{taking} by {lead.code}, action #{action.pk}: {legal_basis}",
     )
+    ask_cutoff_attestations(action, taken, actor=actor, now=now)
     for access_request in open_requests:
         access_request.on_hold = True
         access_request.held_by = action
@@ -152,7 +223,8 @@ def suspend_model(
         ["on_hold", "held_by"],
         actor=actor,
         now=now,
-        reason=f"On hold: {frontier_model} was pulled offline by {lead.code}; no decision until lifted.",
+        reason=f"On hold: {frontier_model} was pulled offline{taking} by {lead.code}; "
+        "no decision until lifted.",
     )
     _stop_clocks(
         open_requests,
@@ -172,8 +244,10 @@ def suspend_model(
         "legal_basis": legal_basis,
         "findings": findings,
         "agency": lead.code,
+        "scope": scope,
+        "attest_by": _when(action.attest_by) if action.attest_by else "",
     }
-    subject = f"{frontier_model} pulled offline: {_plural(len(grants), 'grant')} suspended"
+    subject = f"{frontier_model} pulled offline{taking}: {_plural(len(grants), 'grant')} suspended"
     _notify_team_and_officials(
         frontier_model.vendor,
         [u for u in _officials_concerned(frontier_model=frontier_model) if u != actor],
@@ -181,7 +255,9 @@ def suspend_model(
         subject=subject,
         key=str(action.pk),
         label=str(frontier_model),
-        vendor_link=vendor_model_link(frontier_model),
+        vendor_link=reverse("enforcement:attest_cutoff", args=[action.pk])
+        if grants
+        else vendor_model_link(frontier_model),
         official_link=admin_model_link(frontier_model),
         context=context,
         official_key=f"{action.pk}:officials",
@@ -191,10 +267,12 @@ def suspend_model(
 
 
 @transaction.atomic
-def lift_suspension(*, frontier_model, actor, legal_basis, findings, expected_grants=None):
-    """Lift the suspension in force: the model returns to its phase before it; grants it suspended
-    that nothing else has ended since become active again (or expired, if their term ran out
-    meanwhile); requests it put on hold resume with their stopped days added back."""
+def lift_suspension(*, frontier_model, actor, legal_basis, findings, shown=None, expected_grants=None):
+    """Lift the suspension in force: the model returns to its phase before it (a suspension of
+    chosen customers never changed it); grants it suspended that nothing else has ended since
+    become active again (or expired, if their term ran out meanwhile); requests it put on hold
+    resume with their stopped days added back. ``shown``: ``{"grants", "lapsing", "requests"}`` ids
+    as the confirmation page showed them."""
     suspension = suspension_in_force(frontier_model)
     held = []
     if suspension is not None:
@@ -217,6 +295,14 @@ def lift_suspension(*, frontier_model, actor, legal_basis, findings, expected_gr
     today = timezone.localdate(now)
     restored = [g for g in grants if g.valid_to >= today]
     lapsed = [g for g in grants if g.valid_to < today]
+    require_same_records(
+        shown,
+        {
+            "grants": [g.pk for g in restored],
+            "lapsing": [g.pk for g in lapsed],
+            "requests": [r.pk for r in held],
+        },
+    )
     _check_expected(expected_grants, len(restored), "grants to restore")
     lift = _save(
         EnforcementAction(
@@ -231,6 +317,7 @@ def lift_suspension(*, frontier_model, actor, legal_basis, findings, expected_gr
             taken_at=now,
             grants_affected=len(restored),
             requests_affected=len(held),
+            scope=suspension.scope,
         ),
         actor=actor,
         reason=f"Suspension lifted by {_person(actor)} ({lead.code}): "
@@ -241,12 +328,15 @@ def lift_suspension(*, frontier_model, actor, legal_basis, findings, expected_gr
         suspension, actor=actor, reason=f"Lifted by {_person(actor)} ({lead.code}).", update_fields=["status"]
     )
     phase_before = Phase(suspension.phase_before or Phase.LIMITED_PREVIEW)
-    _set_phase(
-        frontier_model,
-        phase_before,
-        actor=actor,
-        reason=f"Suspension #{suspension.pk} lifted by {lead.code}, action #{lift.pk}: {legal_basis}",
-    )
+    if suspension.takes_whole_model:
+        _set_phase(
+            frontier_model,
+            phase_before,
+            actor=actor,
+            reason=f"Suspension #{suspension.pk} lifted by {lead.code}, action #{lift.pk}: {legal_basis}",
+        )
+    else:
+        phase_before = Phase(frontier_model.release_phase)
     _set_grants(
         restored,
         {

@@ -123,9 +123,9 @@ def test_suspension_suspends_the_model_and_every_active_grant_and_holds_open_req
 
 
 def test_suspension_notifies_the_vendor_team_and_the_agencies_concerned(world):
-    grant = approved(world)
+    approved(world)
     submitted(world, partner_customer=new_customer(world, sector="energy"))  # refers CISA too
-    suspend(world)
+    action = suspend(world)
     expected_vendor = {world["officer"].email, world["vendor_admin"].email}
     agency_people = {
         world[p].email for p in ("oncd_approver", "ostp_approver", "cisa_approver", "doc_reviewer")
@@ -137,7 +137,8 @@ def test_suspension_notifies_the_vendor_team_and_the_agencies_concerned(world):
     assert world["dod_approver"].email not in got  # DOD holds nothing for the model
     assert world["doc_approver"].email not in got  # the actor
     vendor_mail = Notification.objects.get(event="model_suspended", recipient=world["officer"])
-    assert vendor_mail.link == f"/vendor/models/{grant.frontier_model_id}/"
+    # the vendor's message leads to what it must do now: attest the cut-off, customer by customer
+    assert vendor_mail.link == f"/vendor/enforcement/{action.pk}/attest/"
     assert "1 grant suspended" in vendor_mail.subject
 
 

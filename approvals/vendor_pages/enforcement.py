@@ -8,6 +8,7 @@ vendor answers 404, and every page that changes something answers 404 to viewers
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,10 +16,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from approvals import policies, selectors, services
-from approvals.models import AccessRequest, EnforcementAction, Grant, IncidentReport
+from approvals.models import AccessRequest, CutoffAttestation, EnforcementAction, Grant, IncidentReport
 from approvals.selectors import reference
 from approvals.vendor_pages.forms import (
     CompleteIncidentForm,
+    CutoffAttestationForm,
     DesignationResponseForm,
     IncidentForm,
     PrereleaseSubmitForm,
@@ -378,6 +380,91 @@ def action_detail(request, pk):
                     request.user,
                     action.held_requests.select_related("partner_customer").order_by("tracking_number"),
                 )
+            ),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# A suspension's follow-through: the vendor attests that each customer's access was cut off
+
+ATTESTATIONS_LISTED = 200
+
+
+@vendor_member_required
+@require_http_methods(["GET", "POST"])
+def attest_cutoff(request, pk):
+    suspension = get_visible_or_404(
+        request.user,
+        selectors.actions_visible_to(request.user).filter(
+            vendor=request.vendor, kind=EnforcementAction.Kind.SUSPEND_MODEL
+        ),
+        pk=pk,
+    )
+    rows = suspension.attestations.select_related(
+        "partner_customer", "attested_by", "grant__access_request"
+    ).order_by("partner_customer__legal_name", "pk")
+    waiting_query = rows.filter(attested_at__isnull=True)
+    waiting_count = waiting_query.count()
+    waiting = list(waiting_query[:ATTESTATIONS_LISTED])
+    suspension.attestations_waiting = waiting_count
+    may_attest = policies.can_attest_cutoff(request.user, suspension)
+    form = CutoffAttestationForm(request.POST or None, waiting=waiting) if may_attest else None
+    if request.method == "POST":
+        if form is None:
+            if request.user.role not in policies.VENDOR_ACTOR_ROLES:
+                raise Http404("Nothing to attest.")
+            try:  # a second tab, or a colleague was quicker: say why, as a warning
+                policies.require_attest_cutoff(request.user, suspension)
+            except PortalError as refusal:
+                messages.warning(request, f"Nothing was recorded. {refusal.message}")
+            return redirect("enforcement:attest_cutoff", pk=suspension.pk)
+        if form.is_valid():
+            data = form.cleaned_data
+            chosen = (
+                list(waiting_query.values_list("pk", flat=True))
+                if data["all_waiting"]
+                else data["attestations"]
+            )
+            try:
+                done = services.attest_cutoff(
+                    suspension=suspension,
+                    actor=request.user,
+                    attestations=chosen,
+                    statement=data["statement"],
+                )
+            except PortalError as error:
+                error.add_to_form(form)
+            else:
+                names = ", ".join(str(r.partner_customer) for r in done[:5])
+                more = f" and {len(done) - 5} more" if len(done) > 5 else ""
+                messages.success(
+                    request, f"The cut-off of {names}{more} is attested; the lead agency has been told."
+                )
+                return redirect("enforcement:attest_cutoff", pk=suspension.pk)
+    return render(
+        request,
+        "approvals/enforcement/attest_cutoff.html",
+        {
+            "suspension": suspension,
+            "waiting": waiting,
+            "waiting_count": waiting_count,
+            "attested": list(rows.filter(attested_at__isnull=False)[:ATTESTATIONS_LISTED]),
+            "attested_count": rows.filter(attested_at__isnull=False).count(),
+            "form": form,
+            "vendor_organisation": request.vendor.organisation_id,
+            "overdue": suspension.attest_by is not None and suspension.attest_by < timezone.now(),
+            # one line per change (a change covers every customer it was made for at once)
+            "history": list(
+                CutoffAttestation.history.filter(suspension_id=suspension.pk)
+                .values(
+                    "history_date",
+                    "history_user__full_name",
+                    "history_user__organisation_id",
+                    "history_change_reason",
+                )
+                .annotate(customers=Count("history_id"))
+                .order_by("-history_date")[:50]
             ),
         },
     )

@@ -17,6 +17,7 @@ urlpatterns = [
     path("grants/", enforcement.grant_list, name="grant_list"),
     path("grants/<int:pk>/renew/", enforcement.grant_renew, name="grant_renew"),
     path("enforcement/<int:pk>/", enforcement.action_detail, name="action_detail"),
+    path("enforcement/<int:pk>/attest/", enforcement.attest_cutoff, name="attest_cutoff"),
     path("letters/<str:reference>/", letters.letter_page, name="letter"),
     path("letters/<str:reference>/pdf/", letters.letter_pdf, name="letter_pdf"),
 ]

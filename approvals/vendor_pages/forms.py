@@ -234,3 +234,30 @@ class DesignationResponseForm(USWDSMixin, forms.Form):
         help_text="Answer the findings. You can answer once; the lead agency reads it before deciding "
         "whether to keep or rescind the designation.",
     )
+
+
+class CutoffAttestationForm(USWDSMixin, forms.Form):
+    """The vendor attests, for the customers it ticks, that their access to the model was cut off."""
+
+    attestations = forms.TypedMultipleChoiceField(
+        label="Customers whose access you have cut off",
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    all_waiting = forms.BooleanField(
+        required=False, label="All the customers still waiting (including any not listed on this page)"
+    )
+    statement = forms.CharField(
+        label="How access was cut off",
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        help_text="For example: API keys revoked and the tenant disabled at 14:05 UTC. "
+        "The lead agency reads it.",
+    )
+
+    def __init__(self, *args, waiting=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attestations"].choices = [
+            (row.pk, f"{row.partner_customer.legal_name} ({row.grant.access_request.tracking_number})")
+            for row in waiting
+        ]

@@ -2,7 +2,7 @@
 
 ``requests_panel`` goes in ``VENDOR_DASHBOARD_PANELS``: requests by status, everything waiting
 on the vendor in one list (questions, intents to deny, the designation's answer, incident reports
-to complete) and grants ending within 60 days.
+to complete, cut-off attestations after a suspension) and grants ending within 60 days.
 
 ``designation_panel`` goes in ``VENDOR_DASHBOARD_PANELS``: the designation (with the form to answer
 it while the answer is due), models pulled offline. Each is shown once.
@@ -83,6 +83,9 @@ def _waiting_items(user, *, today):
         if d.respond_by >= today
     ]
     items += [("incident", i.due_on, i) for i in selectors.incidents_to_complete(user)]
+    items += [
+        ("attestation", timezone.localdate(s.attest_by), s) for s in selectors.attestations_awaiting(user)
+    ]
     return [{"kind": kind, "due": due, "item": item} for kind, due, item in sorted(items, key=lambda x: x[1])]
 
 

@@ -20,6 +20,7 @@ ALWAYS_IMMEDIATE_EVENTS = frozenset(
         "model_suspended",
         "model_suspension_lifted",
         "grant_revoked",
+        "cutoff_attestation_due",
         "vendor_designated",
         "vendor_designation_rescinded",
         "referral_due_soon",

@@ -25,4 +25,5 @@ decision-letter
 agency-case-approved 1280x1600
 agency-dashboard 1280x1100
 agency-suspend
+vendor-attest-cutoff
 LIST

@@ -1,9 +1,11 @@
 """Journey 4 (enforcement), ending with journey 5 over every address it showed.
 
-The DOC approver pulls a model offline, seeing beforehand exactly what will be suspended; the
-vendor gets the mail and sees every grant suspended; the approver lifts the suspension and the
-grants come back. The starting world holds two approved requests (so two active grants) for the
-model, built through the services; everything after that happens in browsers.
+The DOC approver pulls a model offline for the energy-sector customers only, seeing beforehand
+exactly which grants it takes; the vendor gets the mail, attests customer by customer that access
+was cut off, and sees only those grants suspended; the approver lifts the suspension and exactly
+those grants come back. The starting world holds three approved requests (two energy-sector
+customers, one water utility), built through the services; everything after that happens in
+browsers.
 """
 
 import re
@@ -23,7 +25,8 @@ from vendors.tests.factories import PartnerCustomerFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CUSTOMERS = ["Example Grid Operations LLC", "Harbor Water Authority"]
+CUSTOMERS = ["Example Grid Operations LLC", "Northern Power Cooperative"]  # the energy sector
+UNTOUCHED = "Harbor Water Authority"  # the water sector
 
 
 def each_grant_is(page, requests, status, addresses):
@@ -36,13 +39,21 @@ def each_grant_is(page, requests, status, addresses):
         look(page, f"request-grant-{status.lower()}", addresses)
 
 
-def test_journey_4_model_pulled_offline_every_grant_suspended_then_restored(open_page, live_server, mailbox):
-    # given: the model has two active grants, one per customer
+def test_journey_4_energy_customers_pulled_offline_cut_off_attested_then_restored(
+    open_page, live_server, mailbox
+):
+    # given: the model has three active grants, two of them to energy-sector customers
     world = review_world()
+    world.partner_customer.sector = Sector.ENERGY
+    world.partner_customer.save(update_fields=["sector"])
     second = PartnerCustomerFactory(
-        vendor=world.vendor, legal_name=CUSTOMERS[1], country="US", sector=Sector.OTHER
+        vendor=world.vendor, legal_name=CUSTOMERS[1], country="US", sector=Sector.ENERGY
+    )
+    water = PartnerCustomerFactory(
+        vendor=world.vendor, legal_name=UNTOUCHED, country="US", sector=Sector.WATER
     )
     requests = [approved_request(world, world.partner_customer), approved_request(world, second)]
+    untouched = approved_request(world, water)
     model = str(world.frontier_model)
     addresses = AddressBook(live_server.url)
 
@@ -51,29 +62,44 @@ def test_journey_4_model_pulled_offline_every_grant_suspended_then_restored(open
     look(doc, "agency-dashboard", addresses, picture=True)
     doc.get_by_role("link", name=requests[0].tracking_number).click()  # from "Recent decisions"
     doc.get_by_role("link", name=re.compile("pull it offline")).click()
-    # … and sees beforehand exactly what it will do: both grants, by customer
+    # … for the customers of one sector: energy
+    doc.get_by_label("The customers in one sector").check()
+    doc.get_by_label("Sector", exact=True).select_option(Sector.ENERGY)
+    doc.get_by_role("button", name="Show what this takes").click()
+    # … and sees beforehand exactly what it will do: the two energy grants, by customer
     impact = doc.get_by_role("region", name=re.compile("What this will do"))
     assert "2 active grants" in impact.inner_text()
+    assert "the customers in the Energy sector" in impact.inner_text()
     suspended_list = doc.locator("#content-main table").inner_text()
     for customer in CUSTOMERS:
         assert customer in suspended_list
+    assert UNTOUCHED not in suspended_list
     look(doc, "agency-suspend", addresses, picture=True)
     doc.get_by_label("Legal basis").fill("Executive Order 14110, section 4.2(a)")
-    doc.get_by_label("Findings").fill("Leaked weights of the model are being used against water utilities.")
+    doc.get_by_label("Findings").fill("Leaked weights of the model are being used against grid operators.")
     doc.get_by_role("button", name="Pull the model offline now").click()
     doc.wait_for_url(re.compile(r"/admin/approvals/enforcementaction/models/\d+/$"))
     assert "2 grant(s) suspended" in doc.locator(".messagelist").inner_text()
     look(doc, "agency-model-suspended", addresses)
 
-    # the vendor's compliance admin gets the notice, and sees the model and every grant suspended
-    notice = mailbox.wait_for(to=world.admin.email, subject=f"{model} pulled offline: 2 grants suspended")
-    mailbox.wait_for(to=world.officer.email, subject=f"{model} pulled offline")
+    # the vendor's compliance admin gets the notice, which leads to the attestation of the cut-off
+    notice = mailbox.wait_for(
+        to=world.admin.email, subject=f"{model} pulled offline (the customers in the Energy sector)"
+    )
     vendor = follow_link(open_page("vendor-admin"), world.admin, notice.link("/vendor/"))
-    assert "Suspended (pulled offline)" in vendor.locator("main").text_content()
-    look(vendor, "model-suspended", addresses, picture=True)
+    assert "Attest that access was cut off" in vendor.locator("main").text_content()
+    look(vendor, "vendor-attest-cutoff", addresses, picture=True)
+    for customer in CUSTOMERS:
+        vendor.locator("label.usa-checkbox__label", has_text=customer).click()  # as a person does
+    vendor.get_by_label("How access was cut off").fill("API keys of both tenants revoked at 14:05 UTC.")
+    vendor.get_by_role("button", name="Attest the cut-off").click()
+    assert "The cut-off of every customer is attested." in vendor.locator("main").text_content()
+    mailbox.wait_for(to=world.approvers["DOC"].email, subject="attested the cut-off of 2 customers")
     each_grant_is(vendor, requests, "Suspended", addresses)
+    each_grant_is(vendor, [untouched], "Active", addresses)
 
     # the approver lifts the suspension, again seeing first which grants come back
+    doc.reload()
     doc.get_by_role("link", name="Lift the suspension").click()
     impact = doc.get_by_role("region", name=re.compile("What lifting the suspension will do"))
     assert "2 grants" in impact.inner_text()
@@ -84,13 +110,13 @@ def test_journey_4_model_pulled_offline_every_grant_suspended_then_restored(open
     doc.wait_for_url(re.compile(r"/admin/approvals/enforcementaction/models/\d+/$"))
     assert "2 grant(s) active again" in doc.locator(".messagelist").inner_text()
 
-    # the vendor is told, and the grants are active again
+    # the vendor is told, and exactly those grants are active again
     lifted = mailbox.wait_for(
         to=world.admin.email, subject=f"Suspension of {model} lifted: 2 grants restored"
     )
     follow_link(vendor, world.admin, lifted.link("/vendor/"))
     assert "Limited preview" in vendor.locator("main").text_content()
-    each_grant_is(vendor, requests, "Active", addresses)
+    each_grant_is(vendor, [*requests, untouched], "Active", addresses)
 
     # journey 5: Basalt's compliance admin tries every address of this journey: 404 each time
     another_vendor_gets_404_everywhere(open_page, world.outsider, addresses)
