@@ -169,6 +169,8 @@ OBJECT_ROUTES = {
     "vendors:customer_evidence_new": _on("c1"),
     "vendors:customer_import_preview": _on("customer_import"),
     "vendors:evidence_download": _on("m1_evidence", "c1_evidence", "m2_evidence"),
+    "vendors:evidence_replace": _on("m1_evidence", "c1_evidence", "m2_evidence"),
+    "vendors:evidence_remove": _on("m1_evidence", "c1_evidence", "m2_evidence"),
     "vendors:team_member": _on("admin", "officer"),
     "notifications:mark_read": _on("notification"),
     "jobs:detail": _on("job"),

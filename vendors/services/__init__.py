@@ -27,6 +27,9 @@ from vendors.services.customers import (  # noqa: F401
 )
 from vendors.services.evidence import (  # noqa: F401
     attach_evidence,
+    evidence_locked_reasons,
+    remove_evidence,
+    replace_evidence,
 )
 from vendors.services.frontier_models import (  # noqa: F401
     register_frontier_model,

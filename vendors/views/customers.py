@@ -15,6 +15,7 @@ from vendors.models import CustomerImport, PartnerCustomer
 from vendors.views._common import (
     _apply_error,
     _editor_or_404,
+    _evidence_rows,
     _holders,
     _page,
     _querystring,
@@ -67,7 +68,7 @@ def customer_detail(request, pk):
         "vendors/customer_detail.html",
         {
             "customer": customer,
-            "evidence": selectors.evidence_for(request.user, customer),
+            "evidence": _evidence_rows(request.user, customer),
             "rows": history_rows(customer),
             "can_change": has_object_permission(request.user, customer, "change"),
         },
