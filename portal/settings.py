@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "portal",
     "portal.accounts",
     "portal.audit",
@@ -170,6 +171,21 @@ PORTAL_REQUIRE_MFA = env.bool("PORTAL_REQUIRE_MFA", default=True)
 LETTERS_PDF = env.bool("LETTERS_PDF", default=True)
 PORTAL_MFA_REAUTH_SECONDS = env.int("PORTAL_MFA_REAUTH_SECONDS", default=15 * 60)
 OTP_TOTP_ISSUER = "Frontier Access Portal"
+# Passkeys (django-otp-webauthn, portal/accounts/passkeys.py): a second factor only, never
+# passwordless. The relying party id is the served host unless PORTAL_WEBAUTHN_RP_ID fixes it;
+# the accepted origins are these plus the portal's own (the browser binds a passkey to its site).
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = "Frontier Access Portal"
+OTP_WEBAUTHN_RP_ID_CALLABLE = "portal.accounts.passkeys.rp_id"
+OTP_WEBAUTHN_HELPER_CLASS = "portal.accounts.passkeys.PortalWebAuthnHelper"
+PORTAL_WEBAUTHN_RP_ID = env.str("PORTAL_WEBAUTHN_RP_ID", default="")
+# (Passkeys need a secure context: https, or http on localhost; another base URL is not offered.)
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "PORTAL_WEBAUTHN_ORIGINS",
+    default=[PORTAL_BASE_URL]
+    if PORTAL_BASE_URL.startswith(("https://", "http://localhost"))
+    else ["http://localhost:8000"],
+)
 # Accept the code of the current half-minute or the one either side, and never "learn" a drift
 # (a drift learned from a slow phone would make the next on-time code fail).
 OTP_TOTP_SYNC = False
@@ -460,6 +476,10 @@ SPECTACULAR_SETTINGS = {
         "InformationRequestStatusEnum": "approvals.models.InformationRequest.Status",
     },
 }
+# Off (0) by default: every entitlement check reads the database, so a revocation or suspension
+# answers at once. N > 0 lets each worker repeat its answer for the same token and pair for up
+# to N seconds (a revocation or suspension then shows within N seconds), for throughput.
+API_ENTITLEMENT_CACHE_SECONDS = env.float("API_ENTITLEMENT_CACHE_SECONDS", default=0)
 API_WEBHOOKS_ALLOW_LOCAL_HTTP = env.bool("API_WEBHOOKS_ALLOW_LOCAL_HTTP", default=not PRODUCTION)
 API_WEBHOOK_TIMEOUT = env.float("API_WEBHOOK_TIMEOUT", default=10.0)
 API_WEBHOOK_MAX_ATTEMPTS = env.int("API_WEBHOOK_MAX_ATTEMPTS", default=12)

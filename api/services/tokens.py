@@ -70,23 +70,35 @@ def revoke_api_token(*, token, actor, reason=""):
     return token
 
 
-def authenticate_token(secret):
-    """The usable token whose hash matches ``secret`` (with its vendor and creator), or ``None``.
-
-    One indexed query; ``last_used_at`` is written at most once a minute per token, so a busy
-    integration does not write a row per read.
-    """
+def token_digest(secret):
+    """The SHA-256 to look ``secret`` up by, or ``None`` when it cannot be one of ours."""
     if not secret or not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
-    token = (
-        ApiToken.objects.select_related("vendor", "created_by")
-        .filter(secret_sha256=hash_secret(secret))
-        .first()
-    )
-    now = timezone.now()
-    if token is None or not token.is_usable(now) or not policies.token_may_act(token, token.created_by):
-        return None
+    return hash_secret(secret)
+
+
+def token_acts(token, now):
+    """Whether a stored ``token`` (with its vendor and creator) may be used at ``now``."""
+    return token.is_usable(now) and policies.token_may_act(token, token.created_by)
+
+
+def note_use(token, now):
+    """Move ``last_used_at`` at most once a minute per token, so a busy integration does not
+    write a row per read (not a change of record: no history)."""
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)  # not a change of record: no history
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+
+
+def authenticate_token(secret):
+    """The usable token whose hash matches ``secret`` (with its vendor and creator), or ``None``.
+    One indexed query, and the last use noted (``note_use``)."""
+    digest = token_digest(secret)
+    if digest is None:
+        return None
+    token = ApiToken.objects.select_related("vendor", "created_by").filter(secret_sha256=digest).first()
+    now = timezone.now()
+    if token is None or not token_acts(token, now):
+        return None
+    note_use(token, now)
     return token

@@ -11,6 +11,7 @@ from api.serializers.entitlements import (
     EntitlementSerializer,
     entitlement_data,
 )
+from api.views import lean_entitlement
 from api.views.base import ApiView
 from approvals.selectors.entitlements import entitlement, entitlements, find_customers, find_models
 
@@ -32,6 +33,14 @@ def _not_found(model, customer):
 
 
 class EntitlementView(ApiView):
+    def dispatch(self, request, *args, **kwargs):
+        """The plain check (a token, one model, one customer) takes the lean path; everything
+        else, errors included, is answered here."""
+        response = lean_entitlement.answer(request)
+        if response is not None:
+            return response
+        return super().dispatch(request, *args, **kwargs)
+
     @extend_schema(
         operation_id="entitlement_check",
         parameters=[

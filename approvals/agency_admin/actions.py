@@ -72,6 +72,19 @@ SENSITIVE_VERBS = frozenset(
 )
 
 
+def _signs_or_enforces(page, request, obj):
+    """Does this page's action sign, decide or enforce? The position page signs too when its
+    approver presses "Sign as final": asked before the form is shown to someone who may sign from
+    it (so that what they type is not lost to the code prompt), and again for the signing POST."""
+    if page.name in SENSITIVE_VERBS:
+        return True
+    if page.name != "position":
+        return False
+    if request.method == "POST":
+        return "sign" in request.POST
+    return bool(page.context(request, obj).get("can_sign_now"))
+
+
 def action_view(request, pk, *, page, model_admin):
     """Show ``page``'s form; on a valid POST call its service and go back with its message."""
     obj = page.lookup(model_admin, request, pk)
@@ -81,7 +94,10 @@ def action_view(request, pk, *, page, model_admin):
         if request.method != "POST":
             raise Http404("No such page.")
         return _moved_on(request, obj, page=page, model_admin=model_admin)
-    if page.name in SENSITIVE_VERBS and (again := require_recent_second_factor(request)) is not None:
+    if (
+        _signs_or_enforces(page, request, obj)
+        and (again := require_recent_second_factor(request)) is not None
+    ):
         return again
     data = request.POST if request.method == "POST" else None
     form = page.form_class(data, initial=page.initial(request, obj), **page.form_kwargs(request, obj))

@@ -80,7 +80,7 @@ def _grants_query():
     )
 
 
-def _decide(frontier_model, partner_customer, grants, day, revocations):
+def decide(frontier_model, partner_customer, grants, day, revocations):
     """The answer from the pair's grants (any order): the rule of ``is_customer_cleared`` first."""
     if frontier_model.release_phase == FrontierModel.ReleasePhase.WITHDRAWN:
         return Entitlement(frontier_model, partner_customer, Reason.MODEL_WITHDRAWN)
@@ -121,7 +121,7 @@ def entitlement(*, frontier_model, partner_customer, at=None):
     """The answer for one pair on ``at`` (default now): one query for the grants (with their
     conditions), one more only when the latest grant was revoked."""
     grants = list(_grants_query().filter(frontier_model=frontier_model, partner_customer=partner_customer))
-    return _decide(frontier_model, partner_customer, grants, _day(at), _revocations(grants))
+    return decide(frontier_model, partner_customer, grants, _day(at), _revocations(grants))
 
 
 def entitlements(pairs, *, at=None):
@@ -142,10 +142,10 @@ def entitlements(pairs, *, at=None):
         by_pair.setdefault((grant.frontier_model_id, grant.partner_customer_id), []).append(grant)
     day = _day(at)
     revocations = _revocations(grants)
-    return [_decide(m, c, by_pair.get((m.pk, c.pk), []), day, revocations) for m, c in pairs]
+    return [decide(m, c, by_pair.get((m.pk, c.pk), []), day, revocations) for m, c in pairs]
 
 
-def _as_int(value):
+def as_int(value):
     value = str(value).strip()
     return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
@@ -165,8 +165,8 @@ def find_models(user, identifiers, *, vendor=None):
     ``name version``, case-insensitive) among the models ``user`` may read. A name that matches
     several models answers ``None`` (give the id)."""
     identifiers = {str(i).strip() for i in identifiers}
-    ids = {n for i in identifiers if (n := _as_int(i)) is not None}
-    names = {i.lower() for i in identifiers if _as_int(i) is None and i}
+    ids = {n for i in identifiers if (n := as_int(i)) is not None}
+    names = {i.lower() for i in identifiers if as_int(i) is None and i}
     visible = _readable(FrontierModel, user, vendor)
     query = Q(pk__in=ids)
     for name in names:
@@ -175,10 +175,16 @@ def find_models(user, identifiers, *, vendor=None):
             head, version = name.rsplit(" ", 1)
             query |= Q(name__iexact=head, version__iexact=version)
     found = list(visible.filter(query)) if ids or names else []
+    return pick_models(identifiers, found)
+
+
+def pick_models(identifiers, found):
+    """``find_models``'s choice among the candidate models ``found`` (those whose id or name
+    matched): shared with the API's lean entitlement check, which fetches them by other means."""
     by_id = {m.pk: m for m in found}
     result = {}
     for identifier in identifiers:
-        number = _as_int(identifier)
+        number = as_int(identifier)
         if number is not None:
             result[identifier] = by_id.get(number)
             continue
@@ -195,15 +201,21 @@ def find_customers(user, identifiers, *, vendor=None):
     (the customer's registration id) among the customers ``user`` may read; a reference shared by
     several customers answers ``None``."""
     identifiers = {str(i).strip() for i in identifiers}
-    ids = {n for i in identifiers if (n := _as_int(i)) is not None}
+    ids = {n for i in identifiers if (n := as_int(i)) is not None}
     references = {i for i in identifiers if i}
     visible = _readable(PartnerCustomer, user, vendor)
     found = list(visible.filter(Q(pk__in=ids) | Q(registration_id__in=references))) if identifiers else []
+    return pick_customers(identifiers, found)
+
+
+def pick_customers(identifiers, found):
+    """``find_customers``'s choice among the candidate customers ``found`` (id or reference
+    matched): shared with the API's lean entitlement check."""
     by_id = {c.pk: c for c in found}
     result = {}
     for identifier in identifiers:
         by_reference = [c for c in found if c.registration_id and c.registration_id == identifier]
-        number = _as_int(identifier)
+        number = as_int(identifier)
         if number is not None and number in by_id:
             result[identifier] = by_id[number]
         else:

@@ -118,8 +118,8 @@ class UserAdmin(PortalModelAdmin, DjangoUserAdmin):
             "title": f"Reset the second factor of {person.email}",
             "form": form,
             "person": person,
-            "explanation": "The person's authenticator app and recovery codes stop working; at their next "
-            "sign-in they set up a new one. They are told by mail.",
+            "explanation": "The person's authenticator app, passkeys and recovery codes stop working; at "
+            "their next sign-in they set up a new second factor. They are told by mail.",
             "submit": "Reset second factor",
         }
         return TemplateResponse(request, "admin/accounts/user/reset_second_factor.html", context)

@@ -5,7 +5,9 @@ Stack: django-otp with its TOTP and static-token plugins. TOTP (RFC 6238) works 
 authenticator app officials and vendors already carry, needs no JavaScript, no HTTPS-only
 browser API and no third-party service, and django-otp is the long-maintained Django library
 for it (throttling of wrong codes, replay protection, drift). Static recovery codes are its
-sibling plugin: the way back in when the phone is lost, shown once. WebAuthn is left for later.
+sibling plugin: the way back in when the phone is lost, shown once (kept hashed). Passkeys
+(WebAuthn, phishing-resistant) come from django-otp-webauthn, another django-otp device plugin,
+so they are one more kind of device here: ``portal/accounts/passkeys.py``.
 
 ``PORTAL_REQUIRE_MFA`` (on by default; the unit tests switch it off, the browser journeys on)
 makes a second factor required for every agency, oversight and operator account and for
@@ -18,6 +20,7 @@ import time
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
 from django_otp.oath import totp
@@ -50,6 +53,17 @@ def confirmed_app(user):
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
+def has_second_factor(user):
+    """Has ``user`` set up a second factor (an authenticator app or a passkey)? Recovery codes
+    alone are not one: they are the way back in, not a way to sign in every day."""
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    return (
+        confirmed_app(user) is not None
+        or WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+    )
+
+
 def reauth_seconds():
     return getattr(settings, "PORTAL_MFA_REAUTH_SECONDS", 15 * 60)
 
@@ -62,7 +76,7 @@ def recently_verified(request):
     return bool(request.user.is_verified() and at is not None and time.time() - float(at) <= reauth_seconds())
 
 
-def _mark_verified(request, device):
+def mark_verified(request, device):
     otp_login(request, device)
     request.session[VERIFIED_AT_SESSION_KEY] = time.time()
 
@@ -93,17 +107,47 @@ def confirm_app(request, *, device, code):
     request.session[FRESH_CODES_SESSION_KEY] = codes
     user = User.objects.get(pk=request.user.pk)
     save_with_history(user, actor=request.user, reason="Second factor set up (authenticator app).")
-    _mark_verified(request, device)
+    mark_verified(request, device)
     return device
 
 
 def replace_recovery_codes(user):
-    """Ten new single-use recovery codes; the old ones stop working. Returned once."""
+    """Ten new single-use recovery codes; the old ones stop working. Returned once: only their
+    digests are kept (``recovery_code_digest``)."""
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
     codes = [_grouped(secrets.token_hex(6)) for _ in range(RECOVERY_CODES)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    StaticToken.objects.bulk_create(
+        StaticToken(device=device, token=recovery_code_digest(code)) for code in codes
+    )
     return codes
+
+
+@transaction.atomic
+def make_new_recovery_codes(*, user):
+    """The person asks for new recovery codes (the old ones are used up or lost); history says so."""
+    codes = replace_recovery_codes(user)
+    save_with_history(User.objects.get(pk=user.pk), actor=user, reason="New recovery codes made.")
+    return codes
+
+
+RECOVERY_CODE_SALT = "portal.accounts.mfa.recovery-code"
+
+
+def recovery_code_digest(code):
+    """What is stored of a recovery code: a keyed hash (HMAC-SHA256 under ``SECRET_KEY``), cut to
+    the 16 characters django-otp's ``StaticToken.token`` holds (64 bits).
+
+    Someone who reads the database (a backup, a replica, an export) learns nothing they can type:
+    the codes themselves are never stored, and without the server's key no guess can be checked
+    offline. A slow password hash is not needed for that and would make each attempt cost ten
+    slow hashes; the codes have 48 random bits and wrong guesses are throttled by django-otp.
+    A stored digest typed in as a code is hashed again and does not match."""
+    return salted_hmac(RECOVERY_CODE_SALT, code, algorithm="sha256").hexdigest()[:16]
+
+
+def recovery_codes_left(user):
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
 def verify(request, *, code):
@@ -116,13 +160,22 @@ def verify(request, *, code):
         if not allowed:
             raise PortalError("Too many wrong codes: wait a minute, then try the newest code.")
         if app.verify_token(code):
-            _mark_verified(request, app)
+            mark_verified(request, app)
             return app
     recovery = StaticDevice.objects.filter(user=user, confirmed=True).first()
-    if recovery is not None and not code.isdigit() and recovery.verify_token(_grouped(code.replace("-", ""))):
-        _mark_verified(request, recovery)
+    if recovery is not None and not code.isdigit() and _check_recovery_code(recovery, code):
+        mark_verified(request, recovery)
         return recovery
     raise PortalError("That code does not match. Try the newest code from your app, or a recovery code.")
+
+
+def _check_recovery_code(device, code):
+    """A recovery code, as typed (any case, spaces or dashes), against the stored digests; a
+    match is used up (django-otp deletes the token) and failures are throttled."""
+    allowed, _ = device.verify_is_allowed()
+    if not allowed:
+        raise PortalError("Too many wrong codes: wait a minute, then try again.")
+    return device.verify_token(recovery_code_digest(_grouped(code.replace("-", ""))))
 
 
 def _grouped(code):
@@ -155,8 +208,8 @@ def current_code(device, *, unused=True):
 
 @transaction.atomic
 def reset_second_factor(*, user, actor, reason):
-    """A portal administrator removes a person's authenticator and recovery codes (the phone
-    was lost); they set up a new one at their next sign-in. History and a mail to the person."""
+    """A portal administrator removes a person's authenticator, passkeys and recovery codes (the
+    phone or key was lost); they set up a new one at their next sign-in. History and a mail to the person."""
     from portal.notifications.services import notify
 
     if actor.role != Role.PORTAL_ADMIN or not actor.is_active:
@@ -166,9 +219,13 @@ def reset_second_factor(*, user, actor, reason):
     reason = " ".join((reason or "").split())
     if not reason:
         raise PortalError("Say why (for example how the person proved who they are).", field="reason")
+    from django_otp_webauthn.models import WebAuthnCredential
+
     user = User.objects.select_for_update().get(pk=user.pk)
     removed = (
-        TOTPDevice.objects.filter(user=user).delete()[0] + StaticDevice.objects.filter(user=user).delete()[0]
+        TOTPDevice.objects.filter(user=user).delete()[0]
+        + StaticDevice.objects.filter(user=user).delete()[0]
+        + WebAuthnCredential.objects.filter(user=user).delete()[0]
     )
     if not removed:
         raise PortalError(f"{user.email} has no second factor to reset.")

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 
-from portal.accounts import mfa
+from portal.accounts import mfa, passkeys
 from portal.errors import PortalError
 
 EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/metrics", "/api/", "/favicon")
@@ -67,6 +67,7 @@ def enrol(request):
         else:
             return redirect(f"{reverse('accounts:mfa_recovery_codes')}?{urlencode({'next': _next(request)})}")
     secret = base64.b32encode(device.bin_key).decode()
+    codes_url = f"{reverse('accounts:mfa_recovery_codes')}?{urlencode({'next': _next(request)})}"
     return render(
         request,
         "accounts/mfa_enrol.html",
@@ -77,6 +78,8 @@ def enrol(request):
             "secret_raw": secret,
             "next": _next(request),
             "replacing": mfa.confirmed_app(request.user) is not None,
+            "passkey_config": passkeys.script_config(request),
+            "passkey_done_url": codes_url,
         },
     )
 
@@ -91,9 +94,12 @@ def recovery_codes(request):
 @login_required
 def verify(request):
     """Enter a code: after the password at sign-in, and again before a sensitive action."""
-    if mfa.confirmed_app(request.user) is None:
+    if not mfa.has_second_factor(request.user):
         return redirect(f"{reverse('accounts:mfa_enrol')}?{urlencode({'next': _next(request)})}")
     form = CodeForm(request.POST or None)
+    has_app = mfa.confirmed_app(request.user) is not None
+    if not has_app:
+        form.fields["code"].help_text = "One of your recovery codes."
     if request.method == "POST" and form.is_valid():
         try:
             mfa.verify(request, code=form.cleaned_data["code"])
@@ -104,7 +110,14 @@ def verify(request):
     return render(
         request,
         "accounts/mfa_verify.html",
-        {"form": form, "next": _next(request), "again": request.user.is_verified()},
+        {
+            "form": form,
+            "next": _next(request),
+            "again": request.user.is_verified(),
+            "has_app": has_app,
+            "has_passkey": passkeys.passkeys_of(request.user).exists(),
+            "passkey_config": passkeys.script_config(request),
+        },
     )
 
 
@@ -133,6 +146,6 @@ class SecondFactorMiddleware:
             and not user.is_verified()
             and not request.path.startswith(EXEMPT_PREFIXES)
         ):
-            name = "accounts:mfa_verify" if mfa.confirmed_app(user) else "accounts:mfa_enrol"
+            name = "accounts:mfa_verify" if mfa.has_second_factor(user) else "accounts:mfa_enrol"
             return redirect(f"{reverse(name)}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

@@ -183,9 +183,24 @@ def test_backup_drop_restore_on_postgresql_gives_back_everything(tmp_path, throw
     assert snapshot(env) == before
 
 
-def test_backup_and_restore_on_the_embedded_default(tmp_path):
+@pytest.fixture(scope="module")
+def migrated_embedded(tmp_path_factory):
+    """The embedded default's database migrated from zero once for this module's tests."""
+    template = tmp_path_factory.mktemp("migrated")
+    manage(base_env(template), "migrate", "-v0")
+    return template / "var" / "portal.sqlite3"
+
+
+def embedded_env(tmp_path, migrated_embedded):
+    """An embedded default of the test's own, starting from a freshly migrated database."""
     env = base_env(tmp_path)
-    manage(env, "migrate", "-v0")
+    (tmp_path / "var").mkdir()
+    shutil.copyfile(migrated_embedded, tmp_path / "var" / "portal.sqlite3")
+    return env
+
+
+def test_backup_and_restore_on_the_embedded_default(tmp_path, migrated_embedded):
+    env = embedded_env(tmp_path, migrated_embedded)
     manage(env, "createsuperuser", "--noinput", "--email", "ops@portal.example", "--full_name", "Ops")
     (tmp_path / "media" / "evidence").mkdir(parents=True)
     (tmp_path / "media" / "evidence" / "a.bin").write_bytes(os.urandom(4096))
@@ -199,9 +214,8 @@ def test_backup_and_restore_on_the_embedded_default(tmp_path):
     assert snapshot(env) == before
 
 
-def test_a_damaged_backup_is_refused_before_anything_changes(tmp_path):
-    env = base_env(tmp_path)
-    manage(env, "migrate", "-v0")
+def test_a_damaged_backup_is_refused_before_anything_changes(tmp_path, migrated_embedded):
+    env = embedded_env(tmp_path, migrated_embedded)
     (tmp_path / "media").mkdir()
     (tmp_path / "media" / "a.txt").write_text("evidence")
     run([str(ROOT / "scripts" / "backup"), "--to", str(tmp_path / "backups")], env)
@@ -221,9 +235,8 @@ def test_a_damaged_backup_is_refused_before_anything_changes(tmp_path):
     assert (tmp_path / "media" / "a.txt").read_text() == "current"
 
 
-def test_keep_prunes_the_oldest_backups(tmp_path):
-    env = base_env(tmp_path)
-    manage(env, "migrate", "-v0")
+def test_keep_prunes_the_oldest_backups(tmp_path, migrated_embedded):
+    env = embedded_env(tmp_path, migrated_embedded)
     for _ in range(3):
         run([str(ROOT / "scripts" / "backup"), "--to", str(tmp_path / "backups"), "--keep", "2"], env)
     assert len(list((tmp_path / "backups").glob("portal-backup-*"))) == 2

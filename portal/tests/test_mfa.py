@@ -55,9 +55,10 @@ def test_first_sign_in_sets_up_an_authenticator_and_shows_recovery_codes_once(cl
     codes_page = text(client.get(done["Location"]))
     codes = re.findall(r"<code>([0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4})</code>", codes_page)
     assert len(codes) == mfa.RECOVERY_CODES
-    assert set(codes) == set(
-        StaticDevice.objects.get(user=approver).token_set.values_list("token", flat=True)
-    )
+    stored = set(StaticDevice.objects.get(user=approver).token_set.values_list("token", flat=True))
+    assert stored == {mfa.recovery_code_digest(code) for code in codes}  # kept hashed ...
+    clear = set(codes) | {code.replace("-", "") for code in codes}
+    assert not stored & clear  # ... never in clear
     again = text(client.get("/accounts/second-factor/recovery-codes/"))
     assert codes[0] not in again  # shown once
     assert client.get("/admin/").status_code == 200
@@ -99,6 +100,25 @@ def test_a_recovery_code_works_once(client):
     sign_in(client, person)
     reused = client.post("/accounts/second-factor/", {"code": code, "next": "/vendor/"})
     assert "does not match" in text(reused)
+
+
+def test_what_the_database_keeps_of_a_recovery_code_cannot_be_used(client):
+    # given a person whose recovery codes someone has read out of the database
+    person = vendor_user(Role.VENDOR_ADMIN)
+    give_authenticator(person)
+    codes = mfa.replace_recovery_codes(person)
+    stolen = list(StaticDevice.objects.get(user=person).token_set.values_list("token", flat=True))
+    assert len(stolen) == mfa.RECOVERY_CODES
+    assert not set(stolen) & set(codes)
+    # when the stored value is typed in as a code
+    sign_in(client, person)
+    refused = client.post("/accounts/second-factor/", {"code": stolen[0], "next": "/vendor/"})
+    # then it is refused, and every code is still there
+    assert "does not match" in text(refused)
+    assert mfa.recovery_codes_left(person) == mfa.RECOVERY_CODES
+    time.sleep(1.1)  # django-otp's throttle after the wrong code
+    assert client.post("/accounts/second-factor/", {"code": codes[3], "next": "/vendor/"}).status_code == 302
+    assert mfa.recovery_codes_left(person) == mfa.RECOVERY_CODES - 1
 
 
 @pytest.mark.parametrize(
@@ -192,3 +212,29 @@ def test_the_sign_in_event_order_is_password_then_code(client):
     assert client.get("/admin/").status_code == 302
     client.post("/accounts/second-factor/", {"code": code_for(person), "next": "/admin/"})
     assert client.get("/admin/").status_code == 200
+
+
+def test_the_migration_hashes_codes_made_in_clear_as_the_sign_in_checks_them(client):
+    import importlib
+
+    from django.apps import apps
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    migration = importlib.import_module("portal.accounts.migrations.0009_recovery_codes_hashed")
+    # given codes kept in clear, as before the migration
+    person = vendor_user(Role.VENDOR_ADMIN)
+    give_authenticator(person)
+    device = StaticDevice.objects.create(user=person, name="Recovery codes", confirmed=True)
+    StaticToken.objects.create(device=device, token="3f9a-1c07-be42")
+    # when the migration runs (twice: a digest is left alone)
+    migration.hash_clear_codes(apps, None)
+    migration.hash_clear_codes(apps, None)
+    # then only the digest is kept, and the code still signs in
+    assert list(device.token_set.values_list("token", flat=True)) == [
+        mfa.recovery_code_digest("3f9a-1c07-be42")
+    ]
+    sign_in(client, person)
+    assert (
+        client.post("/accounts/second-factor/", {"code": "3f9a 1c07 be42", "next": "/vendor/"}).status_code
+        == 302
+    )
