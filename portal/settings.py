@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "portal.accounts",
     "portal.audit",
     "portal.notifications",
+    "portal.jobs",
     "vendors",
     "approvals",
     "rest_framework",
@@ -336,6 +337,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.deactivate_dormant_accounts",
         "schedule": 24 * 60 * 60,
     },
+    "jobs-sweep": {"task": "jobs.sweep", "schedule": 5 * 60},
     "notifications-sweep-outbox": {
         "task": "notifications.sweep_outbox",
         "schedule": 60,

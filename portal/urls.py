@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("portal.accounts.urls")),
     path("admin/", admin_site.urls),
     path("notifications/", include("portal.notifications.urls")),
+    path("jobs/", include("portal.jobs.urls")),
     path("vendor/requests/", include("approvals.vendor_pages.urls")),
     path("vendor/", include("approvals.vendor_pages.enforcement_urls")),
     path("vendor/api/", include("api.pages.urls")),

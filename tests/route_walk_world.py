@@ -133,6 +133,7 @@ def build_walk_world():
     customer_import = vendor_services.preview_customer_import(
         vendor=vendor_b, uploaded_file=_customers_csv(), actor=admin_b
     )
+    job = vendor_services.start_customer_import_job(customer_import=customer_import, actor=admin_b)
     notification = Notification.objects.filter(recipient__organisation=vendor_b.organisation).latest("pk")
     sign_in = SignInEvent.objects.create(
         user=officer, email=officer.email, outcome=SignInEvent.Outcome.SIGNED_IN, ip_address="192.0.2.7"
@@ -193,6 +194,7 @@ def build_walk_world():
         "letter": access_request.decision.letter,
         "notice": action.letter,
         "customer_import": customer_import,
+        "job": job,
         "notification": notification,
         "sign_in": sign_in,
         "staffing_change": staffing_change,
@@ -217,6 +219,7 @@ def build_walk_world():
         "admin": admin_b.email,
         "officer": officer.email,
         "customer_import": "walk-customers.csv",
+        "job": "Import of walk-customers.csv",
         "api_token": "Walk token",
         "webhook_endpoint": "hooks.walk.example",
     }

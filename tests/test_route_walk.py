@@ -80,6 +80,7 @@ PAGES = {
     "notifications:list": [""],
     "notifications:mark_all_read": [""],
     "notifications:preferences": [""],
+    "jobs:list": [""],
     "approvals:list": ["", "?status=approved", "?q=FAR"],
     "approvals:new": [""],
     "enforcement:incident_list": [""],
@@ -176,8 +177,13 @@ OBJECT_ROUTES = {
     "vendors:customer_evidence_new": _on("c1"),
     "vendors:customer_import_preview": _on("customer_import"),
     "vendors:evidence_download": _on("m1_evidence", "c1_evidence", "m2_evidence"),
+    "vendors:evidence_replace": _on("m1_evidence", "c1_evidence", "m2_evidence"),
+    "vendors:evidence_remove": _on("m1_evidence", "c1_evidence", "m2_evidence"),
     "vendors:team_member": _on("admin", "officer"),
     "notifications:mark_read": _on("notification"),
+    "jobs:detail": _on("job"),
+    "jobs:status": _on("job"),
+    "jobs:download": _on("job"),
     **{
         f"admin:approvals_accessrequest_{name}": _on("request")
         for name in (
@@ -278,6 +284,8 @@ AGENCY_SHARED_STRINGS = {"vendor", "m2"}
 # B's request and model sit in one state each, in which these buttons are not shown to anyone.
 STATE_GATED = "an action page shown only in the states where its button is (policies.can_<verb>)"
 NOBODY_REACHES = {
+    "jobs:download": "the walk's job has not run, so it has no file yet; who may download a job's "
+    "file is tested in vendors/tests/test_import_jobs.py",
     "admin:view_on_site": "no model has get_absolute_url, so the admin's shortcut answers 404 to all",
     "admin:approvals_accessrequest_ask": STATE_GATED,
     "admin:approvals_accessrequest_assign": STATE_GATED,
@@ -601,6 +609,7 @@ def test_the_walk_opens_real_records(client, walk_world, db):
     for owner, prefix in [
         ("vendor", "/vendor/"),
         ("vendor", "/notifications/"),
+        ("vendor", "/jobs/"),
         ("vendor", "/api/"),
         ("auditor", "/admin/"),
         ("approver", "/admin/"),
@@ -632,6 +641,7 @@ def test_owners_see_the_strings_the_walk_looks_for(client, walk_world, db):
         f"/vendor/customers/import/{walk_world.customer_import.pk}/": ["customer_import"],
         "/vendor/api/tokens/": ["api_token"],
         "/vendor/api/webhooks/": ["webhook_endpoint"],
+        f"/jobs/{walk_world.job.pk}/": ["job"],
     }
     for url, names in pages.items():
         body = _body(client.get(url))

@@ -219,6 +219,24 @@ class EvidenceForm(USWDSMixin, forms.Form):
     )
 
 
+class EvidenceReplaceForm(USWDSMixin, forms.Form):
+    file = forms.FileField(
+        label="New document",
+        help_text="PDF or plain text, at most 20 MB. It takes the place of the current file.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.txt,application/pdf,text/plain"}),
+    )
+    title = _text(200, required=False, help_text="Leave empty to keep the current title.")
+    reason = _text(
+        500, required=False, label="Why (kept in the history)", help_text="For example “wrong version”."
+    )
+
+
+class EvidenceRemoveForm(USWDSMixin, forms.Form):
+    reason = _text(
+        500, required=False, label="Why (kept in the history)", help_text="For example “uploaded by mistake”."
+    )
+
+
 class CustomerImportForm(USWDSMixin, forms.Form):
     file = forms.FileField(
         label="CSV file",

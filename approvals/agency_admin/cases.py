@@ -108,6 +108,14 @@ def enforcement_actions(user, access_request, case):
 
 @admin.register(AccessRequest, site=admin_site)
 class AccessRequestAdmin(PortalModelAdmin):
+    autocomplete_fields = [
+        "vendor",
+        "frontier_model",
+        "partner_customer",
+        "renewal_of",
+        "held_by",
+        "created_by",
+    ]
     list_display = [
         "tracking",
         "status_label",

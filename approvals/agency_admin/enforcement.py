@@ -70,6 +70,7 @@ def model_actions(user, frontier_model, oversight):
 
 @admin.register(EnforcementAction, site=admin_site)
 class EnforcementActionAdmin(PortalModelAdmin):
+    autocomplete_fields = ["vendor", "frontier_model", "grant", "reverses", "taken_by", "responded_by"]
     list_display = ["taken_at", "kind", "target", "vendor", "status", "taken_by", "grants_affected"]
     list_filter = ["kind", "status", "vendor"]
     list_select_related = ["vendor", "frontier_model", "grant__access_request", "taken_by"]
@@ -231,6 +232,7 @@ class EnforcementActionAdmin(PortalModelAdmin):
 
 @admin.register(IncidentReport, site=admin_site)
 class IncidentReportAdmin(PortalModelAdmin):
+    autocomplete_fields = ["vendor", "frontier_model", "affected_customers", "reported_by", "completed_by"]
     list_display = [
         "reference_label",
         "frontier_model",
@@ -280,6 +282,7 @@ class IncidentReportAdmin(PortalModelAdmin):
 
 @admin.register(PrereleaseReview, site=admin_site)
 class PrereleaseReviewAdmin(PortalModelAdmin):
+    autocomplete_fields = ["vendor", "frontier_model", "evidence", "submitted_by", "decided_by"]
     list_display = ["frontier_model", "vendor", "status", "phase_at_submission", "submitted_at", "decided_at"]
     list_filter = ["status", "vendor"]
     list_select_related = ["frontier_model", "vendor"]

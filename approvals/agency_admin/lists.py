@@ -226,6 +226,7 @@ class _OpensTheCase:
 
 @admin.register(Referral, site=admin_site)
 class ReferralAdmin(_OpensTheCase, PortalModelAdmin):
+    autocomplete_fields = ["access_request", "assigned_officials"]  # issue 17: searched, never listed
     list_display = [
         "case",
         "agency",
@@ -380,6 +381,7 @@ class QuestionClockFilter(admin.SimpleListFilter):
 
 @admin.register(InformationRequest, site=admin_site)
 class InformationRequestAdmin(_OpensTheCase, PortalModelAdmin):
+    autocomplete_fields = ["access_request", "asked_by", "answered_by"]  # issue 17
     list_display = [
         "case",
         "agency",

@@ -30,6 +30,7 @@ class _ReferenceData(PortalModelAdmin):
 
 @admin.register(Agency, site=admin_site)
 class AgencyAdmin(_ReferenceData):
+    autocomplete_fields = ["organisation"]
     list_display = ["code", "name", "is_lead", "requires_two_persons"]
     readonly_fields = ["officials_group"]
 

@@ -9,7 +9,7 @@ class AuditConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from portal.audit import signals  # noqa: F401 - connects the history stamp
+        from portal.audit import jobs, signals  # noqa: F401 - connects the history stamp; registers the export job
         from portal.audit.chain import install_head_function
 
         post_migrate.connect(install_head_function, sender=self, dispatch_uid="audit_chain_head_function")

@@ -142,19 +142,37 @@ def _rows_for_model(user, model, start, end):
     return rows
 
 
-def audit_rows(user, *, start, end):
-    """Every change from ``start`` to ``end`` (dates, both included) that ``user`` may see,
-    oldest first."""
-    if not may_export(user):
-        return []
+def _range(start, end):
     tz = timezone.get_current_timezone()
     since = timezone.make_aware(datetime.combine(start, time.min), tz)
     until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz)
+    return since, until
+
+
+def audit_rows(user, *, start, end, progress=None):
+    """Every change from ``start`` to ``end`` (dates, both included) that ``user`` may see,
+    oldest first. ``progress(done, total)`` hears how many of the kinds of record are read."""
+    if not may_export(user):
+        return []
+    since, until = _range(start, end)
     rows = []
-    for model in history_models():
+    models = history_models()
+    for number, model in enumerate(models, start=1):
         rows.extend(_rows_for_model(user, model, since, until))
+        if progress:
+            progress(number, len(models))
     rows.sort(key=lambda r: (r.at, r.model, r.history_id))
     return rows
+
+
+def changes_at_most(*, start, end):
+    """How many changes there are in the range, whoever may see them: an upper bound of an
+    export's size, counted cheaply (one count per history table, on its date index)."""
+    since, until = _range(start, end)
+    return sum(
+        m.history.model.objects.filter(history_date__gte=since, history_date__lt=until).count()
+        for m in history_models()
+    )
 
 
 COLUMNS = [

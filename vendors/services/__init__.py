@@ -27,6 +27,9 @@ from vendors.services.customers import (  # noqa: F401
 )
 from vendors.services.evidence import (  # noqa: F401
     attach_evidence,
+    evidence_locked_reasons,
+    remove_evidence,
+    replace_evidence,
 )
 from vendors.services.frontier_models import (  # noqa: F401
     register_frontier_model,
@@ -35,10 +38,14 @@ from vendors.services.frontier_models import (  # noqa: F401
 )
 from vendors.services.imports import (  # noqa: F401
     MAX_LISTED_IMPORT_ERRORS,
+    background_export_rows,
+    background_import_rows,
     check_customer_rows,
     confirm_customer_import,
     import_partner_customers,
     preview_customer_import,
+    start_customer_export_job,
+    start_customer_import_job,
 )
 from vendors.services.team import (  # noqa: F401
     change_member_role,

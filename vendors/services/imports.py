@@ -12,22 +12,27 @@ from vendors.models import (
     Vendor,
     normalise_name,
 )
-from vendors.services._common import _reason, _require_editor, _share_many_with_vendor
+from vendors.services._common import _reason, _require_editor, _require_member_of, _share_many_with_vendor
 from vendors.services.customers import _in_cell, clean_customer_fields
 
+WRITE_BATCH = 500
 
-def import_partner_customers(*, vendor, rows, actor, reason=""):
+
+def import_partner_customers(*, vendor, rows, actor, reason="", progress=None):
     """Create every customer in ``rows`` (dicts of CUSTOMER_FIELDS plus ``attestation``), or none.
 
     Every row is checked first, against the database and against the other rows; any defect
     refuses the whole import with one message per bad row (``row`` numbers as in the file).
-    Returns the created customers.
+    ``progress(done, total, phase)``, if given, hears how far the writing is (a background job's
+    progress bar). Returns the created customers.
     """
     from simple_history.utils import bulk_create_with_history
 
     with transaction.atomic():
         vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
         _require_editor(actor, vendor)
+        if progress:
+            progress(0, len(rows), "Checking every row")
         checked, errors = check_customer_rows(vendor, rows)
         if errors:
             raise PortalError(
@@ -53,15 +58,23 @@ def import_partner_customers(*, vendor, rows, actor, reason=""):
             )
             stamp(customer, actor=actor, reason=reason)
             customers.append(customer)
+        if progress:
+            progress(0, len(customers), "Writing the customers")
+        created = []
         try:
             with transaction.atomic():
-                created = bulk_create_with_history(
-                    customers,
-                    PartnerCustomer,
-                    batch_size=500,
-                    default_user=actor,
-                    default_change_reason=reason,
-                )
+                # Written a batch at a time only so that the progress can be told; all in one
+                # transaction, so a failure leaves none of them.
+                for start in range(0, len(customers), WRITE_BATCH):
+                    created += bulk_create_with_history(
+                        customers[start : start + WRITE_BATCH],
+                        PartnerCustomer,
+                        batch_size=WRITE_BATCH,
+                        default_user=actor,
+                        default_change_reason=reason,
+                    )
+                    if progress:
+                        progress(len(created), len(customers))
         except IntegrityError:
             raise PortalError(
                 "Nothing was imported: some of these customers were registered while you were importing. "
@@ -71,6 +84,8 @@ def import_partner_customers(*, vendor, rows, actor, reason=""):
             created = list(
                 PartnerCustomer.objects.filter(vendor=vendor, created_at=now, created_by=actor).order_by("pk")
             )
+        if progress:
+            progress(len(created), len(created), "Sharing them with your team")
         _share_many_with_vendor(created, vendor)
         return created
 
@@ -159,8 +174,11 @@ def preview_customer_import(*, vendor, uploaded_file, actor):
     return customer_import
 
 
-def confirm_customer_import(*, customer_import, actor):
-    """Import a previewed file, all rows or none, re-checking it against the registry as it is now."""
+def confirm_customer_import(*, customer_import, actor, progress=None):
+    """Import a previewed file, all rows or none, re-checking it against the registry as it is now.
+
+    Run in the request for a small file; a large one runs in a background job
+    (``start_customer_import_job``), which passes its ``progress``."""
     from vendors.imports import read_customer_csv
     from vendors.models import CustomerImport
 
@@ -168,16 +186,7 @@ def confirm_customer_import(*, customer_import, actor):
         locked = (
             CustomerImport.objects.select_for_update().select_related("vendor").get(pk=customer_import.pk)
         )
-        # The uploader hears about the file's state first: a file with row errors is never given
-        # the "change" permission, and being told someone else uploaded it would be untrue.
-        if locked.uploaded_by_id != actor.pk or not has_object_permission(actor, locked, "view"):
-            raise PortalError("Only the person who uploaded this file may import it.")
-        if locked.status == CustomerImport.Status.IMPORTED:
-            raise PortalError(f"This file was already imported ({locked.imported_count} customers).")
-        if locked.status != CustomerImport.Status.PREVIEWED:
-            raise PortalError("This file has rows that need fixing; fix them and upload it again.")
-        if not has_object_permission(actor, locked, "change"):
-            raise PortalError("You can no longer import this file; upload it again.")
+        _require_importable(locked, actor)
         try:
             locked.file.open("rb")
         except (FileNotFoundError, OSError, ValueError):
@@ -191,9 +200,82 @@ def confirm_customer_import(*, customer_import, actor):
             rows=rows,
             actor=actor,
             reason=f"Imported from {locked.original_filename}",
+            progress=progress,
         )
         locked.status = CustomerImport.Status.IMPORTED
         locked.imported_count = len(created)
         locked.imported_at = timezone.now()
         locked.save(update_fields=["status", "imported_count", "imported_at"])
         return locked, created
+
+
+def _require_importable(customer_import, actor):
+    from vendors.models import CustomerImport
+
+    # The uploader hears about the file's state first: a file with row errors is never given
+    # the "change" permission, and being told someone else uploaded it would be untrue.
+    if customer_import.uploaded_by_id != actor.pk or not has_object_permission(
+        actor, customer_import, "view"
+    ):
+        raise PortalError("Only the person who uploaded this file may import it.")
+    if customer_import.status == CustomerImport.Status.IMPORTED:
+        raise PortalError(f"This file was already imported ({customer_import.imported_count} customers).")
+    if customer_import.status != CustomerImport.Status.PREVIEWED:
+        raise PortalError("This file has rows that need fixing; fix them and upload it again.")
+    if not has_object_permission(actor, customer_import, "change"):
+        raise PortalError("You can no longer import this file; upload it again.")
+
+
+def background_import_rows():
+    """Files with more rows than this are imported by a background job, not in the request."""
+    from django.conf import settings
+
+    return getattr(settings, "CUSTOMER_IMPORT_BACKGROUND_ROWS", 300)
+
+
+@transaction.atomic
+def start_customer_import_job(*, customer_import, actor):
+    """Import a previewed file in the background: refused at once for what would refuse the
+    import itself; the job re-checks everything when it runs. Asking twice gives the same job."""
+    from portal.jobs.models import Job
+    from portal.jobs.selectors import active_job_for
+    from portal.jobs.services import start_job
+    from vendors.models import CustomerImport
+
+    locked = CustomerImport.objects.select_for_update().select_related("vendor").get(pk=customer_import.pk)
+    _require_editor(actor, locked.vendor)
+    _require_importable(locked, actor)
+    running = active_job_for(actor, kind=Job.Kind.CUSTOMER_IMPORT, customer_import_id=locked.pk)
+    if running is not None:
+        return running
+    return start_job(
+        kind=Job.Kind.CUSTOMER_IMPORT,
+        title=f"Import of {locked.original_filename}",
+        owner=actor,
+        params={"customer_import_id": locked.pk},
+        total=locked.total_rows,
+        viewers=[locked.vendor.members_group],
+    )
+
+
+def background_export_rows():
+    """Exports of more customers than this are written by a background job."""
+    from django.conf import settings
+
+    return getattr(settings, "CUSTOMER_EXPORT_BACKGROUND_ROWS", 5000)
+
+
+def start_customer_export_job(*, vendor, actor, filters, count):
+    """Write the customer list (as filtered) to a CSV file in the background."""
+    from portal.jobs.models import Job
+    from portal.jobs.services import start_job
+
+    _require_member_of(actor, vendor)
+    return start_job(
+        kind=Job.Kind.CUSTOMER_EXPORT,
+        title=f"Export of {count:,} partner customers",
+        owner=actor,
+        params={"vendor_id": vendor.pk, "filters": {k: v for k, v in filters.items() if v}},
+        total=count,
+        viewers=[vendor.members_group],
+    )

@@ -28,6 +28,8 @@ from vendors.views.dashboard import (  # noqa: F401
 from vendors.views.evidence import (  # noqa: F401
     customer_evidence_new,
     evidence_download,
+    evidence_remove,
+    evidence_replace,
     model_evidence_new,
 )
 from vendors.views.frontier_models import (  # noqa: F401

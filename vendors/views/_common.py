@@ -37,6 +37,16 @@ def vendor_member_required(view=None, *, vendor_required=True):
     return decorate(view) if view is not None else decorate
 
 
+def _evidence_rows(user, target):
+    """The evidence on a model or customer, each with ``locked_reason`` (None while it may still
+    be replaced or removed), for the Evidence table's buttons."""
+    documents = list(selectors.evidence_for(user, target))
+    reasons = services.evidence_locked_reasons(documents)
+    for document in documents:
+        document.locked_reason = reasons[document.pk]
+    return documents
+
+
 def _editor_or_404(request):
     if request.user.role not in services.EDITOR_ROLES:
         raise Http404("No such page.")

@@ -15,6 +15,7 @@ from vendors.models import CustomerImport, PartnerCustomer
 from vendors.views._common import (
     _apply_error,
     _editor_or_404,
+    _evidence_rows,
     _holders,
     _page,
     _querystring,
@@ -67,7 +68,7 @@ def customer_detail(request, pk):
         "vendors/customer_detail.html",
         {
             "customer": customer,
-            "evidence": selectors.evidence_for(request.user, customer),
+            "evidence": _evidence_rows(request.user, customer),
             "rows": history_rows(customer),
             "can_change": has_object_permission(request.user, customer, "change"),
         },
@@ -125,9 +126,23 @@ def customer_edit(request, pk):
 
 
 @vendor_member_required
+@require_http_methods(["GET", "POST"])
 def customer_export(request):
+    """The list as CSV; a list of thousands is written by a background job (asked for by POST)."""
     filters = {k: request.GET.get(k, "") for k in ("q", "country", "sector", "location")}
     qs = selectors.partner_customers_for(request.user, vendor=request.vendor, **filters)
+    count = qs.count()
+    if count > services.background_export_rows():
+        if request.method == "POST":
+            job = services.start_customer_export_job(
+                vendor=request.vendor, actor=request.user, filters=filters, count=count
+            )
+            return redirect("jobs:detail", pk=job.pk)
+        return render(
+            request,
+            "vendors/customer_export_background.html",
+            {"count": count, "querystring": _querystring(request)},
+        )
     response = HttpResponse(
         imports.export_csv(qs.iterator(chunk_size=1000)), content_type="text/csv; charset=utf-8"
     )
@@ -173,7 +188,15 @@ def customer_import_preview(request, pk):
         request.user, CustomerImport.objects.filter(vendor=request.vendor), "view", pk=pk
     )
     problems = []
-    if request.method == "POST":
+    background = customer_import.total_rows > services.background_import_rows()
+    if request.method == "POST" and background:
+        try:
+            job = services.start_customer_import_job(customer_import=customer_import, actor=request.user)
+        except PortalError as error:
+            problems = error.messages
+        else:
+            return redirect("jobs:detail", pk=job.pk)
+    elif request.method == "POST":
         try:
             customer_import, created = services.confirm_customer_import(
                 customer_import=customer_import, actor=request.user
@@ -194,5 +217,6 @@ def customer_import_preview(request, pk):
             "problems": problems,
             "errors_listed": len(customer_import.errors),
             "valid_rows": customer_import.total_rows - customer_import.error_count,
+            "background": background,
         },
     )

@@ -12,6 +12,7 @@ from vendors.models import FrontierModel
 from vendors.views._common import (
     _apply_error,
     _editor_or_404,
+    _evidence_rows,
     _holders,
     _page,
     _querystring,
@@ -55,7 +56,7 @@ def model_detail(request, pk):
         "vendors/model_detail.html",
         {
             "frontier_model": frontier_model,
-            "evidence": selectors.evidence_for(request.user, frontier_model),
+            "evidence": _evidence_rows(request.user, frontier_model),
             "rows": history_rows(frontier_model),
             "panels": _model_panels(request, frontier_model),
             "can_change": can_change
