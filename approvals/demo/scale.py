@@ -166,7 +166,8 @@ def _statements(n, world):
                 (ARRAY['US','US','US','US','US','US','US','GB'])[1 + c %% 8],
                 CASE WHEN c %% 2 = 0 THEN 'other'
                      ELSE (%(sectors)s::text[])[1 + c %% cardinality(%(sectors)s::text[])] END,
-                'SC-' || %(year)s || '-' || c, 'Enterprise agents for internal engineering.', '', 'Security Desk',
+                'SC-' || %(year)s || '-' || c, 'Enterprise agents for internal engineering.', '',
+                'Security Desk',
                 'security' || c || '@customer.example', true, now(), now(), now(), now(),
                 CASE WHEN c %% %(basalt_every)s = 0 THEN %(basalt_admin)s ELSE %(aurora_admin)s END,
                 CASE WHEN c %% %(basalt_every)s = 0 THEN %(basalt_admin)s ELSE %(aurora_admin)s END,
@@ -279,6 +280,17 @@ def _statements(n, world):
                     WHERE p.country <> 'US'
             ) r ON true
             WHERE p.status <> 'draft'
+            """,
+        ),
+        (
+            "next due dates",
+            """
+            UPDATE approvals_accessrequest a SET next_due = d.due
+            FROM (SELECT r.access_request_id, min(r.due_date) AS due FROM approvals_referral r
+                  JOIN scale_plan p ON p.id = r.access_request_id
+                  WHERE r.status IN ('open', 'drafted') AND r.clock_stopped_at IS NULL
+                  GROUP BY r.access_request_id) d
+            WHERE a.id = d.access_request_id
             """,
         ),
         (
@@ -446,7 +458,8 @@ def _statements(n, world):
                 history_prev_hash, history_hash)
             SELECT o.id, o.stance, o.rationale, o.drafted_at, o.signed_at,
                 coalesce(o.signed_at, o.drafted_at),
-                'Position recorded.', '+', o.drafted_by_id, %(approver)s, o.signed_by_id, o.referral_id, '', '', ''
+                'Position recorded.', '+', o.drafted_by_id, %(approver)s, o.signed_by_id, o.referral_id,
+                '', '', ''
             FROM approvals_position o JOIN approvals_referral r ON r.id = o.referral_id
             JOIN scale_plan p ON p.id = r.access_request_id
             """,

@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from approvals.models.agencies import Agency
 from portal.audit.models import RequestIdHistory
+from portal.db_operations import PortableIndex
 from portal.permissions import RestrictedQuerySet
 from vendors.models import FrontierModel, PartnerCustomer, Vendor
 
@@ -81,8 +82,13 @@ class AccessRequest(models.Model):
     version = models.PositiveIntegerField(
         default=0, help_text="Raised by every change, so that a form filled in on a stale page is refused."
     )
+    # the nearest due date of its referrals whose clock runs (open or drafted, not stopped): the
+    # case list's first sort key, stored so that the list walks an index instead of computing it
+    # for every visible request (issue 18). Kept by ``approvals.models.review.refresh_next_due``
+    # whenever a referral is saved; derived data, so not in the history.
+    next_due = models.DateField(null=True, blank=True, editable=False)
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = HistoricalRecords(bases=[RequestIdHistory], excluded_fields=["next_due"])
 
     class Meta:
         ordering = ["-submitted_at", "-created_at"]
@@ -100,10 +106,26 @@ class AccessRequest(models.Model):
             models.Index(
                 fields=["vendor", "-submitted_at", "-created_at", "-id"], name="access_request_vendor_newest"
             ),
+            # the case list's order: the nearest running clock first, then the newest
+            PortableIndex(
+                models.F("next_due").asc(nulls_last=True),
+                models.F("submitted_at").desc(),
+                models.F("id").desc(),
+                name="access_request_next_due",
+            ),
         ]
 
     def __str__(self):
         return self.tracking_number or f"Draft request #{self.pk}"
+
+    def save(self, *args, **kwargs):
+        # ``next_due`` is written by ``refresh_next_due`` only: a whole-object save from a copy
+        # read before a referral changed must not put back the old date
+        if kwargs.get("update_fields") is None and not self._state.adding:
+            kwargs["update_fields"] = [
+                f.attname for f in self._meta.concrete_fields if not f.primary_key and f.name != "next_due"
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def is_open(self):
