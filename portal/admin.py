@@ -212,7 +212,9 @@ def _present_values(rows, field, values):
     sql, params = probe.query.sql_with_params()
     with connections[rows.db].cursor() as cursor:
         cursor.execute(  # ``sql`` is Django's compiled query, its values bound as ``params``
-            f"SELECT wanted.value FROM unnest(%s::text[]) AS wanted (value) WHERE EXISTS ({sql})",  # noqa: S608
+            # a LATERAL subquery with its LIMIT runs once per value (an EXISTS would be planned as
+            # a semi-join: every visible row hashed first)
+            f"SELECT wanted.value FROM unnest(%s::text[]) AS wanted (value) CROSS JOIN LATERAL ({sql}) AS found",  # noqa: S608, E501
             [[str(v) for v in values], *params],
         )
         return [row[0] for row in cursor.fetchall()]

@@ -492,6 +492,15 @@ def _statements(n, world):
             """,
         ),
         (
+            "request counts",
+            """
+            INSERT INTO approvals_requestcount (vendor_id, status, count)
+            SELECT vendor_id, status, count(*) FROM scale_plan GROUP BY vendor_id, status
+            ON CONFLICT (vendor_id, status) DO UPDATE
+                SET count = approvals_requestcount.count + excluded.count
+            """,
+        ),
+        (
             "identity sequences",
             """
             SELECT setval(pg_get_serial_sequence('approvals_accessrequest', 'id'),

@@ -44,6 +44,7 @@ from approvals.models.requests import (
     AccessRequestGroupObjectPermission,
     AccessRequestUserObjectPermission,
     InternalNote,
+    RequestCount,
     RequestDocument,
     TrackingCounter,
 )
@@ -95,6 +96,7 @@ __all__ = [
     "Referral",
     "ReferralGroupObjectPermission",
     "ReferralUserObjectPermission",
+    "RequestCount",
     "RequestDocument",
     "ReviewFinding",
     "RoutingRule",
