@@ -11,6 +11,7 @@ two callables to time. Others add theirs there (the entitlement check, notificat
 
 import argparse
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -285,8 +286,8 @@ def suspension(worlds, options):
             pks = [row[0] for row in cursor.fetchall()]
             cursor.execute(
                 f"INSERT INTO {history} ({columns}, history_date, history_change_reason, "  # noqa: S608
-                "history_type, history_user_id, history_request_id) "
-                f"SELECT {columns}, now(), 'Benchmark', '~', %s, '' FROM approvals_grant "
+                "history_type, history_user_id, history_request_id, history_prev_hash, history_hash) "
+                f"SELECT {columns}, now(), 'Benchmark', '~', %s, '', '', '' FROM approvals_grant "
                 "WHERE id = ANY(%s)",
                 [actor.pk, pks],
             )
@@ -312,10 +313,12 @@ class _Sink:
                 Handler.received += 1
                 return "250 OK"
 
+        with socket.socket() as probe:  # a free port (the controller checks it by connecting)
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
         self.handler = Handler
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=0)
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
         self.controller.start()
-        self.port = self.controller.server.sockets[0].getsockname()[1]
 
 
 @comparison(
@@ -354,7 +357,6 @@ def notifications(worlds, options):
             [
                 Notification(
                     recipient=recipient,
-                    recipient_email=recipient.email,
                     event="referral_received",
                     subject=f"New referral for DOC: FAR-2024-{n:06d}",
                     body=body,
@@ -385,7 +387,7 @@ def notifications(worlds, options):
     ]
     for message in messages:
         message.attach_alternative(html, "text/html")
-    raw = [(m.from_email, m.recipients(), m.message().as_bytes()) for m in messages]
+    raw = [(m.from_email, m.recipients(), m.message().as_bytes(linesep="\r\n")) for m in messages]
 
     def plain():
         started = time.perf_counter()
@@ -477,6 +479,9 @@ def main():
     import django
 
     django.setup()
+    from django.conf import settings
+
+    settings.PORTAL_REQUIRE_MFA = False  # force_login stands for a verified sign-in, as in the tests
     worlds = Worlds(small_url, large_url)
     server = worlds.wrappers["large"].cursor().connection.info.server_version
     print(

@@ -119,6 +119,14 @@ def _world():
     atlas = FrontierModel.objects.get(vendor=aurora, name="Aurora Atlas", version="2.0")
     pebble = FrontierModel.objects.filter(vendor=basalt, name="Basalt Pebble").first()
     cirrus = _cirrus(aurora, aurora_admin, system)
+    if atlas.preview_customer_cap:  # thousands of customers hold grants for it here: no cap could hold
+        atlas.preview_customer_cap = None
+        save_with_history(
+            atlas,
+            actor=system,
+            reason=f"{REASON} Its preview cap lifted.",
+            update_fields=["preview_customer_cap"],
+        )
     return {
         "aurora": aurora.pk,
         "basalt": basalt.pk,
