@@ -102,6 +102,14 @@ class Referral(models.Model):
                 "id",
                 name="referral_list_order",
             ),
+            PortableIndex(
+                "agency",
+                referral_still_open(),
+                models.F("clock_stopped_at").asc(nulls_first=True),
+                "due_date",
+                "id",
+                name="referral_agency_list_order",
+            ),
         ]
 
     def __str__(self):
