@@ -11,6 +11,7 @@ two callables to time. Others add theirs there (the entitlement check, notificat
 
 import argparse
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -187,10 +188,11 @@ for _label, _email, _url in PAGES:
     lambda ratio, a_ms, b_ms: ratio <= GUARD_GOAL_RATIO,
 )
 def guarded_list(worlds, options):
-    """The vendor's first page of requests and its count, filtered through the permissions
-    helper, against the same page filtered by ``vendor=`` alone (large database)."""
+    """The vendor's first page of requests and its length as the page reads them (through the
+    permissions helper; the length from the counts kept per vendor and status), against the same
+    page filtered by ``vendor=`` alone and counted (large database)."""
     from approvals.models import AccessRequest
-    from approvals.selectors import vendor_requests
+    from approvals.selectors import status_counts, vendor_requests
     from portal.accounts.models import User
 
     worlds.use("large")
@@ -200,7 +202,7 @@ def guarded_list(worlds, options):
     def guarded():
         queryset = vendor_requests(user)
         list(queryset[:50])
-        queryset.count()
+        sum(status_counts(user).values())
 
     def plain():
         queryset = (
@@ -284,8 +286,8 @@ def suspension(worlds, options):
             pks = [row[0] for row in cursor.fetchall()]
             cursor.execute(
                 f"INSERT INTO {history} ({columns}, history_date, history_change_reason, "  # noqa: S608
-                "history_type, history_user_id, history_request_id) "
-                f"SELECT {columns}, now(), 'Benchmark', '~', %s, '' FROM approvals_grant "
+                "history_type, history_user_id, history_request_id, history_prev_hash, history_hash) "
+                f"SELECT {columns}, now(), 'Benchmark', '~', %s, '', '', '' FROM approvals_grant "
                 "WHERE id = ANY(%s)",
                 [actor.pk, pks],
             )
@@ -294,7 +296,157 @@ def suspension(worlds, options):
     return ("bare SQL", _rolled_back(bare), "large", "suspend_model", _rolled_back(service), "large")
 
 
-# -- add further comparisons above this line (entitlement check: h15; notifications: the lead) --
+NOTIFICATIONS = 1_000
+NOTIFICATION_GOAL_RATIO = 2.0  # at least 50 % of plain smtplib's rate: time at most twice its
+
+
+class _Sink:
+    """A local SMTP server that accepts and drops every message (aiosmtpd), for both sides."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        class Handler:
+            received = 0
+
+            async def handle_DATA(self, server, session, envelope):
+                Handler.received += 1
+                return "250 OK"
+
+        with socket.socket() as probe:  # a free port (the controller checks it by connecting)
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.handler = Handler
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+
+@comparison(
+    f"{NOTIFICATIONS:,} notifications: worker ÷ plain smtplib",
+    "≤ 2.0 (≥ 50 % of its rate)",
+    lambda r, a, b: r <= NOTIFICATION_GOAL_RATIO,
+)
+def notifications(worlds, options):
+    """The outbox worker's batch task (claim a batch, one SMTP session, mark sent) over
+    ``NOTIFICATIONS`` pending rows, against one ``smtplib`` connection sending the same number
+    of already-built messages, both to the same local sink. Writing the rows and removing them
+    afterwards is not timed (it is the committing request's and the retention's work)."""
+    import smtplib
+
+    from django.conf import settings
+    from django.core.mail import EmailMultiAlternatives
+
+    from portal.accounts.models import User
+    from portal.notifications import sending, tasks
+    from portal.notifications.models import Notification
+
+    sink = _Sink()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    worlds.use("small")
+    recipient = User.objects.get(email="approver@doc.example")
+    body = "A new referral for DOC: FAR-2024-000001.\n\nOpen it: https://portal.example/admin/\n" * 3
+    html = f"<p>{body}</p>"
+    run = iter(range(10**6))
+
+    def worker():
+        batch = next(run)
+        rows = Notification.objects.bulk_create(
+            [
+                Notification(
+                    recipient=recipient,
+                    event="referral_received",
+                    subject=f"New referral for DOC: FAR-2024-{n:06d}",
+                    body=body,
+                    html_body=html,
+                    link="/admin/",
+                    idempotency_key=f"bench-{os.getpid()}-{batch}-{n}",
+                )
+                for n in range(NOTIFICATIONS)
+            ]
+        )
+        ids = [row.pk for row in rows]
+        size = sending.batch_size()
+        started = time.perf_counter()
+        for at in range(0, len(ids), size):
+            tasks.send_batch.run(ids[at : at + size])
+        elapsed = time.perf_counter() - started
+        sent = Notification.objects.filter(pk__in=ids, status=Notification.Status.SENT).count()
+        Notification.objects.filter(pk__in=ids).delete()
+        if sent != NOTIFICATIONS:
+            raise SystemExit(f"the worker sent {sent} of {NOTIFICATIONS} notifications")
+        return elapsed
+
+    messages = [
+        EmailMultiAlternatives(
+            f"New referral for DOC: FAR-2024-{n:06d}", body, settings.DEFAULT_FROM_EMAIL, [recipient.email]
+        )
+        for n in range(NOTIFICATIONS)
+    ]
+    for message in messages:
+        message.attach_alternative(html, "text/html")
+    raw = [(m.from_email, m.recipients(), m.message().as_bytes(linesep="\r\n")) for m in messages]
+
+    def plain():
+        started = time.perf_counter()
+        with smtplib.SMTP("127.0.0.1", sink.port) as smtp:
+            for sender, recipients, data in raw:
+                smtp.sendmail(sender, recipients, data)
+        return time.perf_counter() - started
+
+    print(f"  (to a local aiosmtpd sink; batches of {sending.batch_size()})")
+    return ("smtplib", plain, "small", "worker", worker, "small")
+
+
+ENTITLEMENT_GOAL_RATIO = 1.3
+
+
+@comparison(
+    "entitlement check: large ÷ small",
+    f"≤ {ENTITLEMENT_GOAL_RATIO} and < {PAGE_GOAL_MS} ms",
+    page_check,
+)
+def entitlement_check(worlds, options):
+    """``GET /api/v1/entitlements/`` in-process with a read token, for a customer cleared for
+    the scale world's busiest model, at both sizes (the API's throughput against a bare view
+    under gunicorn is ``scripts/bench_entitlement.py``'s)."""
+    from django.test import Client
+
+    from api import services as api_services
+    from approvals.demo.scale import SCALE_MODEL
+    from approvals.models import Grant
+    from portal.accounts.models import User
+
+    calls = {}
+    for side in ("small", "large"):
+        worlds.use(side)
+        name, version = SCALE_MODEL
+        grant = (
+            Grant.objects.filter(
+                frontier_model__name=name, frontier_model__version=version, status=Grant.Status.ACTIVE
+            )
+            .order_by("-pk")
+            .first()
+        )
+        admin = User.objects.get(email="compliance@aurora.example")
+        _, secret = api_services.create_api_token(
+            vendor=grant.vendor, actor=admin, name=f"bench {time.time():.0f}", scope="read", expires_in_days=1
+        )
+        url = f"/api/v1/entitlements/?model={grant.frontier_model_id}&customer={grant.partner_customer_id}"
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+        def get(client=client, url=url):
+            response = client.get(url)
+            if response.status_code != 200 or not response.json().get("cleared"):
+                raise SystemExit(f"{url} answered {response.status_code}: {response.content[:200]!r}")
+
+        calls[side] = get
+    return (options.small_label, calls["small"], "small", options.large_label, calls["large"], "large")
+
+
+# -- add further comparisons above this line --
 
 
 def measure(worlds, call, side):
@@ -327,6 +479,9 @@ def main():
     import django
 
     django.setup()
+    from django.conf import settings
+
+    settings.PORTAL_REQUIRE_MFA = False  # force_login stands for a verified sign-in, as in the tests
     worlds = Worlds(small_url, large_url)
     server = worlds.wrappers["large"].cursor().connection.info.server_version
     print(

@@ -269,6 +269,8 @@ class PartnerCustomer(models.Model):
                 fields=["vendor", "normalised_name", "country"], name="partner_customer_unique_per_vendor"
             ),
         ]
+        # the country filters probe it once per country (``portal.admin.values_filter``), issue 18
+        indexes = [models.Index(fields=["country"], name="partner_customer_country")]
 
     def __str__(self):
         return self.legal_name

@@ -1,7 +1,7 @@
 """The case page of an access request, with the buttons the official may use now, and the letter."""
 
 from django.contrib import admin
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -14,7 +14,6 @@ from approvals.agency_admin.amendment_pages import AMENDMENT_ACTIONS, case_conte
 from approvals.agency_admin.case_pages import CASE_ACTIONS, can_assign_me
 from approvals.agency_admin.forms import NoteForm
 from approvals.agency_admin.lists import (
-    ACTIVE,
     ReferredToFilter,
     RequestClockFilter,
     VendorFilter,
@@ -145,25 +144,14 @@ class AccessRequestAdmin(PortalModelAdmin):
     actions = ["export_selected"]
 
     def get_ordering(self, request):
-        # open cases first, the nearest running clock first; then the newest (``next_due`` is
-        # annotated below, so it cannot be the declarative ``ordering``). Only the case list has
-        # the annotation: other admin pages (a referral's history version) order the requests
-        # of their drop-downs by this ordering too, through the plain manager.
-        match = getattr(request, "resolver_match", None)
-        if match is not None and match.url_name == "approvals_accessrequest_changelist":
-            return [F("next_due").asc(nulls_last=True), "-submitted_at", "-pk"]
-        return ["-submitted_at", "-pk"]
+        # open cases first, the nearest running clock first; then the newest. ``next_due`` is
+        # stored on the request (kept whenever a referral is saved) and this is the order of the
+        # index ``access_request_next_due``: the list reads a page of it, not every visible request.
+        return [F("next_due").asc(nulls_last=True), F("submitted_at").desc(), "-pk"]
 
     def get_queryset(self, request):
         # a draft is the vendor's own until submitted: nobody on this side reads it (DESIGN.md)
-        queryset = super().get_queryset(request).exclude(status=AccessRequest.Status.DRAFT)
-        referrals = Referral.objects.filter(
-            access_request=OuterRef("pk"), status__in=ACTIVE, clock_stopped_at__isnull=True
-        )
-        agency = policies.agency_of(request.user)
-        if agency is not None:
-            referrals = referrals.filter(agency=agency)
-        return queryset.annotate(next_due=Subquery(referrals.order_by("due_date").values("due_date")[:1]))
+        return super().get_queryset(request).exclude(status=AccessRequest.Status.DRAFT)
 
     @admin.display(description="Request", ordering="tracking_number")
     def tracking(self, obj):

@@ -281,7 +281,14 @@ class ReferralAdmin(_OpensTheCase, PortalModelAdmin):
         return [referral_still_open(), F("clock_stopped_at").asc(nulls_first=True), "due_date", "pk"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("assigned_officials")
+        queryset = super().get_queryset(request).prefetch_related("assigned_officials")
+        agency = policies.agency_of(request.user)
+        if agency is not None:
+            # an agency's officials read its own referrals only (the services grant ``view`` on a
+            # referral to its agency's officials alone): said outright, the list walks the
+            # agency-led index of its order instead of skipping every other agency's rows
+            queryset = queryset.filter(agency=agency)
+        return queryset
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -15,7 +15,10 @@ limited-preview model with about 10,000 active grants and no open request at N =
 
 This is a load world for measurements, not a story: the rows are consistent (every state a
 page reads exists), but written by SQL, not by calling the services one by one, which would
-take hours at this size. Tracking numbers of these requests are ``FAR-2024-…`` (the year's
+take hours at this size. Its history rows are written without their chain hashes (computing
+SHA-256 per row in Python would cost more than the whole build): ``verify_audit`` names them as
+unsealed, and ``portal.audit.chain.seal_unchained`` seals them if a scale world is ever kept.
+Tracking numbers of these requests are ``FAR-2024-…`` (the year's
 counter is raised past them), so they never collide with numbers the services draw.
 """
 
@@ -116,6 +119,14 @@ def _world():
     atlas = FrontierModel.objects.get(vendor=aurora, name="Aurora Atlas", version="2.0")
     pebble = FrontierModel.objects.filter(vendor=basalt, name="Basalt Pebble").first()
     cirrus = _cirrus(aurora, aurora_admin, system)
+    if atlas.preview_customer_cap:  # thousands of customers hold grants for it here: no cap could hold
+        atlas.preview_customer_cap = None
+        save_with_history(
+            atlas,
+            actor=system,
+            reason=f"{REASON} Its preview cap lifted.",
+            update_fields=["preview_customer_cap"],
+        )
     return {
         "aurora": aurora.pk,
         "basalt": basalt.pk,
@@ -155,7 +166,7 @@ def _statements(n, world):
             "partner customers",
             """
             INSERT INTO vendors_partnercustomer (legal_name, normalised_name, country, sector,
-                registration_id, intended_use, security_contact_name, security_contact_email,
+                registration_id, intended_use, ownership, security_contact_name, security_contact_email,
                 attestation, attested_at, identity_frozen_at, created_at, updated_at,
                 attested_by_id, created_by_id, vendor_id)
             SELECT 'Scale Customer ' || %(year)s || '-' || c || ' Ltd',
@@ -163,7 +174,8 @@ def _statements(n, world):
                 (ARRAY['US','US','US','US','US','US','US','GB'])[1 + c %% 8],
                 CASE WHEN c %% 2 = 0 THEN 'other'
                      ELSE (%(sectors)s::text[])[1 + c %% cardinality(%(sectors)s::text[])] END,
-                'SC-' || %(year)s || '-' || c, 'Enterprise agents for internal engineering.', 'Security Desk',
+                'SC-' || %(year)s || '-' || c, 'Enterprise agents for internal engineering.', '',
+                'Security Desk',
                 'security' || c || '@customer.example', true, now(), now(), now(), now(),
                 CASE WHEN c %% %(basalt_every)s = 0 THEN %(basalt_admin)s ELSE %(aurora_admin)s END,
                 CASE WHEN c %% %(basalt_every)s = 0 THEN %(basalt_admin)s ELSE %(aurora_admin)s END,
@@ -276,6 +288,17 @@ def _statements(n, world):
                     WHERE p.country <> 'US'
             ) r ON true
             WHERE p.status <> 'draft'
+            """,
+        ),
+        (
+            "next due dates",
+            """
+            UPDATE approvals_accessrequest a SET next_due = d.due
+            FROM (SELECT r.access_request_id, min(r.due_date) AS due FROM approvals_referral r
+                  JOIN scale_plan p ON p.id = r.access_request_id
+                  WHERE r.status IN ('open', 'drafted') AND r.clock_stopped_at IS NULL
+                  GROUP BY r.access_request_id) d
+            WHERE a.id = d.access_request_id
             """,
         ),
         (
@@ -392,7 +415,8 @@ def _statements(n, world):
             INSERT INTO approvals_historicalaccessrequest (id, tracking_number, status, use_case, scope,
                 requested_duration_days, on_hold, created_at, submitted_at, decided_at, closed_reason,
                 history_date, history_change_reason, history_type, created_by_id, frontier_model_id,
-                history_user_id, partner_customer_id, vendor_id, version, history_request_id)
+                history_user_id, partner_customer_id, vendor_id, version, history_request_id,
+                history_prev_hash, history_hash)
             SELECT a.id, CASE WHEN s.step = 0 THEN NULL ELSE a.tracking_number END,
                 CASE s.step WHEN 0 THEN 'draft' WHEN 1 THEN 'submitted' WHEN 2 THEN 'in_review'
                      ELSE a.status END,
@@ -407,7 +431,7 @@ def _statements(n, world):
                 a.created_by_id, a.frontier_model_id,
                 CASE WHEN s.step = 3 AND a.status IN ('approved', 'denied') THEN %(approver)s
                      WHEN s.step = 2 THEN %(system)s ELSE a.created_by_id END,
-                a.partner_customer_id, a.vendor_id, s.step, ''
+                a.partner_customer_id, a.vendor_id, s.step, '', '', ''
             FROM scale_plan p JOIN approvals_accessrequest a ON a.id = p.id
             JOIN generate_series(0, 3) AS s (step) ON
                 s.step = 0 OR (a.status <> 'draft' AND s.step = 1)
@@ -420,14 +444,15 @@ def _statements(n, world):
             """
             INSERT INTO approvals_historicalreferral (id, required, routing_reason, status, referred_at,
                 due_date, clock_stopped_at, paused_days, history_date, history_change_reason, history_type,
-                access_request_id, agency_id, history_user_id, history_request_id)
+                access_request_id, agency_id, history_user_id, history_request_id,
+                history_prev_hash, history_hash)
             SELECT r.id, r.required, r.routing_reason, CASE WHEN s.step = 0 THEN 'open' ELSE r.status END,
                 r.referred_at, r.due_date, CASE WHEN s.step = 1 THEN r.clock_stopped_at END, 0,
                 r.referred_at + s.step * interval '12 days',
                 CASE WHEN s.step = 0 THEN 'Referred by routing.' ELSE 'Position ' || r.status || '.' END,
                 CASE WHEN s.step = 0 THEN '+' ELSE '~' END,
                 r.access_request_id, r.agency_id,
-                CASE WHEN s.step = 0 THEN %(system)s ELSE %(approver)s END, ''
+                CASE WHEN s.step = 0 THEN %(system)s ELSE %(approver)s END, '', '', ''
             FROM approvals_referral r JOIN scale_plan p ON p.id = r.access_request_id
             JOIN generate_series(0, 1) AS s (step) ON s.step = 0 OR r.status <> 'open'
             """,
@@ -437,10 +462,12 @@ def _statements(n, world):
             """
             INSERT INTO approvals_historicalposition (id, stance, rationale, drafted_at, signed_at,
                 history_date, history_change_reason, history_type, drafted_by_id, history_user_id,
-                signed_by_id, referral_id, history_request_id)
+                signed_by_id, referral_id, history_request_id,
+                history_prev_hash, history_hash)
             SELECT o.id, o.stance, o.rationale, o.drafted_at, o.signed_at,
                 coalesce(o.signed_at, o.drafted_at),
-                'Position recorded.', '+', o.drafted_by_id, %(approver)s, o.signed_by_id, o.referral_id, ''
+                'Position recorded.', '+', o.drafted_by_id, %(approver)s, o.signed_by_id, o.referral_id,
+                '', '', ''
             FROM approvals_position o JOIN approvals_referral r ON r.id = o.referral_id
             JOIN scale_plan p ON p.id = r.access_request_id
             """,
@@ -450,10 +477,11 @@ def _statements(n, world):
             """
             INSERT INTO approvals_historicaldecision (id, outcome, rationale, decided_at, snapshot,
                 snapshot_sha256, letter_text, history_date, history_change_reason, history_type,
-                access_request_id, decided_by_id, history_user_id, history_request_id)
+                access_request_id, decided_by_id, history_user_id, history_request_id,
+                history_prev_hash, history_hash)
             SELECT d.id, d.outcome, d.rationale, d.decided_at, d.snapshot, d.snapshot_sha256, d.letter_text,
                 d.decided_at, 'Decision recorded.', '+', d.access_request_id, d.decided_by_id,
-                %(approver)s, ''
+                %(approver)s, '', '', ''
             FROM approvals_decision d JOIN scale_plan p ON p.id = d.access_request_id
             """,
         ),
@@ -463,11 +491,21 @@ def _statements(n, world):
             INSERT INTO approvals_historicalgrant (id, valid_from, valid_to, status, status_changed_at,
                 status_reason, history_date, history_change_reason, history_type, access_request_id,
                 decision_id, frontier_model_id, history_user_id, partner_customer_id, vendor_id,
-                history_request_id)
+                history_request_id,
+                history_prev_hash, history_hash)
             SELECT g.id, g.valid_from, g.valid_to, g.status, g.status_changed_at, g.status_reason,
                 g.status_changed_at, 'Granted by the decision.', '+', g.access_request_id, g.decision_id,
-                g.frontier_model_id, %(approver)s, g.partner_customer_id, g.vendor_id, ''
+                g.frontier_model_id, %(approver)s, g.partner_customer_id, g.vendor_id, '', '', ''
             FROM approvals_grant g JOIN scale_plan p ON p.id = g.access_request_id
+            """,
+        ),
+        (
+            "request counts",
+            """
+            INSERT INTO approvals_requestcount (vendor_id, status, count)
+            SELECT vendor_id, status, count(*) FROM scale_plan GROUP BY vendor_id, status
+            ON CONFLICT (vendor_id, status) DO UPDATE
+                SET count = approvals_requestcount.count + excluded.count
             """,
         ),
         (

@@ -45,6 +45,7 @@ from approvals.models.requests import (
     AccessRequestGroupObjectPermission,
     AccessRequestUserObjectPermission,
     InternalNote,
+    RequestCount,
     RequestDocument,
     TrackingCounter,
 )
@@ -97,6 +98,7 @@ __all__ = [
     "Referral",
     "ReferralGroupObjectPermission",
     "ReferralUserObjectPermission",
+    "RequestCount",
     "RequestDocument",
     "ReviewFinding",
     "RoutingRule",

@@ -71,5 +71,9 @@ class Decision(models.Model):
     letter_text = models.TextField()
     history = HistoricalRecords(bases=[RequestIdHistory])
 
+    class Meta:
+        # the dashboards' recent decisions: walked newest first, each probed for visibility
+        indexes = [models.Index(fields=["-decided_at", "-id"], name="decision_newest")]
+
     def __str__(self):
         return f"{self.get_outcome_display()}: {self.access_request}"

@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from approvals.models.agencies import Agency
 from portal.audit.models import RequestIdHistory
+from portal.db_operations import PortableIndex
 from portal.permissions import RestrictedQuerySet
 from vendors.models import FrontierModel, PartnerCustomer, Vendor
 
@@ -81,8 +82,13 @@ class AccessRequest(models.Model):
     version = models.PositiveIntegerField(
         default=0, help_text="Raised by every change, so that a form filled in on a stale page is refused."
     )
+    # the nearest due date of its referrals whose clock runs (open or drafted, not stopped): the
+    # case list's first sort key, stored so that the list walks an index instead of computing it
+    # for every visible request (issue 18). Kept by ``approvals.models.review.refresh_next_due``
+    # whenever a referral is saved; derived data, so not in the history.
+    next_due = models.DateField(null=True, blank=True, editable=False)
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = HistoricalRecords(bases=[RequestIdHistory], excluded_fields=["next_due"])
 
     class Meta:
         ordering = ["-submitted_at", "-created_at"]
@@ -100,10 +106,48 @@ class AccessRequest(models.Model):
             models.Index(
                 fields=["vendor", "-submitted_at", "-created_at", "-id"], name="access_request_vendor_newest"
             ),
+            # the case list's order: the nearest running clock first, then the newest
+            PortableIndex(
+                models.F("next_due").asc(nulls_last=True),
+                models.F("submitted_at").desc(),
+                models.F("id").desc(),
+                name="access_request_next_due",
+            ),
         ]
 
     def __str__(self):
         return self.tracking_number or f"Draft request #{self.pk}"
+
+    def save(self, *args, **kwargs):
+        # ``next_due`` is written by ``refresh_next_due`` only: a whole-object save from a copy
+        # read before a referral changed must not put back the old date
+        if kwargs.get("update_fields") is None and not self._state.adding:
+            kwargs["update_fields"] = [
+                f.attname for f in self._meta.concrete_fields if not f.primary_key and f.name != "next_due"
+            ]
+        adding, before = self._state.adding, getattr(self, "_counted_as", None)
+        super().save(*args, **kwargs)
+        after = _count_key(self)
+        if adding:
+            RequestCount.add(after, 1)
+        elif before is None:  # read without its status or vendor: count that vendor again
+            RequestCount.recount(self.vendor_id)
+        elif before != after:
+            RequestCount.add(before, -1)
+            RequestCount.add(after, 1)
+        self._counted_as = after
+
+    def delete(self, *args, **kwargs):
+        vendor_id = self.vendor_id
+        result = super().delete(*args, **kwargs)
+        RequestCount.recount(vendor_id)
+        return result
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._counted_as = _count_key(instance)
+        return instance
 
     @property
     def is_open(self):
@@ -112,6 +156,62 @@ class AccessRequest(models.Model):
     @property
     def is_decided(self):
         return self.status in (self.Status.APPROVED, self.Status.DENIED)
+
+
+def _count_key(access_request):
+    """``(vendor id, status)`` as loaded or last saved; ``None`` when either was not read."""
+    values = access_request.__dict__
+    if "vendor_id" not in values or "status" not in values:
+        return None
+    return values["vendor_id"], values["status"]
+
+
+class RequestCount(models.Model):
+    """How many requests a vendor has in each status: what the vendor's request list and its
+    status tabs show, read from these few rows instead of counting every request (issue 18).
+
+    Kept by ``AccessRequest.save`` and ``delete`` (every status change is a saved request);
+    derived data, so without history. ``recount`` rebuilds one vendor's rows from the requests."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20, choices=AccessRequest.Status.choices)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "status"], name="request_count_one_per_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.vendor_id} {self.status}: {self.count}"
+
+    @classmethod
+    def add(cls, key, change):
+        vendor_id, status = key
+        updated = cls.objects.filter(vendor_id=vendor_id, status=status).update(
+            count=models.F("count") + change
+        )
+        if not updated:  # the vendor's first request in this status: count them all
+            cls.recount(vendor_id)
+
+    @classmethod
+    def recount(cls, vendor_id):
+        rows = (
+            AccessRequest.objects.filter(vendor_id=vendor_id)
+            .order_by()
+            .values("status")
+            .annotate(n=models.Count("pk"))
+        )
+        counted = {row["status"]: row["n"] for row in rows}
+        cls.objects.filter(vendor_id=vendor_id).exclude(status__in=counted).delete()
+        for status, n in counted.items():
+            cls.objects.update_or_create(vendor_id=vendor_id, status=status, defaults={"count": n})
+
+    @classmethod
+    def of_vendor(cls, vendor_id):
+        """``{status: count}`` of the vendor's requests, drafts included."""
+        rows = cls.objects.filter(vendor_id=vendor_id, count__gt=0).order_by().values_list("status", "count")
+        return dict(rows)
 
 
 class AccessRequestUserObjectPermission(UserObjectPermissionBase):

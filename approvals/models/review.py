@@ -16,6 +16,28 @@ from portal.db_operations import PortableIndex
 from portal.permissions import RestrictedQuerySet
 
 
+def refresh_next_due(request_ids):
+    """Store on each of the requests ``request_ids`` the nearest due date of its referrals whose
+    clock runs (open or drafted, not stopped), or none: one ``UPDATE``. Called whenever referrals
+    are saved (``Referral.save``, and the services' batched clock stops and restarts)."""
+    ids = [pk for pk in set(request_ids) if pk is not None]
+    if not ids:
+        return
+    running = (
+        Referral.objects.filter(
+            access_request=models.OuterRef("pk"),
+            status__in=ACTIVE_STATUSES,
+            clock_stopped_at__isnull=True,
+        )
+        .order_by("due_date")
+        .values("due_date")[:1]
+    )
+    AccessRequest.objects.filter(pk__in=ids).update(next_due=models.Subquery(running))
+
+
+ACTIVE_STATUSES = ("open", "drafted")
+
+
 def referral_still_open():
     """0 for a referral still awaiting its position (open or drafted), 1 after: the first key of
     the referral list's ordering, and of the index that serves it."""
@@ -80,10 +102,28 @@ class Referral(models.Model):
                 "id",
                 name="referral_list_order",
             ),
+            PortableIndex(
+                "agency",
+                referral_still_open(),
+                models.F("clock_stopped_at").asc(nulls_first=True),
+                "due_date",
+                "id",
+                name="referral_agency_list_order",
+            ),
         ]
 
     def __str__(self):
         return f"{self.access_request} → {self.agency.code}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        refresh_next_due([self.access_request_id])
+
+    def delete(self, *args, **kwargs):
+        request_id = self.access_request_id
+        result = super().delete(*args, **kwargs)
+        refresh_next_due([request_id])
+        return result
 
     @property
     def clock_stopped(self):

@@ -121,7 +121,7 @@ def positions_to_sign(user):
 
 def recent_decisions(user, limit=RECENT_SHOWN):
     return list(
-        Decision.objects.filter(access_request__in=requests_visible_to(user).values("pk"))
+        Decision.objects.filter(Exists(requests_visible_to(user).filter(pk=OuterRef("access_request_id"))))
         .select_related("access_request__partner_customer", "access_request__frontier_model", "decided_by")
         .order_by("-decided_at", "-pk")[:limit]
     )

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, Subquery
 from django.http import Http404
 
 from approvals.models import (
@@ -13,6 +13,7 @@ from approvals.models import (
     InformationRequest,
     IntentToDeny,
     Referral,
+    RequestCount,
     RequestDocument,
 )
 from approvals.policies import agency_of
@@ -30,8 +31,9 @@ def requests_visible_to(user):
     are first narrowed to that vendor (the ``vendor``-led index), and the permission filter then
     probes those rows only, not every request of every vendor (issue 18)."""
     queryset = AccessRequest.objects.select_related("vendor", "frontier_model", "partner_customer")
-    if getattr(user, "role", None) in VENDOR_ROLES:
-        queryset = queryset.filter(vendor__organisation_id=user.organisation_id)
+    vendor_id = _vendor_id_of(user)
+    if vendor_id is not None:
+        queryset = queryset.filter(vendor_id=vendor_id)
     return permissions.visible_to(user, queryset, "view")
 
 
@@ -52,9 +54,26 @@ def vendor_requests(user, *, status="", search=""):
 
 
 def status_counts(user):
-    """``{status: count}`` of the requests ``user`` may read."""
+    """``{status: count}`` of the requests ``user`` may read.
+
+    A vendor's member reads every request of their vendor (its members' group holds ``view`` on
+    each, drafts included): those counts are kept per vendor and status (``RequestCount``), a few
+    rows, where counting would read every request of the vendor (issue 18)."""
+    vendor_id = _vendor_id_of(user)
+    if vendor_id is not None:
+        return RequestCount.of_vendor(vendor_id)
     rows = requests_visible_to(user).order_by().values("status").annotate(n=Count("pk"))
     return {row["status"]: row["n"] for row in rows}
+
+
+def _vendor_id_of(user):
+    """The id of a vendor member's vendor as a scalar subquery (computed once per statement, so
+    that a list walks the ``vendor``-led index), else ``None``."""
+    if getattr(user, "role", None) not in VENDOR_ROLES or not user.is_active:
+        return None
+    from vendors.models import Vendor
+
+    return Subquery(Vendor.objects.filter(organisation_id=user.organisation_id).values("pk")[:1])
 
 
 def request_by_reference(user, ref, action="view"):

@@ -13,6 +13,7 @@ from approvals.models import (
     InformationRequest,
     Referral,
 )
+from approvals.models.review import refresh_next_due
 from portal.audit.history import save_with_history
 from portal.audit.versions import changes_since
 from portal.errors import PortalError
@@ -253,3 +254,4 @@ def _resume_clocks(requests, *, actor, now):
             default_change_reason=reason,
             default_date=now,
         )
+    refresh_next_due(r.access_request_id for r in referrals)

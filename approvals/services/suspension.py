@@ -15,6 +15,7 @@ from approvals.models import (
     Grant,
     Referral,
 )
+from approvals.models.review import refresh_next_due
 from approvals.selectors.enforcement import suspension_in_force
 from approvals.services import partner_notices
 from approvals.services._common import (
@@ -71,6 +72,7 @@ def _stop_clocks(requests, *, actor, now, reason):
             default_change_reason=_why(reason),
             default_date=now,
         )
+        refresh_next_due(r.access_request_id for r in referrals)
 
 
 def _bump_requests(requests, fields, *, actor, reason, now):

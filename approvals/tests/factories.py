@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from approvals import services
-from approvals.models import Agency
+from approvals.models import Agency, RequestCount
+from approvals.models.review import refresh_next_due
 from portal.accounts.models import Organisation, Role
 from portal.accounts.services import system_user
 from portal.tests.factories import OrganisationFactory, UserFactory, auditor, portal_admin
@@ -226,4 +227,7 @@ def bulk_submitted(world, count):
     )
     for template in first.referrals.all():
         bulk_copies(template, count - 1, access_request=lambda n: requests[n])
+    # rows written in bulk skip the models' save: what it keeps is kept here (issue 18)
+    refresh_next_due(r.pk for r in requests)
+    RequestCount.recount(first.vendor_id)
     return [first, *requests]

@@ -52,8 +52,11 @@ def request_list(request):
         status = ""
     search = request.GET.get("q", "").strip()[:100]
     queryset = selectors.vendor_requests(request.user, status=status, search=search)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = selectors.status_counts(request.user)
+    paginator = Paginator(queryset, PAGE_SIZE)
+    if not search:  # the kept counts are the list's length: no count of every row (issue 18)
+        paginator.count = counts.get(status, 0) if status else sum(counts.values())
+    page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return render(
