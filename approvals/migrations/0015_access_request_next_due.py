@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
             name="next_due",
             field=models.DateField(blank=True, editable=False, null=True),
         ),
-        migrations.RunPython(fill_next_due, migrations.RunPython.noop),
+        migrations.RunPython(fill_next_due, migrations.RunPython.noop, elidable=True),
         PostgresOnlyAddIndex(
             model_name="accessrequest",
             index=models.Index(
