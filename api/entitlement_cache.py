@@ -37,22 +37,30 @@ GENERATION = "entitlement:generation"
 ENTRY = "entitlement:answer:"
 
 
+_memo = [None, None, None]  # [cache, client, generation key]: a Redis client is made once
+
+
 def _redis():
-    """``(client, cache)`` of the default cache when it is Redis and answers are kept."""
+    """``(client, generation key)`` of the default cache when it is Redis and answers are kept."""
     if not settings.API_ENTITLEMENT_CACHE_SECONDS:
         return None, None
     cache = caches["default"]
-    if not isinstance(cache, RedisCache):
-        return None, None
-    return cache._cache.get_client(write=True), cache
+    if _memo[0] is not cache:
+        if not isinstance(cache, RedisCache):
+            return None, None
+        _memo[:] = [cache, cache._cache.get_client(write=True), cache.make_key(GENERATION)]
+    return _memo[1], _memo[2]
+
+
+def _entry_key(key):
+    return _memo[0].make_key(key)
 
 
 def _incr(using):
     try:
-        client, cache = _redis()
+        client, key = _redis()
         if client is None:
             return
-        key = cache.make_key(GENERATION)
         # a counter lost (Redis emptied, the key evicted) restarts above any value it had
         pipe = client.pipeline(transaction=False)
         pipe.set(key, time.time_ns(), nx=True)
@@ -78,6 +86,8 @@ class _Increment:
 
 def changed(using=DEFAULT_DB_ALIAS, **kwargs):
     """Every answer kept is stale once the current transaction commits (at once outside one)."""
+    if not settings.API_ENTITLEMENT_CACHE_SECONDS or not isinstance(caches["default"], RedisCache):
+        return  # nothing is kept
     connection = connections[using]
     if connection.in_atomic_block and any(
         isinstance(func, _Increment) and not func.done for _, func, _ in connection.run_on_commit
@@ -141,11 +151,10 @@ def lookup(entry_key):
     """The generation and the current entry under ``entry_key``, in one round trip."""
     found = Lookup(entry_key)
     try:
-        client, cache = _redis()
+        client, generation_key = _redis()
         if client is None:
             return found
-        generation_key = cache.make_key(GENERATION)
-        generation, entry = client.mget([generation_key, cache.make_key(entry_key)])
+        generation, entry = client.mget([generation_key, _entry_key(entry_key)])
         if generation is None:
             client.set(generation_key, time.time_ns(), nx=True)
             return found
@@ -175,7 +184,7 @@ def store(found, token, body, now):
     last_used = token.last_used_at.isoformat() if token.last_used_at else ""
     value = f"{found.generation}|{until!r}|{token.pk}|{last_used}|".encode() + body
     try:
-        client, cache = _redis()
-        client.set(cache.make_key(found.key), value, px=max(1, int(seconds * 1000)))
+        client, _ = _redis()
+        client.set(_entry_key(found.key), value, px=max(1, int(seconds * 1000)))
     except Exception:
         logger.warning("The entitlement cache is unreachable: the answer is not kept.", exc_info=True)
