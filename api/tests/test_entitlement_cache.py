@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from api import entitlement_cache
 from api import services as api_services
 from api.tests.conftest import bearer, make_token
+from api.views import lean_entitlement
 from approvals import services
 from approvals.models import Grant
 from approvals.tests.enforcement_helpers import BASIS, approved, lift, suspend
@@ -228,3 +229,18 @@ def test_without_redis_every_check_reads_the_database(
         suspend(world)  # the increment fails (logged); the change is made
     for path in ({}, DRF):
         assert ask(kept, **path)[1]["reason"] == "suspended"
+
+
+def test_every_table_the_check_reads_is_watched():
+    """A model added to the check's statement must be added to ``watched_models`` (or its
+    changes would not clear the answers kept)."""
+    import re
+
+    from approvals.models import Grant
+
+    read = set(re.findall(r'FROM "(\w+)"|JOIN "(\w+)"', lean_entitlement._statement()))
+    tables = {name for pair in read for name in pair if name}
+    watched = {model._meta.db_table for model in entitlement_cache.watched_models()}
+    watched.add(Grant.conditions.through._meta.db_table)  # m2m_changed
+    assert len(tables) >= 9
+    assert tables <= watched, tables - watched
