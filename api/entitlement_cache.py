@@ -14,9 +14,13 @@ generation and the entry is the one round trip of a repeated check, and an entry
 generation is not the current one is ignored (then overwritten). An entry also ends at the
 next local midnight (a grant's validity is counted in days) and at the token's expiry, and
 after ``API_ENTITLEMENT_CACHE_SECONDS`` in any case, which bounds what a lost increment could
-leave (Redis unreachable at the moment of a commit: logged). With Redis down, or with another
-cache than Redis (one process's memory could not hear another's changes), nothing is cached and
-every check reads the database.
+leave (Redis unreachable at the moment of a commit: logged; Redis restored from a snapshot older
+than the last increments). A write that left no history row (a bare ``queryset.update()`` of a
+watched model) would not be seen: services write through the history layer, and
+``approvals.services.grants._set_grants``'s ``UPDATE`` writes its history rows at once.
+
+With Redis down, or with another cache than Redis (one process's memory could not hear another's
+changes), nothing is cached and every check reads the database.
 """
 
 import hashlib
