@@ -1,6 +1,6 @@
 """The entitlement answers kept in Redis, and cleared by every change that could alter one.
 
-An answer depends on rows of a few models (``WATCHED``: the token and its creator, the vendor
+An answer depends on rows of a few models (``watched_models``: the token and its creator, the vendor
 and its organisation, the model, the customer, the grants with their conditions and agencies,
 the enforcement actions, the decisions). Every write of one of them leaves a history row, and
 ``portal.audit.history.watch_history`` tells this module of each, inside the writing
