@@ -8,4 +8,6 @@ class ApiConfig(AppConfig):
 
     def ready(self):
         # The schema's token scheme, and the webhook receiver of the apps' events.
-        from api import schema, webhook_hooks  # noqa: F401
+        from api import entitlement_cache, schema, webhook_hooks  # noqa: F401
+
+        entitlement_cache.connect()  # kept entitlement answers cleared by every change

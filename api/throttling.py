@@ -7,9 +7,11 @@ few dozen calls rather than on each, as DRF's sliding log did (it read and rewro
 every request's time in the window, 6,000 of them at the default rate). A token never gets
 more than its limit in a window; with several workers it may be refused a little early (by at
 most the leases the other workers hold). The entitlement check's lean path counts through the
-same ``hit``, so a token has one budget across the API.
+same ``hit``, so a token has one budget across the API. With Redis unreachable each process
+counts alone (a token may then get its limit from each worker) rather than refusing every call.
 """
 
+import logging
 import threading
 import time
 
@@ -18,6 +20,8 @@ from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import SimpleRateThrottle
 
 from api.models import ApiToken
+
+logger = logging.getLogger(__name__)
 
 SCOPE = "api_token"
 CACHE_FORMAT = SimpleRateThrottle.cache_format  # "throttle_%(scope)s_%(ident)s"
@@ -30,6 +34,7 @@ return count
 """
 COUNTED = "_api_throttle_counted"  # set on the request by a path that already counted it
 
+_alone = {}  # (key, window) -> requests counted by this process while Redis was unreachable
 _leases = {}  # (key, window) -> requests this process may still make in that window
 _lock = threading.Lock()
 
@@ -66,7 +71,14 @@ def hit(key, duration, limit, now=None):
             _leases[(key, window)] = left - 1
             return True, remaining
     size = lease_size(limit)
-    total = _take(f"{key}:{window}", size, duration)
+    try:
+        total = _take(f"{key}:{window}", size, duration)
+    except Exception:  # Redis unreachable: this process counts alone, up to the whole limit
+        logger.warning("Rate limit counter unreachable: counting in this process.", exc_info=True)
+        with _lock:
+            total = _alone[(key, window)] = _alone.get((key, window), 0) + size
+            if len(_alone) > 10_000:
+                _alone.clear()
     granted = min(size, limit - (total - size))
     if granted <= 0:
         return False, remaining

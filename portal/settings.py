@@ -476,10 +476,9 @@ SPECTACULAR_SETTINGS = {
         "InformationRequestStatusEnum": "approvals.models.InformationRequest.Status",
     },
 }
-# Off (0) by default: every entitlement check reads the database, so a revocation or suspension
-# answers at once. N > 0 lets each worker repeat its answer for the same token and pair for up
-# to N seconds (a revocation or suspension then shows within N seconds), for throughput.
-API_ENTITLEMENT_CACHE_SECONDS = env.float("API_ENTITLEMENT_CACHE_SECONDS", default=0)
+# Entitlement answers kept in Redis (api.entitlement_cache) at most this long; any change that
+# could alter an answer clears them all when it commits, so they are never stale. 0: not kept.
+API_ENTITLEMENT_CACHE_SECONDS = env.float("API_ENTITLEMENT_CACHE_SECONDS", default=300)
 API_WEBHOOKS_ALLOW_LOCAL_HTTP = env.bool("API_WEBHOOKS_ALLOW_LOCAL_HTTP", default=not PRODUCTION)
 API_WEBHOOK_TIMEOUT = env.float("API_WEBHOOK_TIMEOUT", default=10.0)
 API_WEBHOOK_MAX_ATTEMPTS = env.int("API_WEBHOOK_MAX_ATTEMPTS", default=12)

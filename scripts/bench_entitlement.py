@@ -18,9 +18,11 @@ so both figures include their cost; the ratio is what counts. The two are driven
 turns (``--rounds``), so that a change in a shared machine's load falls on both alike; DEBUG is
 off as in production (bench_entitlement_settings.py) and no worker restarts mid-measurement.
 
-What the check costs beyond the bare view (api/views/lean_entitlement.py): one prepared SQL
-statement (token by its digest, the vendor's model and customer, their grants with conditions
-and enforcement actions), and a Redis round trip every few dozen calls for the rate limit.
+What the check costs beyond the bare view (api/views/lean_entitlement.py): with REDIS_URL, once
+the answer is kept (api/entitlement_cache.py: exact, cleared by every change), one Redis MGET
+per call; otherwise one prepared SQL statement (token by its digest, the vendor's model and
+customer, their grants with conditions and enforcement actions). And a Redis round trip every
+few dozen calls for the rate limit.
 """
 
 import argparse
@@ -148,8 +150,9 @@ def main():
     parser.add_argument(
         "--cache-seconds",
         type=float,
-        default=0,
-        help="API_ENTITLEMENT_CACHE_SECONDS for the server (default 0: off, as deployed by default)",
+        default=300,
+        help="API_ENTITLEMENT_CACHE_SECONDS for the server (default 300, as deployed; 0: every "
+        "check reads the database)",
     )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
@@ -249,7 +252,7 @@ def main():
         print(f"cache: {'Redis' if os.environ.get('REDIS_URL') else 'in-process (set REDIS_URL)'}")
         print(
             f"API_ENTITLEMENT_CACHE_SECONDS: {args.cache_seconds:g}"
-            + (" (off)" if not args.cache_seconds else "")
+            + (" (answers not kept)" if not args.cache_seconds else " (kept in Redis, cleared by changes)")
         )
     finally:
         if server is not None:

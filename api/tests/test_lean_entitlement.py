@@ -5,7 +5,6 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from api import services as api_services
@@ -131,28 +130,10 @@ def test_anything_unusual_goes_to_the_view(world, rw_client, query, monkeypatch)
     assert calls[3] is not None
 
 
-def test_the_opt_in_cache_repeats_an_answer_for_its_seconds_only(world, rw_client, settings, monkeypatch):
-    # given answers kept for 5 seconds (off by default: see the tests above)
-    settings.API_ENTITLEMENT_CACHE_SECONDS = 5
-    monkeypatch.setattr(lean_entitlement, "_recent", {})
-    clock = [1000.0]
-    monkeypatch.setattr(lean_entitlement, "_clock", lambda: clock[0])
-    grant = approved(world)
-    query = {"model": world.frontier_model.pk, "customer": grant.partner_customer_id}
-    assert rw_client.get(URL, query).json()["cleared"] is True
-    suspend(world)
-    # within the 5 seconds the worker repeats its answer without a query…
-    clock[0] += 4
-    with CaptureQueriesContext(connection) as queries:
-        assert rw_client.get(URL, query).json()["cleared"] is True
-    assert len(queries) == 0
-    # … and after them it reads the suspension
-    clock[0] += 2
-    assert rw_client.get(URL, query).json()["reason"] == "suspended"
-
-
 def test_without_the_cache_a_suspension_answers_at_once(world, rw_client, settings):
-    assert settings.API_ENTITLEMENT_CACHE_SECONDS == 0
+    # answers are kept only in Redis (api/tests/test_entitlement_cache.py); here the cache is
+    # in-process memory, which could not hear another process's change: nothing is kept
+    assert settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
     grant = approved(world)
     query = {"model": world.frontier_model.pk, "customer": grant.partner_customer_id}
     assert rw_client.get(URL, query).json()["cleared"] is True

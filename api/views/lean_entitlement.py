@@ -11,20 +11,22 @@ most once a minute (``note_use``), the model and customer are chosen by the sele
 ``decide`` rendered by ``entitlement_data``. Anything else (no token, an unknown token, a
 refused or throttled call, an unknown model or customer, odd parameters, another database than
 PostgreSQL) returns ``None`` and the DRF view answers it, problems and all.
+
+A repeated check is answered from ``api.entitlement_cache`` (one Redis round trip, no SQL):
+an answer kept there is cleared by any change that could alter it, the token's included.
 """
 
 import functools
 import json
-import time
 from datetime import date, datetime
 from urllib.parse import parse_qsl
 
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models.base import ModelState
 from django.http import HttpResponse
 from django.utils import timezone
 
+from api import entitlement_cache
 from api.models import ApiToken
 from api.serializers.entitlements import entitlement_data
 from api.services.tokens import note_use, token_acts, token_digest
@@ -44,9 +46,8 @@ def _table(model):
     return connection.ops.quote_name(model._meta.db_table)
 
 
-RECENT_MAX = 10_000
-_recent = {}  # (digest, model, customer) -> (until, day, token, body): see API_ENTITLEMENT_CACHE_SECONDS
-_clock = time.monotonic
+RECENT_TOKENS = 10_000
+_tokens = {}  # token id -> the token as this worker last noted its use (cached answers)
 PREPARED = "api_entitlement_check"
 PARAMETER_TYPES = "text, bigint, text, text, text, bigint, text, text, text"
 
@@ -209,12 +210,9 @@ def answer(request):
     if parameters is None or digest is None:
         return None
     model_identifier, customer_identifier = parameters
-    seconds = settings.API_ENTITLEMENT_CACHE_SECONDS
-    if seconds:
-        cache_key = (digest, model_identifier, customer_identifier)
-        body = _recently_answered(request, cache_key)
-        if body is not None:
-            return _response(body)
+    found = entitlement_cache.lookup(entitlement_cache.key(digest, model_identifier, customer_identifier))
+    if found.body is not None:
+        return _cached(request, found)
     model_id = as_int(model_identifier)
     model_name = model_identifier.lower() if model_id is None else None
     head = version = None
@@ -274,13 +272,15 @@ def answer(request):
         if revocation is not None:
             revocations[grant.pk] = revocation
     result = decide(frontier_model, partner_customer, grants, today, revocations)
-    body = json.dumps(entitlement_data(result), ensure_ascii=False, separators=(",", ":"))
-    body = body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()  # as DRF's renderer
-    if seconds:
-        if len(_recent) > RECENT_MAX:
-            _recent.clear()
-        _recent[cache_key] = (_clock() + seconds, today, token, body)
+    body = render(entitlement_data(result))
+    entitlement_cache.store(found, token, body, now)
     return _response(body)
+
+
+def render(data):
+    """The JSON body DRF's renderer makes of ``data``."""
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
 
 
 def _counted(request, token):
@@ -300,20 +300,18 @@ def _response(body):
     return response
 
 
-def _recently_answered(request, cache_key):
-    """The body this worker answered for the same token and pair less than
-    ``API_ENTITLEMENT_CACHE_SECONDS`` ago, the same day, if the token still acts and is under
-    its limit (its expiry is checked; any change since is not: a revocation, the creator's
-    departure, a suspension)."""
-    entry = _recent.get(cache_key)
-    if entry is None:
+def _cached(request, found):
+    """The answer kept for this token and pair (``api.entitlement_cache``: nothing it depends on
+    has changed since, the token included), counted in the token's rate window and its use noted
+    as on a full check; ``None`` (the DRF view answers) when over the limit."""
+    token = _tokens.get(found.token_id)
+    if token is None:
+        if len(_tokens) > RECENT_TOKENS:
+            _tokens.clear()
+        token = _tokens[found.token_id] = _instance(
+            ApiToken, {"id": found.token_id, "last_used_at": found.last_used_at}
+        )
+    if not _counted(request, token):
         return None
-    until, day, token, body = entry
-    now = timezone.now()
-    if _clock() >= until or _day(now) != day:
-        del _recent[cache_key]
-        return None
-    if not token_acts(token, now) or not _counted(request, token):
-        return None
-    note_use(token, now)
-    return body
+    note_use(token, timezone.now())
+    return _response(found.body)

@@ -20,6 +20,23 @@ from simple_history.models import DeletedObject
 # Bookkeeping fields that change with every edit and would only add noise to a diff.
 NOT_SHOWN_IN_DIFFS = ["updated_at"]
 
+_watchers = {}  # model -> [callback(using)], told of every history row written for it
+
+
+def watch_history(model, callback):
+    """Call ``callback(using)`` whenever history rows of ``model`` are written (one save, a
+    deletion, or a bulk insert: ``bulk_create_with_history``, ``bulk_update_with_history``,
+    ``bulk_history_create``), inside the writing transaction. Every service write leaves a
+    history row, so a watcher sees every change of its model without each service calling it
+    (the API's entitlement cache, ``api.entitlement_cache``, is cleared this way)."""
+    _watchers.setdefault(model, []).append(callback)
+
+
+def history_written(history_model, using):
+    """Tell the watchers of ``history_model``'s model (``portal.audit.models`` calls it)."""
+    for callback in _watchers.get(getattr(history_model, "instance_type", None), ()):
+        callback(using)
+
 
 def stamp(instance, *, actor, reason):
     """Mark ``instance`` so that its next history row names ``actor`` and ``reason``."""

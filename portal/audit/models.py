@@ -15,6 +15,7 @@
 from django.db import models, router, transaction
 
 from portal.audit import chain
+from portal.audit.history import history_written
 from portal.observability.context import current_request_id
 
 
@@ -30,6 +31,8 @@ class ChainedHistoryManager(models.Manager):
                 row.history_request_id = request_id
         with transaction.atomic(using=using, savepoint=False):
             chain.link_rows(objs, using=using)
+            if objs:
+                history_written(self.model, using)
             return super().bulk_create(objs, *args, **kwargs)
 
 
@@ -67,9 +70,11 @@ class RequestIdHistory(models.Model):
     def save(self, *args, **kwargs):
         """Insert the row chained to its record's previous row (an update is never chained:
         history rows are written once)."""
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        if self._state.adding:
+            history_written(type(self), using)
         if not self._state.adding or self.history_hash:
             return super().save(*args, **kwargs)
-        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using, savepoint=False):
             chain.link_rows([self], using=using)
             return super().save(*args, **kwargs)
