@@ -175,6 +175,13 @@ class EnforcementAction(models.Model):
         blank=True,
         help_text="A suspension: when the vendor's attestation that access was cut off is due.",
     )
+    partner_customers = models.ManyToManyField(
+        PartnerCustomer,
+        blank=True,
+        related_name="suspensions",
+        help_text="A suspension of chosen customers: the customers it covers, including those it held "
+        "nothing of yet (a request filed for one of them while it is in force is put on hold).",
+    )
     respond_by = models.DateField(
         null=True, blank=True, help_text="A designation: the last day the vendor may answer."
     )
@@ -184,7 +191,7 @@ class EnforcementAction(models.Model):
     )
     responded_at = models.DateTimeField(null=True, blank=True)
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = HistoricalRecords(m2m_fields=[partner_customers], bases=[RequestIdHistory])
 
     class Meta:
         ordering = ["-taken_at", "-pk"]

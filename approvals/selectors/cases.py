@@ -6,6 +6,7 @@ from approvals.models import (
     AccessRequest,
     Agency,
     Condition,
+    CutoffAttestation,
     Decision,
     EnforcementAction,
     Escalation,
@@ -176,6 +177,10 @@ AUDIT_SCOPES = {
     "approvals.escalation": lambda user: _of_visible_requests(user, Escalation.objects.all()),
     "approvals.intenttodeny": lambda user: _of_visible_requests(user, IntentToDeny.objects.all()),
     "approvals.decision": lambda user: _of_visible_requests(user, Decision.objects.all()),
+    # a suspension's cut-off attestations, read by whoever may read the suspension
+    "approvals.cutoffattestation": lambda user: CutoffAttestation.objects.filter(
+        suspension__in=permissions.visible_to(user, EnforcementAction.objects.all()).values("pk")
+    ),
     # reference data every official reads
     "approvals.agency": lambda user: Agency.objects.all(),
     "approvals.routingrule": lambda user: RoutingRule.objects.all(),

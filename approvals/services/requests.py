@@ -6,6 +6,7 @@ from django.utils import timezone
 from approvals import policies
 from approvals.models import (
     AccessRequest,
+    EnforcementAction,
     Grant,
     InformationRequest,
     Referral,
@@ -307,16 +308,25 @@ def submit_request(*, access_request, actor, expected_version=None):
         verb = "Submitted"
     access_request.status = AccessRequest.Status.SUBMITTED
     access_request.submitted_at = now
+    # A suspension of chosen customers in force for this customer holds the request as it holds
+    # the ones it found open: its clocks start stopped, no decision until it is lifted.
+    holding = _suspension_covering(access_request)
+    held = ""
+    if holding is not None:
+        access_request.on_hold, access_request.held_by = True, holding
+        held = f" On hold: {holding.frontier_model} is suspended for this customer (action #{holding.pk})."
     _save_request(
         access_request,
         actor=actor,
-        reason=f"{verb} by {_person(actor)} and referred to {', '.join(a.code for a, _, _ in routes)}.",
-        update_fields=["tracking_number", "status", "submitted_at", "closed_reason"],
+        reason=f"{verb} by {_person(actor)} and referred to {', '.join(a.code for a, _, _ in routes)}.{held}",
+        update_fields=["tracking_number", "status", "submitted_at", "closed_reason", "on_hold", "held_by"],
     )
     for (referral, created), (agency, required, routing_reason) in zip(referrals, routes, strict=True):
         referral.required = required
         referral.routing_reason = routing_reason
         referral.due_date = Referral.default_due_date(today)
+        if holding is not None:
+            referral.clock_stopped_at = now
         if created:
             _save(referral, actor=actor, reason=f"Referred by routing: {routing_reason}")
         else:
@@ -354,6 +364,20 @@ def submit_request(*, access_request, actor, expected_version=None):
         },
     )
     return access_request
+
+
+def _suspension_covering(access_request):
+    """The suspension of chosen customers in force for the request's model that covers its customer."""
+    return (
+        EnforcementAction.objects.filter(
+            kind=EnforcementAction.Kind.SUSPEND_MODEL,
+            status=EnforcementAction.Status.IN_FORCE,
+            frontier_model_id=access_request.frontier_model_id,
+            partner_customers=access_request.partner_customer_id,
+        )
+        .select_related("frontier_model")
+        .first()
+    )
 
 
 def _close_referrals(access_request, *, actor, reason):

@@ -196,6 +196,9 @@ def suspend_model(
         reason=f"Model pulled offline{taking} by {_person(actor)} ({lead.code}): "
         f"{_plural(len(grants), 'grant')} suspended, {_plural(len(open_requests), 'request')} put on hold.",
     )
+    if customers is not None:
+        action._change_reason = f"The customers the suspension covers{taking}."
+        action.partner_customers.set(sorted(customers))
     if not scope:
         _set_phase(
             frontier_model,

@@ -152,6 +152,44 @@ def test_chosen_customers_only_and_an_empty_choice_is_refused(world):
     assert refresh(left).status == Grant.Status.ACTIVE
 
 
+def test_a_request_filed_for_a_covered_customer_during_the_suspension_is_held_until_the_lift(world):
+    # given a suspension of two chosen customers, one of whom held nothing for the model yet
+    held_grant = approved(world)
+    newcomer, outsider = new_customer(world, sector="energy"), new_customer(world)
+    action = suspend(world, partner_customers=[held_grant.partner_customer, newcomer], scope="two customers")
+    assert set(action.partner_customers.values_list("pk", flat=True)) == {
+        held_grant.partner_customer_id,
+        newcomer.pk,
+    }
+    assert action.history.first().partner_customers.count() == 2  # the set is in the action's history
+    # when a request is filed for the newcomer, and one for a customer outside the suspension
+    covered = refresh(submitted(world, partner_customer=newcomer))
+    free = refresh(submitted(world, partner_customer=outsider))
+    # then the covered one is on hold by that suspension with its clocks stopped; the other runs
+    assert (covered.on_hold, covered.held_by_id) == (True, action.pk)
+    assert all(r.clock_stopped_at is not None for r in covered.referrals.all())
+    assert "On hold" in covered.history.first().history_change_reason
+    assert not free.on_hold
+    assert all(r.clock_stopped_at is None for r in free.referrals.all())
+    # and the lift releases it with its clocks running again
+    services.lift_suspension(frontier_model=world.frontier_model, actor=world["doc_approver"], **BASIS)
+    covered = refresh(covered)
+    assert not covered.on_hold
+    assert all(r.clock_stopped_at is None for r in covered.referrals.all())
+
+
+def test_cutoff_attestations_are_in_the_audit_export_of_who_may_read_the_suspension(world):
+    from portal.audit.export import visible_records
+
+    approved(world)
+    action = suspend(world)
+    rows = set(CutoffAttestation.objects.filter(suspension=action).values_list("pk", flat=True))
+    assert rows
+    assert set(visible_records(world["doc_approver"], CutoffAttestation).values_list("pk", flat=True)) == rows
+    assert visible_records(world["auditor"], CutoffAttestation) is None  # the auditor reads everything
+    assert not visible_records(world["officer"], CutoffAttestation)  # not an official: nothing exported
+
+
 # ---------------------------------------------------------------------------------------------
 # Confirmations on identities
 
