@@ -32,6 +32,35 @@ def port_open(url, default_port):
         return False
 
 
+# The longest files first. pytest-xdist (--dist loadfile) hands whole files to the two workers in
+# collection order; collected last, the browser journeys (a minute each at most) ran at the end on
+# whichever worker was free while the other one idled. Started first, the short files fill in
+# around them. The sort is stable: each file keeps its own tests together and in their order.
+LONGEST_FIRST = (
+    "tests/browser/",
+    "tests/test_scale_rows.py",
+    "tests/test_hostile_input.py",
+    "portal/tests/test_backup.py",
+    "portal/tests/test_embedded_default.py",
+    "portal/tests/test_migrations.py",
+    "portal/tests/test_prepare_database.py",
+    "approvals/tests/test_enforcement_scale.py",
+    "portal/tests/test_production_pages.py",
+    "approvals/tests/test_admin_lists.py",
+    "approvals/tests/test_admin.py",
+)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    def rank(item):
+        path = item.nodeid.split("::", 1)[0]
+        return next(
+            (i for i, prefix in enumerate(LONGEST_FIRST) if path.startswith(prefix)), len(LONGEST_FIRST)
+        )
+
+    items.sort(key=rank)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _second_factor_off_by_default():
     """Also for class- and module-scoped fixtures, which run before ``_fast_and_in_process``."""

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connections, models
@@ -14,6 +15,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 from portal import permissions
 from portal.audit.history import readable_value
 from portal.audit.versions import is_stale, stale_message, version_of
+from portal.params import int_param
 
 ADMIN_VERSION_FIELD = "portal_version"
 
@@ -61,6 +63,31 @@ class NotFoundForOutsiders:
         return super().history_view(request, object_id, extra_context=extra_context)
 
 
+def _plain_ids(field, values):
+    """``values`` without what cannot be an id of ``field``'s target (``'²'``, a 20-digit number)."""
+    target = field.remote_field.get_related_field()
+    if not isinstance(target, models.IntegerField | models.AutoField):
+        return values
+    return [v for v in values if v in (None, "") or int_param(v) is not None]
+
+
+class _SafeAutocompleteMixin:
+    """The admin's autocomplete re-renders a refused form with the submitted value, querying the
+    database with it; text that cannot be an id then raised ``ValueError`` (a 500). The form's
+    own field refuses it with a message; the widget leaves it out."""
+
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, _plain_ids(self.field, value), attr)
+
+
+class SafeAutocompleteSelect(_SafeAutocompleteMixin, AutocompleteSelect):
+    pass
+
+
+class SafeAutocompleteSelectMultiple(_SafeAutocompleteMixin, AutocompleteSelectMultiple):
+    pass
+
+
 class PortalModelAdmin(NotFoundForOutsiders, SimpleHistoryAdmin):
     """Rows come through the permissions helper; auditors see everything and change nothing.
 
@@ -78,6 +105,18 @@ class PortalModelAdmin(NotFoundForOutsiders, SimpleHistoryAdmin):
     show_full_result_count = False
     history_list_per_page = 50
     change_form_template = "admin/portal/change_form.html"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         return permissions.visible_to(request.user, super().get_queryset(request))
