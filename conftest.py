@@ -32,10 +32,11 @@ def port_open(url, default_port):
         return False
 
 
-# The longest files first. pytest-xdist (--dist loadfile) hands whole files to the two workers in
-# collection order; collected last, the browser journeys (a minute each at most) ran at the end on
-# whichever worker was free while the other one idled. Started first, the short files fill in
-# around them. The sort is stable: each file keeps its own tests together and in their order.
+# The longest files first, within pytest-django's own order (it runs afterwards and sorts, stably,
+# plain database tests before transactional ones and those without the database last: a
+# transactional test's flush would remove what later plain tests rely on). pytest-xdist
+# (--dist loadfile) hands whole files out in this order; the sort is stable, so each file keeps
+# its tests together and in their order.
 LONGEST_FIRST = (
     "tests/browser/",
     "tests/test_scale_rows.py",
