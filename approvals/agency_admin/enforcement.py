@@ -70,7 +70,15 @@ def model_actions(user, frontier_model, oversight):
 
 @admin.register(EnforcementAction, site=admin_site)
 class EnforcementActionAdmin(PortalModelAdmin):
-    autocomplete_fields = ["vendor", "frontier_model", "grant", "reverses", "taken_by", "responded_by"]
+    autocomplete_fields = [
+        "vendor",
+        "frontier_model",
+        "grant",
+        "reverses",
+        "taken_by",
+        "responded_by",
+        "partner_customers",
+    ]
     list_display = ["taken_at", "kind", "target", "vendor", "status", "taken_by", "grants_affected"]
     list_filter = ["kind", "status", "vendor"]
     list_select_related = ["vendor", "frontier_model", "grant__access_request", "taken_by"]
