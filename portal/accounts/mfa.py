@@ -193,7 +193,10 @@ def current_code(device, *, unused=True):
     one half-minute works."""
     now = int(time.time())
     step = (now - device.t0) // device.step
-    candidates = range(step - device.tolerance, step + device.tolerance + 1) if unused else [step]
+    # This step first, then the later ones the drift allows: an earlier step's code is refused
+    # as soon as the clock passes the next step boundary (seen in CI: typed at 29.9 s, checked at 30.1 s).
+    later = range(step + 1, step + device.tolerance + 1)
+    candidates = [step, *later] if unused else [step]
     for candidate in candidates:
         if unused and candidate <= device.last_t:
             continue

@@ -346,16 +346,16 @@ def mailbox(request, settings, live_server, smtp_server):
 
 def _unused_code(device):
     """A code the device has not accepted yet; a journey that signs the same person in more than
-    three times in a half-minute waits for the next time step, as a person would."""
+    twice in a half-minute waits for the next time step, as a person would."""
     import time
 
     from portal.accounts import mfa
     from portal.errors import PortalError
 
     for _ in range(3):
+        device.refresh_from_db()  # (its last accepted step may have moved while this waited)
         try:
             return mfa.current_code(device)
         except PortalError:
             time.sleep(device.step - (int(time.time()) - device.t0) % device.step + 0.5)
-            device.refresh_from_db()
     return mfa.current_code(device)
