@@ -62,17 +62,12 @@ def pytest_collection_modifyitems(session, config, items):
     items.sort(key=rank)
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _second_factor_off_by_default():
-    """Also for class- and module-scoped fixtures, which run before ``_fast_and_in_process``."""
-    from django.conf import settings as django_settings
+def _fast_test_settings(settings):
+    """Cheap password hashes, no PDF typesetting, plain static files, no second factor.
 
-    django_settings.PORTAL_REQUIRE_MFA = False
-
-
-@pytest.fixture(autouse=True)
-def _fast_and_in_process(settings):
-    """Unit tests hash passwords cheaply and run Celery tasks in-process."""
+    Applied for the whole session (class- and module-scoped worlds are built before any
+    function-scoped fixture runs: they hashed each demo password with PBKDF2, half a second
+    apiece, and typeset every decision letter) and again per test, after anything a test changed."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Issue 13: the second factor is tested in portal/tests/test_mfa.py and in the browser journeys
     # (tests/browser/conftest.py turns it on); elsewhere force_login stands for a verified sign-in.
@@ -84,6 +79,22 @@ def _fast_and_in_process(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_for_every_scope():
+    from django.conf import settings as django_settings
+    from django.test.signals import setting_changed
+
+    _fast_test_settings(django_settings)
+    for name in ("PASSWORD_HASHERS", "STORAGES"):  # (Django caches what these build)
+        setting_changed.send(sender=None, setting=name, value=getattr(django_settings, name), enter=True)
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_in_process(settings):
+    """Unit tests hash passwords cheaply and run Celery tasks in-process."""
+    _fast_test_settings(settings)
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     # A test that published to a real broker (publishing_to) closes its producer pool on the
