@@ -16,7 +16,16 @@ from approvals.models import (
     RoutingRule,
 )
 from approvals.tests.conftest import RolledBackAtTheEnd, fresh
-from approvals.tests.factories import all_concur, draft, new_customer, referral, refresh, sign, submitted
+from approvals.tests.factories import (
+    all_concur,
+    bulk_case_copies,
+    draft,
+    new_customer,
+    referral,
+    refresh,
+    sign,
+    submitted,
+)
 from portal.accounts.models import Organisation
 from portal.errors import PortalError
 from portal.tests.factories import OrganisationFactory
@@ -93,12 +102,13 @@ def test_nobody_outside_the_vendor_s_team_sees_a_draft_not_even_auditors(client,
 
 @pytest.fixture(scope="class", params=[5, 50])
 def backlog(request, module_world, django_db_blocker):
-    """``size`` requests, each asked and answered a question, assigned at DOC and decided: built
-    once per size for the class below, and rolled back after its tests of that size."""
+    """``size`` requests, each asked and answered a question, assigned at DOC and decided (five
+    through the services, the others bulk copies of the fifth case): built once per size for
+    the class below, and rolled back after its tests of that size."""
     with RolledBackAtTheEnd(django_db_blocker):
         with django_db_blocker.unblock():
             world = fresh(module_world)
-            for _ in range(request.param):
+            for _ in range(5):  # five through the services, the rest copies of the fifth in bulk
                 access_request = submitted(world, partner_customer=new_customer(world))
                 services.issue_information_request(
                     access_request=access_request, actor=world["doc_reviewer"], question="Q?"
@@ -116,6 +126,7 @@ def backlog(request, module_world, django_db_blocker):
                 services.record_decision(
                     access_request=all_concur(world, access_request), actor=world["doc_approver"]
                 )
+            bulk_case_copies(access_request, request.param - 5)
         yield request.param
 
 
