@@ -20,7 +20,7 @@ from portal.audit.history import save_with_history
 from portal.errors import PortalError
 from portal.jobs.models import Job
 from portal.jobs.progress import Progress
-from portal.jobs.selectors import forget_has_jobs
+from portal.jobs.selectors import mark_has_jobs
 from portal.notifications.services import notify
 from portal.permissions import grant
 
@@ -76,7 +76,7 @@ def start_job(*, kind, title, owner, params, total=0, viewers=()):
         seers.update(
             viewer.user_set.values_list("pk", flat=True) if hasattr(viewer, "user_set") else [viewer.pk]
         )
-    forget_has_jobs(seers)  # their menus now link to the list of jobs
+    mark_has_jobs(seers)  # their menus now link to the list of jobs
     transaction.on_commit(lambda: enqueue(job.pk))
     return job
 
