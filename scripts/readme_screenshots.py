@@ -102,6 +102,8 @@ def main():
     RAW.mkdir(parents=True, exist_ok=True)
     OUT.mkdir(parents=True, exist_ok=True)
     plan = shots()  # read the database before Playwright's event loop starts
+    wanted = set(sys.argv[1:])  # names given: retake only those
+    plan = [shot for shot in plan if not wanted or shot[0] in wanted]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
