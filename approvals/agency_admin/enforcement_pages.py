@@ -162,11 +162,13 @@ def _in_background(request, verb, obj, form, *, total, extra=None):
         total=total,
         back=page.back(obj),
     )
-    messages.info(
-        request,
-        "Your order is being carried out in the background: this page follows it, and you get an "
-        "e-mail when it is done. You may close it or go on working elsewhere.",
-    )
+    job.refresh_from_db(fields=["status"])
+    if job.is_active:  # (in-process, on the embedded default, it is already done: the page says how)
+        messages.info(
+            request,
+            "Your order is being carried out in the background: this page follows it, and you get an "
+            "e-mail when it is done. You may close it or go on working elsewhere.",
+        )
     return redirect("jobs:detail", job.pk)
 
 
