@@ -6,6 +6,7 @@ class ApprovalsConfig(AppConfig):
     verbose_name = "Review and approvals"
 
     def ready(self):
-        from approvals import agency_admin, signals  # noqa: F401 (agency_admin registers the admin)
+        from approvals import agency_admin, jobs, signals  # noqa: F401 (agency_admin registers the admin,
+        # jobs the enforcement cascades run in the background)
 
         signals.connect()

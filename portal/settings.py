@@ -338,6 +338,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 60 * 60,
     },
     "jobs-sweep": {"task": "jobs.sweep", "schedule": 5 * 60},
+    "jobs-prune-results": {"task": "jobs.prune_results", "schedule": crontab(hour=3, minute=40)},
     "notifications-sweep-outbox": {
         "task": "notifications.sweep_outbox",
         "schedule": 60,
@@ -414,6 +415,9 @@ ALERT_EMAIL_URL = env.str("ALERT_EMAIL_URL", default="")
 # this many days are deleted (0: kept for ever). History and decisions are never pruned.
 RETENTION_NOTIFICATIONS_DAYS = env.int("RETENTION_NOTIFICATIONS_DAYS", default=365)
 RETENTION_SIGN_IN_EVENTS_DAYS = env.int("RETENTION_SIGN_IN_EVENTS_DAYS", default=365)
+# Background jobs' result files (exports) are removed this many days after the job finished
+# (daily, jobs-prune-results; 0: kept for ever). The job, its summary and its history stay.
+JOBS_RESULT_RETENTION_DAYS = env.int("JOBS_RESULT_RETENTION_DAYS", default=30)
 
 # Panels on the agency dashboard (the admin's home page), contributed by the apps that
 # portal/ may not import: dotted paths to callables taking the request and returning a dict

@@ -18,7 +18,8 @@ django.setup()
 from django.urls import reverse  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from approvals.models import AccessRequest  # noqa: E402
+from approvals.demo.amendments import KEYSTONE  # noqa: E402
+from approvals.models import AccessRequest, EnforcementAction  # noqa: E402
 from vendors.models import FrontierModel  # noqa: E402
 
 BASE = os.environ.get("SCREENSHOT_BASE_URL", "http://127.0.0.1:8765")
@@ -35,13 +36,19 @@ BAD_CSV = (
 
 
 def shots():
-    """(name, who, address or callable, crop height or None)."""
+    """(name, who, address or callable, crop height or None[, the part of the page to show])."""
     approved = AccessRequest.objects.filter(
         status=AccessRequest.Status.APPROVED, vendor__legal_name__startswith="Aurora"
     ).order_by("-decided_at")[0]
     model = FrontierModel.objects.filter(release_phase=FrontierModel.ReleasePhase.LIMITED_PREVIEW).order_by(
         "pk"
     )[0]
+    suspension = EnforcementAction.objects.filter(  # Basalt Granite 1.0, pulled offline in the demo
+        kind=EnforcementAction.Kind.SUSPEND_MODEL,
+        status=EnforcementAction.Status.IN_FORCE,
+        vendor__organisation__name="Basalt AI",
+    ).order_by("-pk")[0]
+    amended = AccessRequest.objects.filter(partner_customer__legal_name=KEYSTONE).order_by("-pk")[0]
     return [
         ("sign-in", None, "/accounts/login/", None),
         ("vendor-dashboard", "compliance@aurora.example", "/vendor/", 1400),
@@ -51,6 +58,12 @@ def shots():
             "compliance@aurora.example",
             f"/vendor/requests/{approved.tracking_number}/",
             1350,
+        ),
+        (
+            "decision-letter",
+            "compliance@aurora.example",
+            f"/vendor/requests/{approved.tracking_number}/letter/",
+            1500,
         ),
         ("agency-dashboard", "approver@doc.example", "/admin/", 1400),
         (
@@ -62,8 +75,28 @@ def shots():
         (
             "agency-suspend",
             "approver@doc.example",
-            reverse("admin:approvals_enforcementaction_suspend", args=[model.pk]),
+            reverse("admin:approvals_enforcementaction_suspend", args=[model.pk])
+            + "?scope=sector&sector=energy",
             None,
+        ),
+        (
+            "vendor-attest-cutoff",
+            "compliance@basalt.example",
+            reverse("enforcement:attest_cutoff", args=[suspension.pk]),
+            1300,
+        ),
+        (
+            "agency-case-amendment",
+            "approver@doc.example",
+            reverse("admin:approvals_accessrequest_change", args=[amended.pk]),
+            1500,
+        ),
+        (
+            "agency-dashboard-facts-changed",
+            "approver@doc.example",
+            "/admin/",
+            None,
+            "section[aria-labelledby='changed-grants-h']",
         ),
     ]
 
@@ -102,13 +135,15 @@ def main():
     RAW.mkdir(parents=True, exist_ok=True)
     OUT.mkdir(parents=True, exist_ok=True)
     plan = shots()  # read the database before Playwright's event loop starts
+    wanted = set(sys.argv[1:])  # names given: retake only those
+    plan = [shot for shot in plan if not wanted or shot[0] in wanted]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
             args=["--no-sandbox", "--disable-gpu"],
             headless=True,
         )
-        for name, who, address, crop in plan:
+        for name, who, address, crop, *part in plan:
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             page = context.new_page()
             if who:
@@ -119,7 +154,10 @@ def main():
                 page.goto(BASE + address)
             page.wait_for_load_state("networkidle")
             raw = RAW / f"{name}.png"
-            page.screenshot(path=str(raw), full_page=True)
+            if part:
+                page.locator(part[0]).screenshot(path=str(raw))
+            else:
+                page.screenshot(path=str(raw), full_page=True)
             context.close()
             target = OUT / f"{name}.png"
             shrink(raw, target, crop)

@@ -66,7 +66,7 @@ def main():
         page.get_by_role("link", name="Pull the model offline").click()
         impact = page.get_by_role("region", name="What this will do, at once and in one step")
         expect(impact).to_contain_text("3 active grants become suspended")
-        expect(impact).to_contain_text("5 open requests are put on hold")
+        expect(impact).to_contain_text("6 open requests are put on hold")
         for customer in (
             "Great Lakes Grid Operations LLC",
             "Prairie Wind Cooperative",
@@ -88,9 +88,12 @@ def main():
             "Executive Order 14999, section 4(b): mandate to suspend preview access."
         )
         page.get_by_role("button", name="Pull the model offline now").click()
-        expect(page.locator(".messagelist")).to_contain_text(
-            "3 grant(s) suspended, 5 open request(s) on hold"
-        )
+        # the order runs in the background: its page follows it until it says Done
+        expect(page.get_by_role("heading", name="Done")).to_be_visible(timeout=60_000)
+        expect(page.locator("#job")).to_contain_text("3 grant(s) suspended (")
+        expect(page.locator("#job")).to_contain_text("6 open request(s) on hold")
+        approver.shot("2-order-done-agency")
+        page.get_by_role("link", name=f"Back to {MODEL}").click()
         expect(page.get_by_role("link", name="Lift the suspension")).to_be_visible()
         approver.shot("2-model-suspended-agency")
 
@@ -100,7 +103,7 @@ def main():
         page.get_by_role("link", name=MODEL).first.click()
         expect(page.get_by_role("heading", name=re.compile("Pulled offline on"))).to_be_visible()
         expect(page.get_by_role("region", name=re.compile("Pulled offline on"))).to_contain_text(
-            "3 grants suspended, 5 open requests on hold"
+            "3 grants suspended, 6 open requests on hold"
         )
         vendor.shot("3-model-suspended-vendor")
         page.get_by_role("link", name="Every grant it affects").click()
@@ -121,7 +124,7 @@ def main():
         page.get_by_role("link", name="Lift the suspension").click()
         impact = page.get_by_role("region", name="What lifting the suspension will do")
         expect(impact).to_contain_text("3 grants the suspension took become active again")
-        expect(impact).to_contain_text("5 requests on hold resume")
+        expect(impact).to_contain_text("6 requests on hold resume")
         approver.shot("6-confirm-lift")
         page.get_by_label("Legal basis").fill(
             "Executive Order 14999, section 4(d): the mandate is satisfied."
@@ -130,7 +133,9 @@ def main():
             "The vendor rotated every key and the insider's access is revoked."
         )
         page.get_by_role("button", name="Lift the suspension now").click()
-        expect(page.locator(".messagelist")).to_contain_text("3 grant(s) active again")
+        expect(page.get_by_role("heading", name="Done")).to_be_visible(timeout=60_000)
+        expect(page.locator("#job")).to_contain_text("3 grant(s) active again")
+        page.get_by_role("link", name=f"Back to {MODEL}").click()
         expect(page.get_by_role("link", name="Pull the model offline")).to_be_visible()
         approver.shot("7-model-restored-agency")
 

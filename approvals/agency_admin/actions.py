@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponseBase
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -47,7 +47,9 @@ class ActionPage:
     lookup: Callable  # (model_admin, request, pk) -> the object; Http404 for what the user may not read
     allowed: Callable  # (user, obj) -> bool: the policy's ``can_<verb>``, as the button asks it
     form_class: type
-    call: Callable  # (request, obj, form) -> the success message; calls one service
+    # (request, obj, form) -> the success message; calls one service (or, for work done in the
+    # background, asks for the job and returns the response that leads to its page)
+    call: Callable
     title: Callable  # (obj) -> the page's title
     back: Callable  # (obj) -> the URL to go back to (after success, and the Cancel link)
     template: str
@@ -122,6 +124,8 @@ def action_view(request, pk, *, page, model_admin):
                 return redirect(back)
             error.add_to_form(form)
         else:
+            if isinstance(message, HttpResponseBase):  # work handed to the background: its page
+                return message
             level, message = message if isinstance(message, tuple) else (messages.SUCCESS, message)
             messages.add_message(request, level, message)
             return redirect(back)

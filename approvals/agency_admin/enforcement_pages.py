@@ -8,10 +8,13 @@ the page is then shown again with what changed. An order that someone else's has
 second tab) is told in a warning (``stale``).
 """
 
+import inspect
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.contrib import messages
 from django.http import Http404
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
@@ -34,7 +37,10 @@ from approvals.selectors.security_contacts import (
     security_contacts_for_suspension,
 )
 from approvals.selectors.staffing import officials_told
+from approvals.services._common import _check_expected
+from approvals.services.confirmation import require_same_records
 from portal import permissions
+from portal.errors import PortalError
 from portal.params import int_param
 from vendors.choices import Sector
 from vendors.models import FrontierModel, PartnerCustomer
@@ -114,18 +120,98 @@ def _names(rows, name, limit=5):
     return ", ".join(names) + (f" and {more} more" if more > 0 else "")
 
 
+# -- the cascades, carried out in the background -------------------------------------------------
+#
+# Pulling a model offline, lifting it, designating a vendor and rescinding the designation touch
+# every grant, request or referral concerned, so they run as a background job (``approvals.jobs``):
+# the page checks at once what it can without doing the work (the form, the rule that shows the
+# button, the records it showed against those the action would take now), asks for the job and
+# answers with the job's page. The job calls the one service, which checks everything again under
+# its locks and does the whole cascade in one transaction: a refusal there fails the job with the
+# service's own words and changes nothing. ``carry_out_<verb>`` is what the job runs.
+
+
+def _check_shown(data, actual):
+    """Refuse now (the form shown again) when the records the page showed are no longer those."""
+    require_same_records(shown.decode(data.get("shown_records")), actual)
+
+
+def _in_background(request, verb, obj, form, *, total, extra=None):
+    """Ask for the job that carries out ``verb`` on ``obj``; the answer is its page."""
+    from approvals import jobs
+
+    data = {**form.cleaned_data, **(extra or {})}
+    running = jobs.active_enforcement_job(verb, obj)
+    if running is not None and running.owner_id == request.user.pk:
+        messages.info(request, "This order is already being carried out; this page follows it.")
+        return redirect("jobs:detail", running.pk)
+    if running is not None:
+        who = running.owner.full_name or running.owner.email
+        raise PortalError(
+            f"Nothing was done: {who} gave an order on {obj} at "
+            f"{timezone.localtime(running.created_at):%H:%M} that is being carried out now. "
+            "Open this page again when it is done."
+        )
+    page = next(p for p in ENFORCEMENT_ACTIONS if p.name == verb)
+    job = jobs.start_enforcement_job(
+        verb=verb,
+        obj=obj,
+        actor=request.user,
+        title=page.title(obj),
+        data=data,
+        total=total,
+        back=page.back(obj),
+    )
+    job.refresh_from_db(fields=["status"])
+    if job.is_active:  # (in-process, on the embedded default, it is already done: the page says how)
+        messages.info(
+            request,
+            "Your order is being carried out in the background: this page follows it, and you get an "
+            "e-mail when it is done. You may close it or go on working elsewhere.",
+        )
+    return redirect("jobs:detail", job.pk)
+
+
 def _suspend(request, frontier_model, form):
     data = form.cleaned_data
     scope = suspension_scope(request, frontier_model)
-    action = services.suspend_model(
+    if scope.customers is not None:
+        if not scope.customers:
+            raise PortalError("Choose at least one customer to suspend.", field="customers")
+        theirs = PartnerCustomer.objects.filter(pk__in=scope.customers, vendor_id=frontier_model.vendor_id)
+        if theirs.count() != len(set(scope.customers)):
+            raise PortalError(f"Choose customers of {frontier_model.vendor} only.", field="customers")
+    ids = selectors.suspension_impact(frontier_model, customers=scope.customers).ids
+    _check_shown(data, ids)
+    _check_expected(data.get("expected_grants"), len(ids["grants"]), "active grants")
+    _check_expected(data.get("expected_requests"), len(ids["requests"]), "open requests")
+    if scope.customers is not None and not ids["grants"] and not ids["requests"]:
+        raise PortalError(
+            "The customers chosen hold no active grant and no open request for the model: there is "
+            "nothing to suspend."
+        )
+    return _in_background(
+        request,
+        "suspend",
+        frontier_model,
+        form,
+        total=len(ids["grants"]) + len(ids["requests"]),
+        extra={"customers": scope.customers, "scope": scope.label},
+    )
+
+
+def carry_out_suspend(actor, frontier_model, data, progress):
+    action = call_service(
+        services.suspend_model,
+        progress,
         frontier_model=frontier_model,
-        actor=request.user,
+        actor=actor,
         legal_basis=data["legal_basis"],
         findings=data["findings"],
-        partner_customers=scope.customers,
-        scope=scope.label,
-        attest_within_hours=data["attest_within_hours"],
-        shown=shown.decode(data["shown_records"]),
+        partner_customers=data.get("customers"),
+        scope=data.get("scope", ""),
+        attest_within_hours=data.get("attest_within_hours"),
+        shown=shown.decode(data.get("shown_records")),
         expected_grants=data.get("expected_grants"),
         expected_requests=data.get("expected_requests"),
     )
@@ -139,7 +225,7 @@ def _suspend(request, frontier_model, form):
         if action.attest_by
         else ""
     )
-    return (
+    return action, (
         f"{frontier_model} is pulled offline{taken}: {action.grants_affected} grant(s) suspended"
         f"{' (' + _names(grants, lambda g: str(g.partner_customer)) + ')' if grants else ''}, "
         f"{action.requests_affected} open request(s) on hold. Everyone concerned has been told.{attest}"
@@ -148,12 +234,22 @@ def _suspend(request, frontier_model, form):
 
 def _lift(request, frontier_model, form):
     data = form.cleaned_data
-    action = services.lift_suspension(
+    impact = selectors.lift_impact(frontier_model)
+    _check_shown(data, impact.ids)
+    _check_expected(data.get("expected_grants"), len(impact.ids["grants"]), "grants to restore")
+    total = sum(len(ids) for ids in impact.ids.values())
+    return _in_background(request, "lift", frontier_model, form, total=total)
+
+
+def carry_out_lift(actor, frontier_model, data, progress):
+    action = call_service(
+        services.lift_suspension,
+        progress,
         frontier_model=frontier_model,
-        actor=request.user,
+        actor=actor,
         legal_basis=data["legal_basis"],
         findings=data["findings"],
-        shown=shown.decode(data["shown_records"]),
+        shown=shown.decode(data.get("shown_records")),
         expected_grants=data.get("expected_grants"),
     )
     restored = list(
@@ -161,7 +257,7 @@ def _lift(request, frontier_model, form):
         .select_related("partner_customer")
         .order_by("partner_customer__legal_name")
     )
-    return (
+    return action, (
         f"The suspension of {frontier_model} is lifted: {action.grants_affected} grant(s) active again"
         f"{' (' + _names(restored, lambda g: str(g.partner_customer)) + ')' if restored else ''}, "
         f"{action.requests_affected} request(s) back in review."
@@ -175,15 +271,24 @@ def _revoke(request, grant, form):
 
 def _designate(request, vendor, form):
     data = form.cleaned_data
-    action = services.designate_supply_chain_risk(
+    ids = selectors.designation_impact(vendor).ids
+    _check_shown(data, ids)
+    _check_expected(data.get("expected_requests"), len(ids["requests"]), "open requests to refer")
+    return _in_background(request, "designate", vendor, form, total=len(ids["requests"]))
+
+
+def carry_out_designate(actor, vendor, data, progress):
+    action = call_service(
+        services.designate_supply_chain_risk,
+        progress,
         vendor=vendor,
-        actor=request.user,
+        actor=actor,
         legal_basis=data["legal_basis"],
         findings=data["findings"],
-        shown=shown.decode(data["shown_records"]),
+        shown=shown.decode(data.get("shown_records")),
         expected_requests=data.get("expected_requests"),
     )
-    return (
+    return action, (
         f"{vendor} is designated a supply-chain risk and has been notified; it may answer by "
         f"{action.respond_by:%B %-d, %Y}. {action.requests_affected} open request(s) referred to DOD."
     )
@@ -202,20 +307,35 @@ def _designation_in_force(vendor):
 
 
 def _rescind(request, vendor, form):
-    data = form.cleaned_data
-    services.rescind_designation(
+    _check_shown(form.cleaned_data, {"referrals": [r.pk for r in form.referrals]})
+    return _in_background(request, "rescind", vendor, form, total=len(form.referrals) or 1)
+
+
+def carry_out_rescind(actor, vendor, data, progress):
+    designation = _designation_in_force(vendor)
+    referrals = selectors.referrals_from_designation(designation) if designation else []
+    action = call_service(
+        services.rescind_designation,
+        progress,
         vendor=vendor,
-        actor=request.user,
+        actor=actor,
         legal_basis=data["legal_basis"],
         findings=data["findings"],
         close_referrals=data.get("close_referrals", False),
-        shown=shown.decode(data["shown_records"]),
+        shown=shown.decode(data.get("shown_records")),
     )
     closed = ""
     if data.get("close_referrals"):
-        named = _names(form.referrals, lambda r: f"{r.access_request.tracking_number} — {r.agency.code}", 10)
-        closed = f" {len(form.referrals)} referral(s) it caused are closed: {named}."
-    return f"The designation of {vendor} is rescinded; the vendor has been notified.{closed}"
+        named = _names(referrals, lambda r: f"{r.access_request.tracking_number} — {r.agency.code}", 10)
+        closed = f" {len(referrals)} referral(s) it caused are closed: {named}."
+    return action, f"The designation of {vendor} is rescinded; the vendor has been notified.{closed}"
+
+
+def call_service(service, progress, **kwargs):
+    """Call an enforcement service, handing it ``progress`` when it reports its own."""
+    if "progress" in inspect.signature(service).parameters:
+        kwargs["progress"] = lambda done, total: progress(done, total)
+    return service(**kwargs)
 
 
 def _rescind_form_kwargs(request, vendor):

@@ -128,3 +128,16 @@ def lift(world, frontier_model=None, **kwargs):
     return services.lift_suspension(
         frontier_model=frontier_model or world.frontier_model, actor=world["doc_approver"], **BASIS, **kwargs
     )
+
+
+def order(client, url, data, capture, **kwargs):
+    """Give an enforcement order through its confirmation page and let its background job run
+    (``capture`` is pytest-django's ``django_capture_on_commit_callbacks``: the job is queued when
+    the request's transaction commits). Returns the response and the job it asked for, if any."""
+    from portal.jobs.models import Job
+
+    before = set(Job.objects.values_list("pk", flat=True))
+    with capture(execute=True):
+        response = client.post(url, data, **kwargs)
+    job = Job.objects.exclude(pk__in=before).filter(kind=Job.Kind.ENFORCEMENT).first()
+    return response, job

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from approvals import services
 from approvals.models import EnforcementAction, Grant
-from approvals.tests.enforcement_helpers import BASIS, approved, bulk_grants, suspend
+from approvals.tests.enforcement_helpers import BASIS, approved, bulk_grants, order, suspend
 from approvals.tests.factories import bulk_copies, new_customer, refresh, submitted
 from vendors.models import FrontierModel
 from vendors.tests.factories import EvidenceDocumentFactory, FrontierModelFactory
@@ -123,7 +123,9 @@ def test_incidents_show_beside_the_grants(client, world):
 # Confirmation pages call the services
 
 
-def test_the_suspension_page_says_what_it_will_affect_then_suspends(client, world):
+def test_the_suspension_page_says_what_it_will_affect_then_suspends(
+    client, world, django_capture_on_commit_callbacks
+):
     grants = [approved(world) for _ in range(2)]
     waiting = submitted(world, partner_customer=new_customer(world))
     client.force_login(world["doc_approver"])
@@ -134,11 +136,23 @@ def test_the_suspension_page_says_what_it_will_affect_then_suspends(client, worl
         assert grant.partner_customer.legal_name in page
     assert waiting.tracking_number in page
     assert 'name="expected_grants" value="2"' in page
-    response = client.post(
-        f"{model_page(world.frontier_model)}suspend/", {**BASIS, "expected_grants": 2, "expected_requests": 1}
+    response, job = order(
+        client,
+        f"{model_page(world.frontier_model)}suspend/",
+        {**BASIS, "expected_grants": 2, "expected_requests": 1},
+        django_capture_on_commit_callbacks,
     )
+    # the order is carried out in the background: the answer is the job's page, which links to
+    # the action taken and back to the model
     assert response.status_code == 302
-    assert response["Location"] == model_page(world.frontier_model)
+    assert response["Location"] == f"/jobs/{job.pk}/"
+    assert job.status == job.Status.SUCCEEDED, job.error
+    action = EnforcementAction.objects.get()
+    assert job.result_link == f"{BASE}{action.pk}/change/"
+    page = text(client.get(response["Location"]))
+    assert "2 grant(s) suspended" in page
+    assert f'href="{BASE}{action.pk}/change/"' in page
+    assert f'href="{model_page(world.frontier_model)}"' in page
     assert refresh(world.frontier_model).release_phase == Phase.SUSPENDED
     assert all(refresh(g).status == Grant.Status.SUSPENDED for g in grants)
 
@@ -168,7 +182,9 @@ def test_a_missing_legal_basis_is_shown_next_to_the_field_with_the_findings_kept
     assert not EnforcementAction.objects.exists()
 
 
-def test_lift_revoke_designate_and_rescind_through_their_pages(client, world):
+def test_lift_revoke_designate_and_rescind_through_their_pages(
+    client, world, django_capture_on_commit_callbacks
+):
     grant, other = approved(world), approved(world)
     submitted(world, partner_customer=new_customer(world))
     suspend(world)
@@ -180,14 +196,15 @@ def test_lift_revoke_designate_and_rescind_through_their_pages(client, world):
     page = text(client.get(f"{model_page(world.frontier_model)}lift/"))
     assert "<strong>1 grant</strong> the suspension took becomes active again" in page
     assert "1 grant the suspension took was revoked or expired since" in page
-    client.post(f"{model_page(world.frontier_model)}lift/", {**BASIS, "expected_grants": 1})
+    capture = django_capture_on_commit_callbacks
+    order(client, f"{model_page(world.frontier_model)}lift/", {**BASIS, "expected_grants": 1}, capture)
     assert refresh(other).status == Grant.Status.ACTIVE
     page = text(client.get(f"{BASE}vendors/{world.vendor.pk}/designate/"))
     assert "referred to the agencies of the supply-chain-risk routing rule" in page
     assert "→ DOD" in page
-    client.post(f"{BASE}vendors/{world.vendor.pk}/designate/", {**BASIS, "expected_requests": 1})
+    order(client, f"{BASE}vendors/{world.vendor.pk}/designate/", {**BASIS, "expected_requests": 1}, capture)
     assert refresh(world.vendor).is_supply_chain_risk
-    client.post(f"{BASE}vendors/{world.vendor.pk}/rescind/", BASIS)
+    order(client, f"{BASE}vendors/{world.vendor.pk}/rescind/", BASIS, capture)
     assert not refresh(world.vendor).is_supply_chain_risk
     kinds = list(EnforcementAction.objects.order_by("pk").values_list("kind", flat=True))
     assert kinds == [

@@ -11,7 +11,7 @@ from django.utils import timezone
 from approvals import services
 from approvals.models import CutoffAttestation, EnforcementAction, Grant, IncidentReport
 from approvals.selectors.queue import clock_queue
-from approvals.tests.enforcement_helpers import BASIS, approved, suspend
+from approvals.tests.enforcement_helpers import BASIS, approved, order, suspend
 from approvals.tests.factories import new_customer, refresh, submitted
 from portal.errors import PortalError
 from portal.notifications.models import Notification
@@ -51,7 +51,9 @@ def messages_of(response, level):
 # The Done-when, through the pages: the energy-sector customers only, attested, lifted exactly
 
 
-def test_suspending_the_energy_customers_takes_exactly_their_grants_then_attest_then_lift(client, world):
+def test_suspending_the_energy_customers_takes_exactly_their_grants_then_attest_then_lift(
+    client, world, django_capture_on_commit_callbacks
+):
     # given two energy-sector customers and one other holding grants, and an open request of each kind
     energy = [approved(world, partner_customer=new_customer(world, sector="energy")) for _ in range(2)]
     other = approved(world)
@@ -71,8 +73,9 @@ def test_suspending_the_energy_customers_takes_exactly_their_grants_then_attest_
     assert "<strong>2 active grants</strong> become suspended" in taken
     assert "stays <strong>Limited preview</strong> for every other customer" in taken
 
-    # when the order is given with a 12-hour window to attest
-    response = client.post(
+    # when the order is given with a 12-hour window to attest (carried out in the background)
+    response, job = order(
+        client,
         suspend_url(world),
         {
             **BASIS,
@@ -81,12 +84,18 @@ def test_suspending_the_energy_customers_takes_exactly_their_grants_then_attest_
             "attest_within_hours": 12,
             "shown_records": shown_records(page),
         },
+        django_capture_on_commit_callbacks,
         follow=True,
     )
     # then exactly the energy grants are suspended, the energy request is on hold, nothing else
     assert response.status_code == 200
-    (said,) = messages_of(response, "success")
-    assert "for the customers in the Energy sector: 2 grant(s) suspended" in said
+    assert "is being carried out in the background" in messages_of(response, "info")[0]
+    assert job.status == job.Status.SUCCEEDED, job.error
+    assert "for the customers in the Energy sector: 2 grant(s) suspended" in job.result_summary
+    # (the page was drawn before the job ran; drawn again, it shows the result)
+    done = text(client.get(f"/jobs/{job.pk}/"))
+    assert "for the customers in the Energy sector: 2 grant(s) suspended" in done
+    assert "Open the enforcement action" in done
     action = EnforcementAction.objects.get(kind=EnforcementAction.Kind.SUSPEND_MODEL)
     assert action.scope == "the customers in the Energy sector"
     assert set(Grant.objects.filter(status=Grant.Status.SUSPENDED)) == set(energy)
@@ -130,7 +139,12 @@ def test_suspending_the_energy_customers_takes_exactly_their_grants_then_attest_
     assert "API keys revoked at 14:05 UTC." in page
     page = text(client.get(lift_url(world)))
     assert "stays <strong>Limited preview</strong>: this suspension took only the customers" in page
-    client.post(lift_url(world), {**BASIS, "shown_records": shown_records(page)})
+    order(
+        client,
+        lift_url(world),
+        {**BASIS, "shown_records": shown_records(page)},
+        django_capture_on_commit_callbacks,
+    )
     assert all(refresh(g).status == Grant.Status.ACTIVE for g in energy)
     assert refresh(other).status == Grant.Status.ACTIVE
     assert not refresh(energy_waiting).on_hold
@@ -194,7 +208,9 @@ def test_cutoff_attestations_are_in_the_audit_export_of_who_may_read_the_suspens
 # Confirmations on identities
 
 
-def test_the_same_count_with_different_records_is_refused_naming_what_changed(client, world):
+def test_the_same_count_with_different_records_is_refused_naming_what_changed(
+    client, world, django_capture_on_commit_callbacks
+):
     approved(world)
     leaving = submitted(world, partner_customer=new_customer(world))
     client.force_login(world["doc_approver"])
@@ -215,8 +231,14 @@ def test_the_same_count_with_different_records_is_refused_naming_what_changed(cl
     assert not EnforcementAction.objects.exists()
     assert refresh(world.frontier_model).release_phase == Phase.LIMITED_PREVIEW
     # the page now carries the new set: confirming again is deliberate, and works
-    response = client.post(suspend_url(world), {**BASIS, "shown_records": shown_records(page)})
+    response, job = order(
+        client,
+        suspend_url(world),
+        {**BASIS, "shown_records": shown_records(page)},
+        django_capture_on_commit_callbacks,
+    )
     assert response.status_code == 302
+    assert job.status == job.Status.SUCCEEDED, job.error
     assert refresh(arriving).on_hold
 
 
@@ -255,7 +277,7 @@ def test_the_designation_refers_only_the_requests_it_showed(client, world):
     assert not later.referrals.filter(agency__code="DOD").exists()
 
 
-def test_the_lift_restores_only_what_it_showed(client, world):
+def test_the_lift_restores_only_what_it_showed(client, world, django_capture_on_commit_callbacks):
     grant, other = approved(world), approved(world)
     suspend(world)
     client.force_login(world["doc_approver"])
@@ -267,7 +289,12 @@ def test_the_lift_restores_only_what_it_showed(client, world):
     assert refresh(other).status == Grant.Status.SUSPENDED
     # the page now names the revoked grant among those that stay so, and a new confirmation lifts
     assert f"{grant.access_request.tracking_number} ({grant.partner_customer.legal_name}, revoked)" in page
-    client.post(lift_url(world), {**BASIS, "shown_records": shown_records(page)})
+    order(
+        client,
+        lift_url(world),
+        {**BASIS, "shown_records": shown_records(page)},
+        django_capture_on_commit_callbacks,
+    )
     assert refresh(other).status == Grant.Status.ACTIVE
     assert refresh(grant).status == Grant.Status.REVOKED
 

@@ -25,6 +25,7 @@ class Job(models.Model):
         CUSTOMER_IMPORT = "customer_import", "Partner customer import"
         CUSTOMER_EXPORT = "customer_export", "Partner customer export"
         AUDIT_EXPORT = "audit_export", "Audit export"
+        ENFORCEMENT = "enforcement", "Enforcement action"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Waiting to start"
@@ -53,6 +54,9 @@ class Job(models.Model):
     result_content_type = models.CharField(max_length=100, blank=True)
     result_link = models.CharField(max_length=300, blank=True, help_text="A page showing the result.")
     result_summary = models.CharField(max_length=500, blank=True)
+    result_removed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the result file was removed after the retention period."
+    )
     error = models.TextField(blank=True, help_text="Why it failed, for the person who asked.")
     error_details = models.JSONField(default=list, blank=True, help_text="One message per problem.")
     created_at = models.DateTimeField(default=timezone.now)

@@ -20,6 +20,7 @@ from portal.audit.history import save_with_history
 from portal.errors import PortalError
 from portal.jobs.models import Job
 from portal.jobs.progress import Progress
+from portal.jobs.selectors import mark_has_jobs
 from portal.notifications.services import notify
 from portal.permissions import grant
 
@@ -69,8 +70,13 @@ def start_job(*, kind, title, owner, params, total=0, viewers=()):
     )
     save_with_history(job, actor=owner, reason=f"Asked for by {owner.email}")
     grant("view", owner, job)
+    seers = {owner.pk}
     for viewer in viewers:
         grant("view", viewer, job)
+        seers.update(
+            viewer.user_set.values_list("pk", flat=True) if hasattr(viewer, "user_set") else [viewer.pk]
+        )
+    mark_has_jobs(seers)  # their menus now link to the list of jobs
     transaction.on_commit(lambda: enqueue(job.pk))
     return job
 
@@ -190,3 +196,61 @@ def sweep(*, now=None):
     for job_id in ids:
         enqueue(job_id)
     return ids
+
+
+RESULT_RETENTION_DAYS = 30
+
+
+def result_retention_days():
+    """Days a job's result file is kept after the job finished (``JOBS_RESULT_RETENTION_DAYS``;
+    0 keeps them for ever)."""
+    from django.conf import settings
+
+    return int(getattr(settings, "JOBS_RESULT_RETENTION_DAYS", RESULT_RETENTION_DAYS))
+
+
+def prune_results(*, now=None):
+    """Remove the result files of jobs finished more than the retention period ago. The job stays
+    listed, with its summary; its history says when and why the file went. Returns how many."""
+    from portal.accounts.services import system_user
+
+    days = result_retention_days()
+    if days <= 0:
+        return 0
+    now = now or timezone.now()
+    old = (
+        Job.objects.filter(finished_at__lt=now - timedelta(days=days), result_removed_at__isnull=True)
+        .exclude(result_file="")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    actor = system_user()
+    removed = 0
+    for job_id in list(old):
+        with transaction.atomic():
+            job = Job.objects.select_for_update().filter(pk=job_id, result_removed_at__isnull=True).first()
+            if job is None or not job.result_file:
+                continue
+            name, storage = job.result_file.name, job.result_file.storage
+            job.result_file = ""
+            job.result_removed_at = now
+            save_with_history(
+                job,
+                actor=actor,
+                reason=f"Result file {job.result_filename or name} removed: "
+                f"kept {days} days after the job finished",
+                update_fields=["result_file", "result_removed_at"],
+            )
+            transaction.on_commit(lambda name=name, storage=storage: _delete_file(storage, name))
+            removed += 1
+    logger.info(
+        "Jobs: removed %s result file(s) older than %s days", removed, days, extra={"removed": removed}
+    )
+    return removed
+
+
+def _delete_file(storage, name):
+    try:
+        storage.delete(name)
+    except OSError as exc:  # the row already says it is gone; a file left behind is only space
+        logger.warning("Jobs: could not delete %s: %s", name, exc)

@@ -18,3 +18,11 @@ def sweep():
     from portal.jobs import services
 
     return len(services.sweep())
+
+
+@shared_task(name="jobs.prune_results")
+def prune_results():
+    """Daily: remove the result files of jobs finished more than JOBS_RESULT_RETENTION_DAYS ago."""
+    from portal.jobs import services
+
+    return services.prune_results()

@@ -39,6 +39,14 @@ def each_grant_is(page, requests, status, addresses):
         look(page, f"request-grant-{status.lower()}", addresses)
 
 
+def wait_for_the_job(page, addresses, name):
+    """On the order's job page, wait as a person would watch the bar: until it says Done."""
+    page.wait_for_url(re.compile(r"/jobs/\d+/$"))
+    page.get_by_role("heading", name="Done").wait_for(timeout=60_000)
+    look(page, name, addresses)
+    return page.locator("#job").inner_text()
+
+
 def test_journey_4_energy_customers_pulled_offline_cut_off_attested_then_restored(
     open_page, live_server, mailbox
 ):
@@ -78,8 +86,15 @@ def test_journey_4_energy_customers_pulled_offline_cut_off_attested_then_restore
     doc.get_by_label("Legal basis").fill("Executive Order 14110, section 4.2(a)")
     doc.get_by_label("Findings").fill("Leaked weights of the model are being used against grid operators.")
     doc.get_by_role("button", name="Pull the model offline now").click()
+    # the order is carried out in the background: the approver watches its page until it is done
+    done = wait_for_the_job(doc, addresses, "agency-suspend-job")
+    assert "2 grant(s) suspended" in done, done
+    doc.get_by_role("link", name="Open the enforcement action").click()
+    doc.wait_for_url(re.compile(r"/admin/approvals/enforcementaction/\d+/change/$"))
+    assert "Example Grid Operations LLC" in doc.locator("#content-main").inner_text()  # the grants it took
+    doc.go_back()
+    doc.get_by_role("link", name=f"Back to {model}").click()
     doc.wait_for_url(re.compile(r"/admin/approvals/enforcementaction/models/\d+/$"))
-    assert "2 grant(s) suspended" in doc.locator(".messagelist").inner_text()
     look(doc, "agency-model-suspended", addresses)
 
     # the vendor's compliance admin gets the notice, which leads to the attestation of the cut-off
@@ -107,8 +122,7 @@ def test_journey_4_energy_customers_pulled_offline_cut_off_attested_then_restore
     doc.get_by_label("Legal basis").fill("Executive Order 14110, section 4.2(c)")
     doc.get_by_label("Findings").fill("The leak is contained; the vendor rotated every deployment key.")
     doc.get_by_role("button", name="Lift the suspension now").click()
-    doc.wait_for_url(re.compile(r"/admin/approvals/enforcementaction/models/\d+/$"))
-    assert "2 grant(s) active again" in doc.locator(".messagelist").inner_text()
+    assert "2 grant(s) active again" in wait_for_the_job(doc, addresses, "agency-lift-job")
 
     # the vendor is told, and exactly those grants are active again
     lifted = mailbox.wait_for(
