@@ -100,6 +100,8 @@ def main_pages():
         ("approver@doc.example", "/admin/"),
         ("approver@doc.example", f"/admin/approvals/accessrequest/{pk}/change/"),
         ("approver@doc.example", f"/admin/approvals/accessrequest/{pk}/letter/"),
+        # Swagger UI's files are collected; ReDoc's and the browsable API's are left out
+        ("compliance@aurora.example", "/api/docs/"),
     ]
 
 
@@ -123,7 +125,7 @@ def test_every_main_page_renders_with_the_built_static_files(client, production_
         assert "/static/" in html, path
         problems += [f"{path}: {m}" for m in assets_of(client, html, seen)]
     assert problems == []
-    assert pages == 7
+    assert pages == 8
     # the stylesheet's fonts and images were followed too, and they carry hashed names
     assert any(p.endswith(".woff2") for p in seen), sorted(seen)
     assert all(re.search(r"\.[0-9a-f]{12}\.", p) for p in seen), sorted(seen)
