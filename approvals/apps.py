@@ -9,3 +9,6 @@ class ApprovalsConfig(AppConfig):
         from approvals import agency_admin, signals  # noqa: F401 (agency_admin registers the admin)
 
         signals.connect()
+        from approvals.models.dashboard import connect_signals
+
+        connect_signals()

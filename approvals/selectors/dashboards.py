@@ -12,6 +12,8 @@ from approvals.models import (
     Position,
     Referral,
 )
+from approvals.models import dashboard as tally
+from approvals.models.dashboard import tally_sums
 from approvals.policies import agency_of
 from approvals.selectors.cases import referral_queue
 from approvals.selectors.queue import clock_queue
@@ -134,37 +136,92 @@ def recent_enforcement_actions(user, limit=RECENT_SHOWN):
     return list(permissions.visible_to(user, queryset)[:limit])
 
 
+def queue_counts(user, agency, *, today=None):
+    """The dashboard's numbers for an official of ``agency``, from the kept tally
+    (``approvals.models.dashboard``): one query, a few rows per agency (one per due date of its
+    open referrals and per assigned official), whatever the number of requests.
+
+    ``{queue, mine, unassigned, overdue, soon, to_sign, for_decision, escalated}`` and the clock
+    chart's ``{overdue, soon, running, stopped}``; what each would count is the same as the
+    queue's querysets count (``referral_queue``, ``positions_to_sign``, ``requests_for_decision``,
+    ``escalated_requests``)."""
+    today = today or timezone.localdate()
+    rows = tally_sums(
+        agency.pk,
+        [tally.RUNNING, tally.STOPPED, tally.UNASSIGNED, tally.ASSIGNED, tally.DRAFTED]
+        + ([tally.FOR_DECISION, tally.ESCALATED] if agency.is_lead else []),
+    )
+    soon_until = today + timedelta(days=SOON_DAYS)
+    clock = dict.fromkeys(key for key, _ in CLOCK_BUCKETS)
+    clock.update(overdue=0, soon=0, running=0, stopped=0)
+    sums = dict.fromkeys(["mine", "unassigned", "drafted", "drafted_by_me", "for_decision", "escalated"], 0)
+    for kind, day, other, _value, count in rows:
+        if kind == tally.RUNNING:
+            bucket = "overdue" if day < today else "soon" if day <= soon_until else "running"
+            clock[bucket] += count
+        elif kind == tally.STOPPED:
+            clock["stopped"] += count
+        elif kind == tally.ASSIGNED:
+            sums["mine"] += count if other == user.pk else 0
+        elif kind == tally.DRAFTED:
+            sums["drafted"] += count
+            sums["drafted_by_me"] += count if other == user.pk else 0
+        else:
+            sums[kind] += count
+    to_sign = None
+    if user.role == Role.AGENCY_APPROVER:
+        to_sign = sums["drafted"] - (sums["drafted_by_me"] if agency.requires_two_persons else 0)
+    counts = {
+        "queue": sum(clock.values()),
+        "mine": sums["mine"],
+        "unassigned": sums["unassigned"],
+        "overdue": clock["overdue"],
+        "soon": clock["soon"],
+        "to_sign": to_sign,
+        "for_decision": sums["for_decision"] if agency.is_lead else None,
+        "escalated": sums["escalated"] if agency.is_lead else None,
+    }
+    return counts, clock
+
+
+def _chart(clock):
+    top = max([*clock.values(), 1])
+    return [(key, label, clock[key], round(100 * clock[key] / top)) for key, label in CLOCK_BUCKETS]
+
+
 def agency_dashboard(user, *, today=None):
-    """Everything on an agency official's home page, each list short and most urgent first."""
+    """Everything on an agency official's home page, each list short and most urgent first.
+
+    The lists are read from the agency-led indexes and cut at ``QUEUE_SHOWN`` rows; the numbers
+    beside them and the clock chart come from the kept tally (``queue_counts``)."""
     today = today or timezone.localdate()
     agency = agency_of(user)
-    queue = referral_queue(user).select_related("position__drafted_by")
-    mine = referral_queue(user, assigned_to_me=True).select_related("position__drafted_by")
-    unassigned = queue.filter(assigned_officials__isnull=True)
-    urgent = queue.filter(
-        clock_bucket_filter("overdue", today=today) | clock_bucket_filter("soon", today=today)
-    )
+    if agency is None:
+        empty = Referral.objects.none()
+        counts = {"queue": 0, "mine": 0, "unassigned": 0, "overdue": 0, "soon": 0}
+        clock = dict.fromkeys(key for key, _ in CLOCK_BUCKETS)
+        clock = dict.fromkeys(clock, 0)
+        counts.update(
+            to_sign=0 if user.role == Role.AGENCY_APPROVER else None, for_decision=None, escalated=None
+        )
+        mine = unassigned = urgent = empty
+    else:
+        counts, clock = queue_counts(user, agency, today=today)
+        queue = referral_queue(user).select_related("position__drafted_by")
+        mine = referral_queue(user, assigned_to_me=True).select_related("position__drafted_by")
+        unassigned = queue.filter(assigned_officials__isnull=True)
+        urgent = queue.filter(
+            clock_bucket_filter("overdue", today=today) | clock_bucket_filter("soon", today=today)
+        )
     to_sign = positions_to_sign(user)
     lead = agency is not None and agency.is_lead
     decisions = requests_for_decision(user) if lead else AccessRequest.objects.none()
     escalated = escalated_requests(user) if lead else AccessRequest.objects.none()
-    counts = queue.order_by().aggregate(
-        queue=Count("pk", distinct=True),
-        mine=Count("pk", filter=Q(assigned_officials=user), distinct=True),
-        unassigned=Count("pk", filter=Q(assigned_officials__isnull=True), distinct=True),
-        overdue=Count("pk", filter=clock_bucket_filter("overdue", today=today), distinct=True),
-        soon=Count("pk", filter=clock_bucket_filter("soon", today=today), distinct=True),
-    )
     decision_rows = list(decisions[:QUEUE_SHOWN])
     return {
         "agency": agency,
         "today": today,
-        "counts": {
-            **counts,
-            "to_sign": to_sign.count() if user.role == Role.AGENCY_APPROVER else None,
-            "for_decision": decisions.count() if lead else None,
-            "escalated": escalated.count() if lead else None,
-        },
+        "counts": counts,
         "mine": list(mine[:QUEUE_SHOWN]),
         "unassigned": list(unassigned[:QUEUE_SHOWN]),
         "urgent": list(urgent[:QUEUE_SHOWN]),
@@ -173,7 +230,7 @@ def agency_dashboard(user, *, today=None):
         "for_decision": [r for r in decision_rows if not r.has_objection],
         "to_escalate": [r for r in decision_rows if r.has_objection],
         "escalated": list(escalated[:QUEUE_SHOWN]),
-        "chart": clock_chart(queue, today=today),
+        "chart": _chart(clock),
         "recent_decisions": recent_decisions(user),
         "recent_actions": recent_enforcement_actions(user),
         "clock_queue": clock_queue(user, today=today),
