@@ -41,6 +41,7 @@ DRAFTED = "drafted"  # ... its position drafted, not signed (other = the drafter
 FOR_DECISION = "for_decision"  # a request every required agency signed, not yet decided
 ESCALATED = "escalated"  # an escalated request
 SIGNED = "signed"  # a signed position: day signed, other = its agency, value = microseconds taken
+SIGNED_MONTH = "signed_month"  # the same, by the month signed (day = the month's first day)
 DECIDED = "decided"  # a decision: day decided, other = 1 approved, 2 denied, 0 anything else
 
 OUTCOME_CODES = {"approved": 1, "denied": 2}
@@ -68,9 +69,22 @@ class DashboardMark(models.Model):
     """The marks one request was last counted with: ``{key: how many}``."""
 
     access_request = models.OneToOneField(
-        "approvals.AccessRequest", on_delete=models.CASCADE, primary_key=True, related_name="+"
+        "approvals.AccessRequest", on_delete=models.CASCADE, primary_key=True, related_name="dashboard_mark"
     )
     marks = models.JSONField(default=dict)
+    # what the lead's queues walk, in their order: "decision" (every required agency signed,
+    # not yet decided) or "escalated", with the request's submission time
+    waiting = models.CharField(max_length=20, blank=True, default="")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["waiting", "submitted_at", "access_request"],
+                condition=~models.Q(waiting=""),
+                name="dashboard_mark_waiting",
+            )
+        ]
 
     def __str__(self):
         return f"{self.access_request_id}: {len(self.marks)} marks"
@@ -91,14 +105,17 @@ def _parse(key):
     }
 
 
+WAITING_DECISION, WAITING_ESCALATED = "decision", "escalated"
+
+
 def _marks_of(requests, referrals, assigned, positions, decisions):
-    """``{request id: Counter(keys)}`` from the rows read by ``_read``."""
+    """``{request id: (Counter(keys), waiting, submitted_at)}`` from the rows read by ``_read``."""
     by_request = {pk: [] for pk in requests}
     for referral in referrals.values():
         by_request.setdefault(referral["access_request_id"], []).append(referral)
     out = {}
-    for pk, status in requests.items():
-        marks = Counter()
+    for pk, (status, submitted_at) in requests.items():
+        marks, waiting = Counter(), ""
         mine = by_request.get(pk, [])
         readers = sorted({r["agency_id"] for r in mine})
         queue_open = status in OPEN_REQUEST_STATUSES
@@ -124,15 +141,18 @@ def _marks_of(requests, referrals, assigned, positions, decisions):
                 day = timezone.localdate(position["signed_at"])
                 for reader in [EVERYONE, *readers]:
                     marks[_key(SIGNED, reader, day, other=agency, value=micros)] += 1
+                    marks[_key(SIGNED_MONTH, reader, day.replace(day=1), other=agency, value=micros)] += 1
         required = [r for r in mine if r["required"]]
         if (
             status in AWAITING_DECISION_STATUSES
             and required
             and all(r["status"] == "signed" for r in required)
         ):
+            waiting = WAITING_DECISION
             for reader in [EVERYONE, *readers]:
                 marks[_key(FOR_DECISION, reader)] += 1
         if status == "escalated":
+            waiting = WAITING_ESCALATED
             for reader in [EVERYONE, *readers]:
                 marks[_key(ESCALATED, reader)] += 1
         decision = decisions.get(pk)
@@ -141,7 +161,7 @@ def _marks_of(requests, referrals, assigned, positions, decisions):
             code = OUTCOME_CODES.get(decision["outcome"], 0)
             for reader in [EVERYONE, *readers]:
                 marks[_key(DECIDED, reader, day, other=code)] += 1
-        out[pk] = marks
+        out[pk] = (marks, waiting if marks else "", submitted_at if marks else None)
     return out
 
 
@@ -149,7 +169,12 @@ def _read(request_ids):
     """The rows the marks of ``request_ids`` are computed from: four queries."""
     from approvals.models import AccessRequest, Decision, Position, Referral
 
-    requests = dict(AccessRequest.objects.filter(pk__in=request_ids).values_list("pk", "status"))
+    requests = {
+        pk: (status, submitted_at)
+        for pk, status, submitted_at in AccessRequest.objects.filter(pk__in=request_ids).values_list(
+            "pk", "status", "submitted_at"
+        )
+    }
     referrals = {
         r["id"]: r
         for r in Referral.objects.filter(access_request_id__in=request_ids)
@@ -223,8 +248,11 @@ def retally(request_ids):
     ids = sorted({pk for pk in request_ids if pk is not None})
     if not ids:
         return
-    with transaction.atomic():
-        _retally(ids)
+    if connection.in_atomic_block:  # the caller's transaction (no savepoint: each one that
+        _retally(ids)  # writes takes a lock of its own until the end of the whole transaction)
+    else:
+        with transaction.atomic():
+            _retally(ids)
 
 
 def _retally(ids):
@@ -236,27 +264,39 @@ def _retally(ids):
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    old = dict(
-        DashboardMark.objects.filter(access_request_id__in=ids).values_list("access_request_id", "marks")
-    )
+    old = {
+        pk: (Counter(marks or {}), waiting, submitted_at)
+        for pk, marks, waiting, submitted_at in DashboardMark.objects.filter(
+            access_request_id__in=ids
+        ).values_list("access_request_id", "marks", "waiting", "submitted_at")
+    }
     new = _marks_of(*_read(locked))
+    nothing = (Counter(), "", None)
     deltas = Counter()
+    changed = []
     for pk in ids:
-        before, after = Counter(old.get(pk) or {}), new.get(pk, Counter())
+        before, after = old.get(pk, nothing), new.get(pk, nothing)
         if before == after:
             continue
-        deltas.update(after)
-        deltas.subtract(before)
+        changed.append(pk)
+        deltas.update(after[0])
+        deltas.subtract(before[0])
     _apply(deltas)
-    changed = [pk for pk in ids if Counter(old.get(pk) or {}) != new.get(pk, Counter())]
-    gone = [pk for pk in changed if not new.get(pk)]
+    gone = [pk for pk in changed if not new.get(pk, nothing)[0]]
     if gone:
         DashboardMark.objects.filter(access_request_id__in=gone).delete()
-    kept = [DashboardMark(access_request_id=pk, marks=dict(new[pk])) for pk in changed if new.get(pk)]
+    kept = [_mark(pk, *new[pk]) for pk in changed if new.get(pk, nothing)[0]]
     if kept:
         DashboardMark.objects.bulk_create(
-            kept, update_conflicts=True, unique_fields=["access_request"], update_fields=["marks"]
+            kept,
+            update_conflicts=True,
+            unique_fields=["access_request"],
+            update_fields=["marks", "waiting", "submitted_at"],
         )
+
+
+def _mark(pk, marks, waiting, submitted_at):
+    return DashboardMark(access_request_id=pk, marks=dict(marks), waiting=waiting, submitted_at=submitted_at)
 
 
 def recount_dashboard(*, batch=5_000):
@@ -271,23 +311,24 @@ def recount_dashboard(*, batch=5_000):
     for at in range(0, len(ids), batch):
         marks = _marks_of(*_read(ids[at : at + batch]))
         DashboardMark.objects.bulk_create(
-            [DashboardMark(access_request_id=pk, marks=dict(m)) for pk, m in marks.items() if m],
-            batch_size=1_000,
+            [_mark(pk, *m) for pk, m in marks.items() if m[0]], batch_size=1_000
         )
         for m in marks.values():
-            totals.update(m)
+            totals.update(m[0])
     DashboardTally.objects.bulk_create(
         [DashboardTally(key=key, count=n, **_parse(key)) for key, n in sorted(totals.items()) if n],
         batch_size=1_000,
     )
 
 
-def tally_sums(agency_id, kinds, *, since=None):
+def tally_sums(agency_id, kinds, *, since=None, until=None):
     """``[(kind, day, other, value, count)]`` of the tally rows of ``agency_id`` and ``kinds``
-    (with a day on or after ``since``, if given) that count something: one query."""
+    (with a day on or after ``since`` and before ``until``, if given) that count something."""
     rows = DashboardTally.objects.filter(agency_id=agency_id, kind__in=kinds).exclude(count=0)
     if since is not None:
         rows = rows.filter(day__gte=since)
+    if until is not None:
+        rows = rows.filter(day__lt=until)
     return list(rows.order_by().values_list("kind", "day", "other", "value", "count"))
 
 

@@ -97,6 +97,12 @@ class Referral(models.Model):
                 condition=Q(status__in=("open", "drafted")),
                 name="referral_open_queue",
             ),
+            # the dashboard's clock queue: an agency's open referrals by due date, stopped or not
+            models.Index(
+                fields=["agency", "due_date", "id"],
+                condition=Q(status__in=("open", "drafted")),
+                name="referral_open_due",
+            ),
             PortableIndex(
                 referral_still_open(),
                 models.F("clock_stopped_at").asc(nulls_first=True),

@@ -120,7 +120,12 @@ def days_to_position_by_agency(user, *, today=None):
     if reader is not None:  # the kept tally: a row per day, agency and time taken
         codes = dict(Agency.objects.values_list("pk", "code"))
         weighted = {}
-        for _kind, _day, agency_id, micros, n in tally_sums(reader, [tally.SIGNED], since=since):
+        # whole months from the months' rows, the first (partial) month from its days' rows
+        month_end = (since.replace(day=1) + timedelta(days=32)).replace(day=1) if since.day != 1 else since
+        rows = tally_sums(reader, [tally.SIGNED_MONTH], since=since) + tally_sums(
+            reader, [tally.SIGNED], since=since, until=month_end
+        )
+        for _kind, _day, agency_id, micros, n in rows:
             days = max(timedelta(microseconds=micros).total_seconds() / 86400, 0)
             by_value = weighted.setdefault(codes.get(agency_id, "?"), {})
             by_value[days] = by_value.get(days, 0) + n

@@ -16,7 +16,7 @@ from approvals.models import dashboard as tally
 from approvals.models.dashboard import tally_sums
 from approvals.policies import agency_of
 from approvals.selectors.cases import referral_queue
-from approvals.selectors.queue import clock_queue
+from approvals.selectors.queue import clock_queue, first_rows
 from approvals.selectors.requests import requests_visible_to, status_counts
 from portal import permissions
 from portal.accounts.models import Role
@@ -152,8 +152,7 @@ def queue_counts(user, agency, *, today=None):
         + ([tally.FOR_DECISION, tally.ESCALATED] if agency.is_lead else []),
     )
     soon_until = today + timedelta(days=SOON_DAYS)
-    clock = dict.fromkeys(key for key, _ in CLOCK_BUCKETS)
-    clock.update(overdue=0, soon=0, running=0, stopped=0)
+    clock = {key: 0 for key, _ in CLOCK_BUCKETS}
     sums = dict.fromkeys(["mine", "unassigned", "drafted", "drafted_by_me", "for_decision", "escalated"], 0)
     for kind, day, other, _value, count in rows:
         if kind == tally.RUNNING:
@@ -189,48 +188,78 @@ def _chart(clock):
     return [(key, label, clock[key], round(100 * clock[key] / top)) for key, label in CLOCK_BUCKETS]
 
 
+def _assigned_to(user):
+    """The ids of the referrals ``user`` is assigned to (their own workload: the index on user)."""
+    return Referral.assigned_officials.through.objects.filter(user_id=user.pk).values("referral_id")
+
+
 def agency_dashboard(user, *, today=None):
     """Everything on an agency official's home page, each list short and most urgent first.
 
-    The lists are read from the agency-led indexes and cut at ``QUEUE_SHOWN`` rows; the numbers
-    beside them and the clock chart come from the kept tally (``queue_counts``)."""
+    The numbers and the clock chart come from the kept tally (``queue_counts``); each list reads
+    its first rows from the agency-led index of its order (``first_rows``): what the page reads
+    does not grow with the queue (issue 18)."""
     today = today or timezone.localdate()
     agency = agency_of(user)
-    if agency is None:
-        empty = Referral.objects.none()
-        counts = {"queue": 0, "mine": 0, "unassigned": 0, "overdue": 0, "soon": 0}
-        clock = dict.fromkeys(key for key, _ in CLOCK_BUCKETS)
-        clock = dict.fromkeys(clock, 0)
-        counts.update(
-            to_sign=0 if user.role == Role.AGENCY_APPROVER else None, for_decision=None, escalated=None
-        )
-        mine = unassigned = urgent = empty
-    else:
-        counts, clock = queue_counts(user, agency, today=today)
-        queue = referral_queue(user).select_related("position__drafted_by")
-        mine = referral_queue(user, assigned_to_me=True).select_related("position__drafted_by")
-        unassigned = queue.filter(assigned_officials__isnull=True)
-        urgent = queue.filter(
-            clock_bucket_filter("overdue", today=today) | clock_bucket_filter("soon", today=today)
-        )
-    to_sign = positions_to_sign(user)
     lead = agency is not None and agency.is_lead
-    decisions = requests_for_decision(user) if lead else AccessRequest.objects.none()
-    escalated = escalated_requests(user) if lead else AccessRequest.objects.none()
-    decision_rows = list(decisions[:QUEUE_SHOWN])
+    if agency is None:
+        return _empty_dashboard(user, today)
+    counts, clock = queue_counts(user, agency, today=today)
+    queue = referral_queue(user).select_related("position__drafted_by")
+    # the user's own assignments, not the whole queue probed for them
+    mine = queue.filter(pk__in=_assigned_to(user))
+    unassigned = queue.filter(
+        ~Exists(Referral.assigned_officials.through.objects.filter(referral=OuterRef("pk")))
+    )
+    urgent = queue.filter(
+        clock_bucket_filter("overdue", today=today) | clock_bucket_filter("soon", today=today)
+    )
+    decision_rows = []
+    if lead and counts["for_decision"]:
+        decision_rows = first_rows(
+            requests_for_decision(user)
+            .filter(dashboard_mark__waiting=tally.WAITING_DECISION)
+            .order_by("dashboard_mark__submitted_at", "dashboard_mark__access_request_id"),
+            QUEUE_SHOWN,
+        )
+    escalated = []
+    if lead and counts["escalated"]:
+        escalated = first_rows(
+            escalated_requests(user)
+            .filter(dashboard_mark__waiting=tally.WAITING_ESCALATED)
+            .order_by("dashboard_mark__submitted_at", "dashboard_mark__access_request_id"),
+            QUEUE_SHOWN,
+        )
     return {
         "agency": agency,
         "today": today,
         "counts": counts,
-        "mine": list(mine[:QUEUE_SHOWN]),
-        "unassigned": list(unassigned[:QUEUE_SHOWN]),
-        "urgent": list(urgent[:QUEUE_SHOWN]),
-        "to_sign": list(to_sign[:QUEUE_SHOWN]),
+        "mine": first_rows(mine, QUEUE_SHOWN, known_empty=not counts["mine"]),
+        "unassigned": first_rows(unassigned, QUEUE_SHOWN, known_empty=not counts["unassigned"]),
+        "urgent": first_rows(urgent, QUEUE_SHOWN, known_empty=not (counts["overdue"] or counts["soon"])),
+        "to_sign": first_rows(positions_to_sign(user), QUEUE_SHOWN, known_empty=not counts["to_sign"]),
         "lead": lead,
         "for_decision": [r for r in decision_rows if not r.has_objection],
         "to_escalate": [r for r in decision_rows if r.has_objection],
-        "escalated": list(escalated[:QUEUE_SHOWN]),
+        "escalated": escalated,
         "chart": _chart(clock),
+        "recent_decisions": recent_decisions(user),
+        "recent_actions": recent_enforcement_actions(user),
+        "clock_queue": clock_queue(user, today=today),
+    }
+
+
+def _empty_dashboard(user, today):
+    counts = {"queue": 0, "mine": 0, "unassigned": 0, "overdue": 0, "soon": 0}
+    counts.update(to_sign=0 if user.role == Role.AGENCY_APPROVER else None, for_decision=None, escalated=None)
+    return {
+        "agency": None,
+        "today": today,
+        "counts": counts,
+        **{key: [] for key in ("mine", "unassigned", "urgent", "to_sign", "for_decision", "to_escalate")},
+        "escalated": [],
+        "lead": False,
+        "chart": _chart(dict.fromkeys(["overdue", "soon", "running", "stopped"], 0)),
         "recent_decisions": recent_decisions(user),
         "recent_actions": recent_enforcement_actions(user),
         "clock_queue": clock_queue(user, today=today),
