@@ -1,5 +1,6 @@
 """The agency dashboard and the oversight dashboard: queues, clocks, outcomes."""
 
+import copy
 from datetime import timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q
@@ -193,6 +194,19 @@ def _assigned_to(user):
     return Referral.assigned_officials.through.objects.filter(user_id=user.pk).values("referral_id")
 
 
+def _referral_lists(queue, lists):
+    """``{name: first rows}`` of each of ``lists`` (``{name: (queryset, kept count)}``, each a
+    subset of ``queue``): the ids of each list's first rows (none when its kept count is 0), then
+    all of their rows in one query of ``queue``; each list gets its own copies."""
+    wanted = {
+        name: list(queryset.values_list("pk", flat=True)[:QUEUE_SHOWN]) if count else []
+        for name, (queryset, count) in lists.items()
+    }
+    ids = {pk for pks in wanted.values() for pk in pks}
+    rows = {row.pk: row for row in queue.filter(pk__in=ids)} if ids else {}
+    return {name: [copy.copy(rows[pk]) for pk in pks if pk in rows] for name, pks in wanted.items()}
+
+
 def agency_dashboard(user, *, today=None):
     """Everything on an agency official's home page, each list short and most urgent first.
 
@@ -234,10 +248,15 @@ def agency_dashboard(user, *, today=None):
         "agency": agency,
         "today": today,
         "counts": counts,
-        "mine": first_rows(mine, QUEUE_SHOWN, known_empty=not counts["mine"]),
-        "unassigned": first_rows(unassigned, QUEUE_SHOWN, known_empty=not counts["unassigned"]),
-        "urgent": first_rows(urgent, QUEUE_SHOWN, known_empty=not (counts["overdue"] or counts["soon"])),
-        "to_sign": first_rows(positions_to_sign(user), QUEUE_SHOWN, known_empty=not counts["to_sign"]),
+        **_referral_lists(
+            queue,
+            {
+                "mine": (mine, counts["mine"]),
+                "unassigned": (unassigned, counts["unassigned"]),
+                "urgent": (urgent, counts["overdue"] or counts["soon"]),
+                "to_sign": (positions_to_sign(user), counts["to_sign"]),
+            },
+        ),
         "lead": lead,
         "for_decision": [r for r in decision_rows if not r.has_objection],
         "to_escalate": [r for r in decision_rows if r.has_objection],
