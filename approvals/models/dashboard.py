@@ -213,7 +213,8 @@ def _read(request_ids):
 
 
 def _apply(deltas):
-    """Add ``{key: change}`` to the tally: one ``INSERT … ON CONFLICT`` in key order."""
+    """Add ``{key: change}`` to the tally: one ``INSERT … ON CONFLICT`` in key order, then the
+    rows that fell to 0 deleted."""
     rows = [(key, change) for key, change in sorted(deltas.items()) if change]
     if not rows:
         return
@@ -238,6 +239,10 @@ def _apply(deltas):
             f"ON CONFLICT (key) DO UPDATE SET count = {table}.count + EXCLUDED.count",
             params,
         )
+        # a row counting nothing any more goes (past due dates would otherwise pile up)
+        taken = [key for key, change in rows if change < 0]
+        if taken:
+            cursor.execute(f"DELETE FROM {table} WHERE key = ANY(%s) AND count = 0", [taken])  # noqa: S608
 
 
 def retally(request_ids):
