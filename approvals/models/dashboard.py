@@ -21,8 +21,10 @@ decision, and after officials are assigned. ``recount_dashboard()`` (and ``manag
 recount_dashboard``) rebuilds everything from the rows. Derived data: no history.
 """
 
+import json
 from collections import Counter
 from datetime import date, timedelta
+from functools import lru_cache
 
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -90,6 +92,7 @@ class DashboardMark(models.Model):
         return f"{self.access_request_id}: {len(self.marks)} marks"
 
 
+@lru_cache(maxsize=65_536)  # the same few keys again and again (a recount makes millions)
 def _key(kind, agency_id, day=None, other=0, value=0):
     return f"{kind}|{agency_id}|{day.isoformat() if day else ''}|{other}|{value}"
 
@@ -113,7 +116,7 @@ def _marks_of(requests, referrals, assigned, positions, decisions):
     by_request = {pk: [] for pk in requests}
     for referral in referrals.values():
         by_request.setdefault(referral["access_request_id"], []).append(referral)
-    out = {}
+    out, zone = {}, timezone.get_current_timezone()
     for pk, (status, submitted_at) in requests.items():
         marks, waiting = Counter(), ""
         mine = by_request.get(pk, [])
@@ -138,7 +141,7 @@ def _marks_of(requests, referrals, assigned, positions, decisions):
             if position is not None and position["signed_at"] is not None:
                 taken = position["signed_at"] - referral["referred_at"]
                 micros = max(taken // timedelta(microseconds=1), 0)
-                day = timezone.localdate(position["signed_at"])
+                day = position["signed_at"].astimezone(zone).date()  # timezone.localdate
                 for reader in [EVERYONE, *readers]:
                     marks[_key(SIGNED, reader, day, other=agency, value=micros)] += 1
                     marks[_key(SIGNED_MONTH, reader, day.replace(day=1), other=agency, value=micros)] += 1
@@ -157,7 +160,7 @@ def _marks_of(requests, referrals, assigned, positions, decisions):
                 marks[_key(ESCALATED, reader)] += 1
         decision = decisions.get(pk)
         if decision is not None and status != "draft":
-            day = timezone.localdate(decision["decided_at"])
+            day = decision["decided_at"].astimezone(zone).date()
             code = OUTCOME_CODES.get(decision["outcome"], 0)
             for reader in [EVERYONE, *readers]:
                 marks[_key(DECIDED, reader, day, other=code)] += 1
@@ -165,19 +168,25 @@ def _marks_of(requests, referrals, assigned, positions, decisions):
     return out
 
 
-def _read(request_ids):
-    """The rows the marks of ``request_ids`` are computed from: four queries."""
+def _read(request_ids, *, span=None):
+    """The rows the marks of ``request_ids`` (or, with ``span=(first, last)``, of every request
+    with an id in that range: the recount's batches) are computed from: five queries."""
     from approvals.models import AccessRequest, Decision, Position, Referral
+
+    def of(path):
+        if span is None:
+            return {f"{path}__in": request_ids}
+        return {f"{path}__gte": span[0], f"{path}__lte": span[1]}
 
     requests = {
         pk: (status, submitted_at)
-        for pk, status, submitted_at in AccessRequest.objects.filter(pk__in=request_ids).values_list(
+        for pk, status, submitted_at in AccessRequest.objects.filter(**of("pk")).values_list(
             "pk", "status", "submitted_at"
         )
     }
     referrals = {
         r["id"]: r
-        for r in Referral.objects.filter(access_request_id__in=request_ids)
+        for r in Referral.objects.filter(**of("access_request_id"))
         .order_by()
         .values(
             "id",
@@ -193,19 +202,19 @@ def _read(request_ids):
     assigned, positions = {}, {}
     if referrals:
         through = Referral.assigned_officials.through
-        for referral_id, user_id in through.objects.filter(
-            referral__access_request_id__in=request_ids
-        ).values_list("referral_id", "user_id"):
+        for referral_id, user_id in through.objects.filter(**of("referral__access_request_id")).values_list(
+            "referral_id", "user_id"
+        ):
             assigned.setdefault(referral_id, []).append(user_id)
         positions = {
             p["referral_id"]: p
-            for p in Position.objects.filter(referral__access_request_id__in=request_ids).values(
+            for p in Position.objects.filter(**of("referral__access_request_id")).values(
                 "referral_id", "drafted_by_id", "signed_at"
             )
         }
     decisions = {
         d["access_request_id"]: d
-        for d in Decision.objects.filter(access_request_id__in=request_ids).values(
+        for d in Decision.objects.filter(**of("access_request_id")).values(
             "access_request_id", "outcome", "decided_at"
         )
     }
@@ -314,16 +323,31 @@ def recount_dashboard(*, batch=5_000):
     totals = Counter()
     ids = list(AccessRequest.objects.exclude(status="draft").order_by("pk").values_list("pk", flat=True))
     for at in range(0, len(ids), batch):
-        marks = _marks_of(*_read(ids[at : at + batch]))
-        DashboardMark.objects.bulk_create(
-            [_mark(pk, *m) for pk, m in marks.items() if m[0]], batch_size=1_000
-        )
+        chunk = ids[at : at + batch]
+        marks = _marks_of(*_read(chunk, span=(chunk[0], chunk[-1])))
+        _write_marks({pk: m for pk, m in marks.items() if m[0]})
         for m in marks.values():
             totals.update(m[0])
     DashboardTally.objects.bulk_create(
         [DashboardTally(key=key, count=n, **_parse(key)) for key, n in sorted(totals.items()) if n],
         batch_size=1_000,
     )
+
+
+def _write_marks(marks):
+    """Insert ``{request id: (marks, waiting, submitted_at)}``: with ``COPY`` on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        DashboardMark.objects.bulk_create([_mark(pk, *m) for pk, m in marks.items()], batch_size=1_000)
+        return
+    table = DashboardMark._meta.db_table
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            f"COPY {table} (access_request_id, marks, waiting, submitted_at) FROM STDIN"
+        ) as copy,
+    ):
+        for pk, (counted, waiting, submitted_at) in marks.items():
+            copy.write_row((pk, json.dumps(dict(counted)), waiting, submitted_at))
 
 
 def tally_sums(agency_id, kinds, *, since=None, until=None):
