@@ -10,3 +10,6 @@ class ApprovalsConfig(AppConfig):
         # jobs the enforcement cascades run in the background)
 
         signals.connect()
+        from approvals.models.dashboard import connect_signals
+
+        connect_signals()

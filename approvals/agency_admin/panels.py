@@ -28,10 +28,11 @@ def _ask_assign_me(user, referrals):
     shown by asking the same rule as the case page's (``case_pages.can_assign_me``)."""
     from approvals.agency_admin.case_pages import can_assign_me
 
-    for referral in referrals:
-        access_request = referral.access_request
-        access_request._my_referral = referral
-        referral.can_assign_me = can_assign_me(user, access_request)
+    with policies.one_page(user, readable=referrals):  # just read through the permissions helper
+        for referral in referrals:
+            access_request = referral.access_request
+            access_request._my_referral = referral
+            referral.can_assign_me = can_assign_me(user, access_request)
 
 
 def oversight_panel(request):

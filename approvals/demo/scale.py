@@ -29,6 +29,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, connection, transaction
 
 from approvals.models import AccessRequest, Agency, Grant, Referral, TrackingCounter
+from approvals.models.dashboard import recount_dashboard
 from portal import permissions
 from portal.accounts.models import User
 from portal.accounts.services import system_user
@@ -62,6 +63,9 @@ def seed_scale(n, *, log=print, year=SCALE_YEAR, skip_foreign_key_checks=True):
                 cursor.execute(sql, world)
                 log(f"  {label:<28} {cursor.rowcount:>9} rows  {time.monotonic() - t0:6.1f} s")
         TrackingCounter.objects.update_or_create(year=year, defaults={"last_number": n})
+        t0 = time.monotonic()
+        recount_dashboard()  # the agency dashboard's kept counts (approvals.models.dashboard)
+        log(f"  {'dashboard tally':<28} {'':>9}       {time.monotonic() - t0:6.1f} s")
     with connection.cursor() as cursor:
         t0 = time.monotonic()
         cursor.execute("ANALYZE")

@@ -12,6 +12,7 @@ from approvals.models.amendments import (
     Amendment,
     GrantFactsChange,
 )
+from approvals.models.dashboard import DashboardMark, DashboardTally
 from approvals.models.decisions import (
     Decision,
     Escalation,
@@ -73,6 +74,8 @@ __all__ = [
     "Amendment",
     "Condition",
     "CutoffAttestation",
+    "DashboardMark",
+    "DashboardTally",
     "Decision",
     "EnforcementAction",
     "EnforcementActionGroupObjectPermission",

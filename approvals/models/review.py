@@ -10,6 +10,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from approvals.models.agencies import Agency
+from approvals.models.dashboard import retally
 from approvals.models.requests import REFERRAL_DAYS, AccessRequest
 from portal.audit.models import RequestIdHistory
 from portal.db_operations import PortableIndex
@@ -33,6 +34,7 @@ def refresh_next_due(request_ids):
         .values("due_date")[:1]
     )
     AccessRequest.objects.filter(pk__in=ids).update(next_due=models.Subquery(running))
+    retally(ids)  # the dashboard's kept counts (approvals.models.dashboard)
 
 
 ACTIVE_STATUSES = ("open", "drafted")
@@ -94,6 +96,12 @@ class Referral(models.Model):
                 "id",
                 condition=Q(status__in=("open", "drafted")),
                 name="referral_open_queue",
+            ),
+            # the dashboard's clock queue: an agency's open referrals by due date, stopped or not
+            models.Index(
+                fields=["agency", "due_date", "id"],
+                condition=Q(status__in=("open", "drafted")),
+                name="referral_open_due",
             ),
             PortableIndex(
                 referral_still_open(),

@@ -121,7 +121,7 @@ def require_official(actor, agency, *, roles, doing, obj=None):
     if not actor.is_active or agency_of(actor) != agency or actor.role not in roles:
         names = " or ".join(sorted(Role(r).label.lower() + "s" for r in roles))
         _refuse(f"Only {names} of {agency.code} can {doing}.")
-    if obj is not None and not permissions.has_object_permission(actor, obj, "view"):
+    if obj is not None and not _may_read(actor, obj):
         _refuse(f"You may not {doing} on this case.")
 
 

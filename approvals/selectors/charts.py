@@ -10,9 +10,13 @@ from django.db.models import Count
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from approvals.models import Decision, IncidentReport, Referral
+from approvals.models import Agency, Decision, IncidentReport, Referral
+from approvals.models import dashboard as tally
+from approvals.models.dashboard import tally_sums
+from approvals.policies import agency_of
 from approvals.selectors.enforcement import incidents_visible_to
 from approvals.selectors.requests import requests_visible_to
+from portal.accounts.models import AGENCY_ROLES
 
 WEEKS_SHOWN = 8
 DAYS_MEASURED = 365
@@ -55,9 +59,29 @@ class Chart:
         return out
 
 
+def _reader(user):
+    """Whose kept tally rows a chart reads for ``user``: ``EVERYONE`` for those who read every
+    submitted request, their agency's id for an official (who reads the requests their agency
+    holds a referral on), else ``None`` (charts are then counted from the rows)."""
+    if getattr(user, "sees_everything", False):
+        return tally.EVERYONE
+    if getattr(user, "role", None) in AGENCY_ROLES and user.is_active:
+        agency = agency_of(user)
+        return agency.pk if agency is not None else None
+    return None
+
+
 def decisions_per_week(user, *, today=None, weeks=WEEKS_SHOWN):
     today = today or timezone.localdate()
     start = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
+    reader = _reader(user)
+    if reader is not None:  # the kept tally: a row per day and outcome of the weeks shown
+        by_week = {}
+        for _kind, day, code, _value, n in tally_sums(reader, [tally.DECIDED], since=start):
+            outcome = {v: k for k, v in tally.OUTCOME_CODES.items()}.get(code)
+            week = by_week.setdefault(day - timedelta(days=day.weekday()), {})
+            week[outcome] = week.get(outcome, 0) + n
+        return _decisions_chart(by_week, start, weeks)
     counts = (
         Decision.objects.filter(
             access_request__in=requests_visible_to(user).values("pk"), decided_at__date__gte=start
@@ -70,6 +94,10 @@ def decisions_per_week(user, *, today=None, weeks=WEEKS_SHOWN):
     by_week = {}
     for week, outcome, n in counts:
         by_week.setdefault(timezone.localdate(week) if hasattr(week, "hour") else week, {})[outcome] = n
+    return _decisions_chart(by_week, start, weeks)
+
+
+def _decisions_chart(by_week, start, weeks):
     outcomes = [Decision.Outcome.APPROVED, Decision.Outcome.DENIED]
     chart = Chart(
         title="Decisions per week",
@@ -88,6 +116,20 @@ def days_to_position_by_agency(user, *, today=None):
     """Median calendar days from referral to the agency's signed position, over the last year."""
     today = today or timezone.localdate()
     since = today - timedelta(days=DAYS_MEASURED)
+    reader = _reader(user)
+    if reader is not None:  # the kept tally: a row per day, agency and time taken
+        codes = dict(Agency.objects.values_list("pk", "code"))
+        weighted = {}
+        # whole months from the months' rows, the first (partial) month from its days' rows
+        month_end = (since.replace(day=1) + timedelta(days=32)).replace(day=1) if since.day != 1 else since
+        rows = tally_sums(reader, [tally.SIGNED_MONTH], since=since) + tally_sums(
+            reader, [tally.SIGNED], since=since, until=month_end
+        )
+        for _kind, _day, agency_id, micros, n in rows:
+            days = max(timedelta(microseconds=micros).total_seconds() / 86400, 0)
+            by_value = weighted.setdefault(codes.get(agency_id, "?"), {})
+            by_value[days] = by_value.get(days, 0) + n
+        return _days_chart({code: _weighted_median(values) for code, values in weighted.items()})
     rows = (
         Referral.objects.filter(
             access_request__in=requests_visible_to(user).values("pk"),
@@ -100,15 +142,39 @@ def days_to_position_by_agency(user, *, today=None):
     days = {}
     for code, referred_at, signed_at in rows:
         days.setdefault(code, []).append(max((signed_at - referred_at).total_seconds() / 86400, 0))
+    return _days_chart({code: (median(values), len(values)) for code, values in days.items()})
+
+
+def _weighted_median(by_value):
+    """``(median, how many)`` of values given as ``{value: how many times}``, as
+    ``statistics.median`` computes it over the values written out."""
+    values = sorted(v for v, n in by_value.items() if n > 0)
+    total = sum(by_value[v] for v in values)
+    low, high = (total - 1) // 2, total // 2  # positions of the middle value(s)
+    seen, at_low, at_high = 0, None, None
+    for value in values:
+        seen += by_value[value]
+        if at_low is None and seen > low:
+            at_low = value
+        if seen > high:
+            at_high = value
+            break
+    return (at_low if low == high else (at_low + at_high) / 2), total
+
+
+def _days_chart(medians):
     chart = Chart(
         title="Median days to a signed position, by agency",
         description="Calendar days from the referral to the agency's signed position, over the last year.",
         unit="days",
         series=["Median days"],
     )
-    for code in sorted(days):
-        value = round(median(days[code]), 1)
-        chart.bars.append(Bar(label=f"{code} ({len(days[code])} signed)", values=[value], total=value))
+    for code in sorted(medians):
+        middle, count = medians[code]
+        if not count:
+            continue
+        value = round(middle, 1)
+        chart.bars.append(Bar(label=f"{code} ({count} signed)", values=[value], total=value))
     return chart
 
 

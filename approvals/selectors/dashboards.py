@@ -1,5 +1,6 @@
 """The agency dashboard and the oversight dashboard: queues, clocks, outcomes."""
 
+import copy
 from datetime import timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q
@@ -12,9 +13,11 @@ from approvals.models import (
     Position,
     Referral,
 )
+from approvals.models import dashboard as tally
+from approvals.models.dashboard import tally_sums
 from approvals.policies import agency_of
 from approvals.selectors.cases import referral_queue
-from approvals.selectors.queue import clock_queue
+from approvals.selectors.queue import clock_queue, first_rows
 from approvals.selectors.requests import requests_visible_to, status_counts
 from portal import permissions
 from portal.accounts.models import Role
@@ -134,46 +137,148 @@ def recent_enforcement_actions(user, limit=RECENT_SHOWN):
     return list(permissions.visible_to(user, queryset)[:limit])
 
 
+def queue_counts(user, agency, *, today=None):
+    """The dashboard's numbers for an official of ``agency``, from the kept tally
+    (``approvals.models.dashboard``): one query, a few rows per agency (one per due date of its
+    open referrals and per assigned official), whatever the number of requests.
+
+    ``{queue, mine, unassigned, overdue, soon, to_sign, for_decision, escalated}`` and the clock
+    chart's ``{overdue, soon, running, stopped}``; what each would count is the same as the
+    queue's querysets count (``referral_queue``, ``positions_to_sign``, ``requests_for_decision``,
+    ``escalated_requests``)."""
+    today = today or timezone.localdate()
+    rows = tally_sums(
+        agency.pk,
+        [tally.RUNNING, tally.STOPPED, tally.UNASSIGNED, tally.ASSIGNED, tally.DRAFTED]
+        + ([tally.FOR_DECISION, tally.ESCALATED] if agency.is_lead else []),
+    )
+    soon_until = today + timedelta(days=SOON_DAYS)
+    clock = {key: 0 for key, _ in CLOCK_BUCKETS}
+    sums = dict.fromkeys(["mine", "unassigned", "drafted", "drafted_by_me", "for_decision", "escalated"], 0)
+    for kind, day, other, _value, count in rows:
+        if kind == tally.RUNNING:
+            bucket = "overdue" if day < today else "soon" if day <= soon_until else "running"
+            clock[bucket] += count
+        elif kind == tally.STOPPED:
+            clock["stopped"] += count
+        elif kind == tally.ASSIGNED:
+            sums["mine"] += count if other == user.pk else 0
+        elif kind == tally.DRAFTED:
+            sums["drafted"] += count
+            sums["drafted_by_me"] += count if other == user.pk else 0
+        else:
+            sums[kind] += count
+    to_sign = None
+    if user.role == Role.AGENCY_APPROVER:
+        to_sign = sums["drafted"] - (sums["drafted_by_me"] if agency.requires_two_persons else 0)
+    counts = {
+        "queue": sum(clock.values()),
+        "mine": sums["mine"],
+        "unassigned": sums["unassigned"],
+        "overdue": clock["overdue"],
+        "soon": clock["soon"],
+        "to_sign": to_sign,
+        "for_decision": sums["for_decision"] if agency.is_lead else None,
+        "escalated": sums["escalated"] if agency.is_lead else None,
+    }
+    return counts, clock
+
+
+def _chart(clock):
+    top = max([*clock.values(), 1])
+    return [(key, label, clock[key], round(100 * clock[key] / top)) for key, label in CLOCK_BUCKETS]
+
+
+def _assigned_to(user):
+    """The ids of the referrals ``user`` is assigned to (their own workload: the index on user)."""
+    return Referral.assigned_officials.through.objects.filter(user_id=user.pk).values("referral_id")
+
+
+def _referral_lists(queue, lists):
+    """``{name: first rows}`` of each of ``lists`` (``{name: (queryset, kept count)}``, each a
+    subset of ``queue``): the ids of each list's first rows (none when its kept count is 0), then
+    all of their rows in one query of ``queue``; each list gets its own copies."""
+    wanted = {
+        name: list(queryset.values_list("pk", flat=True)[:QUEUE_SHOWN]) if count else []
+        for name, (queryset, count) in lists.items()
+    }
+    ids = {pk for pks in wanted.values() for pk in pks}
+    rows = {row.pk: row for row in queue.filter(pk__in=ids)} if ids else {}
+    return {name: [copy.copy(rows[pk]) for pk in pks if pk in rows] for name, pks in wanted.items()}
+
+
 def agency_dashboard(user, *, today=None):
-    """Everything on an agency official's home page, each list short and most urgent first."""
+    """Everything on an agency official's home page, each list short and most urgent first.
+
+    The numbers and the clock chart come from the kept tally (``queue_counts``); each list reads
+    its first rows from the agency-led index of its order (``first_rows``): what the page reads
+    does not grow with the queue (issue 18)."""
     today = today or timezone.localdate()
     agency = agency_of(user)
+    lead = agency is not None and agency.is_lead
+    if agency is None:
+        return _empty_dashboard(user, today)
+    counts, clock = queue_counts(user, agency, today=today)
     queue = referral_queue(user).select_related("position__drafted_by")
-    mine = referral_queue(user, assigned_to_me=True).select_related("position__drafted_by")
-    unassigned = queue.filter(assigned_officials__isnull=True)
+    # the user's own assignments, not the whole queue probed for them
+    mine = queue.filter(pk__in=_assigned_to(user))
+    unassigned = queue.filter(
+        ~Exists(Referral.assigned_officials.through.objects.filter(referral=OuterRef("pk")))
+    )
     urgent = queue.filter(
         clock_bucket_filter("overdue", today=today) | clock_bucket_filter("soon", today=today)
     )
-    to_sign = positions_to_sign(user)
-    lead = agency is not None and agency.is_lead
-    decisions = requests_for_decision(user) if lead else AccessRequest.objects.none()
-    escalated = escalated_requests(user) if lead else AccessRequest.objects.none()
-    counts = queue.order_by().aggregate(
-        queue=Count("pk", distinct=True),
-        mine=Count("pk", filter=Q(assigned_officials=user), distinct=True),
-        unassigned=Count("pk", filter=Q(assigned_officials__isnull=True), distinct=True),
-        overdue=Count("pk", filter=clock_bucket_filter("overdue", today=today), distinct=True),
-        soon=Count("pk", filter=clock_bucket_filter("soon", today=today), distinct=True),
-    )
-    decision_rows = list(decisions[:QUEUE_SHOWN])
+    decision_rows = []
+    if lead and counts["for_decision"]:
+        decision_rows = first_rows(
+            requests_for_decision(user)
+            .filter(dashboard_mark__waiting=tally.WAITING_DECISION)
+            .order_by("dashboard_mark__submitted_at", "dashboard_mark__access_request_id"),
+            QUEUE_SHOWN,
+        )
+    escalated = []
+    if lead and counts["escalated"]:
+        escalated = first_rows(
+            escalated_requests(user)
+            .filter(dashboard_mark__waiting=tally.WAITING_ESCALATED)
+            .order_by("dashboard_mark__submitted_at", "dashboard_mark__access_request_id"),
+            QUEUE_SHOWN,
+        )
     return {
         "agency": agency,
         "today": today,
-        "counts": {
-            **counts,
-            "to_sign": to_sign.count() if user.role == Role.AGENCY_APPROVER else None,
-            "for_decision": decisions.count() if lead else None,
-            "escalated": escalated.count() if lead else None,
-        },
-        "mine": list(mine[:QUEUE_SHOWN]),
-        "unassigned": list(unassigned[:QUEUE_SHOWN]),
-        "urgent": list(urgent[:QUEUE_SHOWN]),
-        "to_sign": list(to_sign[:QUEUE_SHOWN]),
+        "counts": counts,
+        **_referral_lists(
+            queue,
+            {
+                "mine": (mine, counts["mine"]),
+                "unassigned": (unassigned, counts["unassigned"]),
+                "urgent": (urgent, counts["overdue"] or counts["soon"]),
+                "to_sign": (positions_to_sign(user), counts["to_sign"]),
+            },
+        ),
         "lead": lead,
         "for_decision": [r for r in decision_rows if not r.has_objection],
         "to_escalate": [r for r in decision_rows if r.has_objection],
-        "escalated": list(escalated[:QUEUE_SHOWN]),
-        "chart": clock_chart(queue, today=today),
+        "escalated": escalated,
+        "chart": _chart(clock),
+        "recent_decisions": recent_decisions(user),
+        "recent_actions": recent_enforcement_actions(user),
+        "clock_queue": clock_queue(user, today=today),
+    }
+
+
+def _empty_dashboard(user, today):
+    counts = {"queue": 0, "mine": 0, "unassigned": 0, "overdue": 0, "soon": 0}
+    counts.update(to_sign=0 if user.role == Role.AGENCY_APPROVER else None, for_decision=None, escalated=None)
+    return {
+        "agency": None,
+        "today": today,
+        "counts": counts,
+        **{key: [] for key in ("mine", "unassigned", "urgent", "to_sign", "for_decision", "to_escalate")},
+        "escalated": [],
+        "lead": False,
+        "chart": _chart(dict.fromkeys(["overdue", "soon", "running", "stopped"], 0)),
         "recent_decisions": recent_decisions(user),
         "recent_actions": recent_enforcement_actions(user),
         "clock_queue": clock_queue(user, today=today),

@@ -43,9 +43,12 @@ def is_staffed(agency):
 def unstaffed_referrals(requests=None):
     """Open referrals (of ``requests``, a queryset of access requests, if given) to an agency
     nobody can sign for, with their request and agency."""
-    referrals = Referral.objects.filter(status__in=ACTIVE_REFERRAL_STATUSES, agency__in=unstaffed_agencies())
-    if requests is not None:
-        referrals = referrals.filter(access_request__in=requests)
+    unstaffed = list(unstaffed_agencies().values_list("pk", flat=True))
+    if not unstaffed:  # the usual case: nothing to read (issue 18: the lead's dashboard asks)
+        return Referral.objects.none()
+    referrals = Referral.objects.filter(status__in=ACTIVE_REFERRAL_STATUSES, agency__in=unstaffed)
+    if requests is not None:  # probed per referral, not every visible request hashed first
+        referrals = referrals.filter(Exists(requests.filter(pk=OuterRef("access_request_id"))))
     return referrals.select_related("agency", "access_request").order_by("due_date", "pk")
 
 
