@@ -309,7 +309,7 @@ def _smtp_sender(connection):
         connection.connection.sendmail(
             mime.sanitized_address(message.from_email, encoding),
             [mime.sanitized_address(address, encoding) for address in recipients],
-            mime.as_bytes(message.message()),
+            mime.message_bytes(message),
         )
 
     return send

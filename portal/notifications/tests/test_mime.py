@@ -76,3 +76,61 @@ def test_a_boundary_found_in_the_body_is_not_used():
 )
 def test_addresses_are_sanitised_as_django_does(address):
     assert mime.sanitized_address(address, "utf-8") == sanitize_address(address, "utf-8")
+
+
+def _notification_mail(subject, body, html, to="vera@aurora.example", **headers):
+    mail = EmailMultiAlternatives(
+        subject,
+        body,
+        to=[to],
+        headers={
+            "Message-ID": "<notification.0123456789abcdef0123456789abcdef01234567@portal.example>",
+            "X-Portal-Notification": "referral_received:42:7",
+            "X-Portal-Event": "referral_received",
+            **headers,
+        },
+    )
+    if html is not None:
+        mail.attach_alternative(html, "text/html")
+    return mail
+
+
+BODY = "Hello Vera,\n\nA new referral for DOC: FAR-2024-000001.\n\n* first\n  more\n\nOpen it: https://portal.example/\n"
+USUAL = [
+    _notification_mail(
+        "[FAR-2024-000001] New referral for DOC", BODY, "<p>Hello Vera,</p>\n<p>A referral.</p>"
+    ),
+    _notification_mail("x" * 69, BODY, "<p>x</p>"),  # the longest subject that fits its line
+    _notification_mail("Unicode body", "Grüße, Zoë ✓\r\nsecond line\rthird\n", "<p>Grüße ✓</p>"),
+    _notification_mail("No newline at the end", "just text", "<p>html</p>"),
+    _notification_mail("Long but fine lines", "a" * 998 + "\n", "<p>" + "b" * 990 + "</p>"),
+    _notification_mail("A very long Message-ID", BODY, "<p>x</p>", **{"X-Extra": "y" * 120}),
+]
+OTHER = [
+    _notification_mail("y" * 70, BODY, "<p>x</p>"),  # the subject is folded
+    _notification_mail("Zoë's subject", BODY, "<p>x</p>"),  # encoded
+    _notification_mail("Two  spaces", BODY, "<p>x</p>"),
+    _notification_mail("Too long a line", "a" * 999, "<p>x</p>"),  # quoted-printable
+    _notification_mail("Plain only", BODY, None),
+    _notification_mail("To a name", BODY, "<p>x</p>", to="Zoë Müller <zoe@exämple.org>"),
+]
+
+
+@pytest.fixture
+def fixed_date(monkeypatch):
+    import django.core.mail.message
+
+    date = "Sun, 29 Nov 2026 08:00:00 -0000"
+    monkeypatch.setattr(django.core.mail.message, "formatdate", lambda localtime=False: date)
+    monkeypatch.setattr(mime, "formatdate", lambda localtime=False: date)
+
+
+@pytest.mark.parametrize("index", range(len(USUAL) + len(OTHER)))
+def test_a_notification_mail_is_written_as_django_writes_it(fixed_date, index):
+    mail = (USUAL + OTHER)[index]
+    random.seed(11)
+    expected = mail.message().as_bytes(linesep="\r\n")
+    random.seed(11)
+    assert mime.message_bytes(mail) == expected
+    # the usual shape is written directly, anything else through Django's message()
+    assert (mime._usual_shape(mail) is not None) == (index < len(USUAL))
