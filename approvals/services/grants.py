@@ -75,7 +75,8 @@ def _set_grants(grants, values, *, actor, now, reason):
                 setattr(grant, field, value)
     pks = [getattr(grant, "pk", grant) for grant in grants]
     update_by_ids(Grant, pks, values)
-    copy_to_history(Grant, pks, history_type="~", actor=actor, reason=_why(reason), when=now)
+    # (the UPDATE holds their row locks, under which their history rows are chained)
+    copy_to_history(Grant, pks, history_type="~", actor=actor, reason=_why(reason), when=now, locked=True)
 
 
 @transaction.atomic

@@ -130,10 +130,12 @@ def _sql_form_covers(history_model):
     )
 
 
-def copy_to_history(model, ids, *, history_type, actor, reason, when, using="default"):
+def copy_to_history(model, ids, *, history_type, actor, reason, when, locked=False, using="default"):
     """One chained history row per record of ``model`` in ``ids``, as it now is, naming ``actor``
     and ``reason`` at ``when``; ``history_type`` ``"+"`` (created), ``"~"`` (changed) or ``"-"``.
-    Call it inside the transaction that changed the records. Returns the number of rows written."""
+    Call it inside the transaction that changed the records; ``locked=True`` says that it holds
+    their row locks already (it updated them), else they are taken here. Returns the number of
+    rows written."""
     if history_type not in ("+", "~"):
         raise ValueError(f"copy_to_history writes created or changed rows, not {history_type!r}")
     ids = sorted(set(ids))
@@ -149,7 +151,7 @@ def copy_to_history(model, ids, *, history_type, actor, reason, when, using="def
             or not _sql_form_covers(history_model)
         ):
             return _copy_in_python(model, ids, history_type, actor, reason, when, using)
-        written = _copy_in_sql(model, history_model, ids, history_type, actor, reason, when, using)
+        written = _copy_in_sql(model, history_model, ids, history_type, actor, reason, when, locked, using)
         history_written(history_model, using)
         return written
 
@@ -166,7 +168,7 @@ def _copy_in_python(model, ids, history_type, actor, reason, when, using):
     return len(created)
 
 
-def _copy_in_sql(model, history_model, ids, history_type, actor, reason, when, using):
+def _copy_in_sql(model, history_model, ids, history_type, actor, reason, when, locked, using):
     quote = connections[using].ops.quote_name
     table, history_table = model._meta.db_table, history_model._meta.db_table
     record = chain._record_field(history_model)
@@ -201,7 +203,8 @@ def _copy_in_sql(model, history_model, ids, history_type, actor, reason, when, u
     if history_type == "+":  # a creation starts its record's chain
         previous = "''"
     else:
-        _lock_rows(model, ids, using)
+        if not locked:
+            _lock_rows(model, ids, using)
         # identifiers from the models' metadata, quoted; every value is a parameter
         previous = (
             f"coalesce((SELECT h.history_hash FROM {quote(history_table)} h WHERE h.{quote(record)} = "  # noqa: S608

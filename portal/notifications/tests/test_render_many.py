@@ -83,3 +83,53 @@ def test_contexts_that_differ_in_more_than_text_are_rendered_per_mail():
     assert render_emails("customer_access_suspended", contexts) == [
         render_email("customer_access_suspended", c) for c in contexts
     ]
+
+
+@pytest.mark.django_db
+def test_many_rows_are_written_at_once_with_their_own_bodies():
+    from portal.notifications.models import Notification
+    from portal.notifications.services import notify_addresses
+
+    messages = [
+        {
+            "address": f"sec{n}@customer{n}.example",
+            "name": f"Contact\t{n}" if n % 7 == 0 else f"Contact {n}",  # a tab: rendered on its own
+            "subject": f'Access to Aurora Atlas 2.0 suspended: Customer {n} \\ "Ltd"',
+            "key": "42",
+            "object_label": f"Customer {n}",
+            "context": {
+                **SHARED,
+                "customers": f"Customer {n} & Sons\nline two" if n == 3 else f"Customer {n}",
+            },
+        }
+        for n in range(150)
+    ]
+    ids = notify_addresses(event="customer_access_suspended", messages=messages)
+    assert len(ids) == 150
+    rows = {row.recipient_email: row for row in Notification.objects.filter(pk__in=ids)}
+    assert len(rows) == 150
+    for n, message in enumerate(messages):
+        row = rows[message["address"]]
+        title = " ".join(message["subject"].split())
+        text, html = render_email(
+            "customer_access_suspended",
+            {
+                **message["context"],
+                "recipient": {"full_name": message["name"], "email": message["address"]},
+                "subject": title,
+                "title": title,
+                "path": "",
+                "link": "",
+                "url": "",
+                "object_label": message["object_label"],
+                "tracking_number": "",
+            },
+        )
+        assert (row.body, row.html_body) == (text, html), n
+        assert row.subject == title
+        assert row.recipient_id is None
+        assert row.status == Notification.Status.PENDING
+        assert row.context["customers"] == message["context"]["customers"]
+        assert row.idempotency_key == f"customer_access_suspended:42:{message['address']}"
+    # the same occurrence again writes nothing
+    assert notify_addresses(event="customer_access_suspended", messages=messages) == []
