@@ -166,7 +166,8 @@ def _officials_concerned(*, frontier_model=None, vendor=None, roles=AGENCY_ROLES
         referrals = referrals.filter(access_request__frontier_model=frontier_model)
     if vendor is not None:
         referrals = referrals.filter(access_request__vendor=vendor)
-    organisation_ids = set(referrals.values_list("agency__organisation_id", flat=True).distinct())
+    # (no ordering: the referrals' default order would make the DISTINCT sort every referral)
+    organisation_ids = set(referrals.order_by().values_list("agency__organisation_id", flat=True).distinct())
     organisation_ids |= set(Agency.objects.filter(is_lead=True).values_list("organisation_id", flat=True))
     return list(User.objects.filter(organisation_id__in=organisation_ids, role__in=roles, is_active=True))
 

@@ -7,15 +7,16 @@ the lead set, that access to the model was actually cut off.
 
 from datetime import datetime, time
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from approvals import policies
 from approvals.models import CutoffAttestation, EnforcementAction
 from approvals.services._common import BULK_BATCH, _clean_text, _person, _plural, _why
 from approvals.services._notify import _lead_approvers, _notify_people, admin_action_link
+from portal.audit.bulk import copy_to_history, int_array
 from portal.errors import PortalError
 
 MAX_ATTESTATION_HOURS = 720  # 30 days
@@ -26,24 +27,38 @@ def _when(moment):
 
 
 def ask_cutoff_attestations(action, taken, *, actor, now):
-    """One waiting attestation per grant ``action`` suspended (``taken``: ``[(grant pk, customer pk)]``)."""
+    """One waiting attestation per grant ``action`` suspended (``taken``: ``[(grant pk, customer pk)]``).
+
+    Set-based, as the suspension that calls it: the rows in one ``INSERT … SELECT`` over the two
+    id arrays, their history in one more (``portal.audit.bulk.copy_to_history``). Returns their ids.
+    """
     if not taken:
         return []
-    rows = [
-        CutoffAttestation(suspension=action, grant_id=grant_pk, partner_customer_id=customer_pk)
-        for grant_pk, customer_pk in taken
-    ]
-    return bulk_create_with_history(
-        rows,
-        CutoffAttestation,
-        batch_size=BULK_BATCH,
-        default_user=actor,
-        default_change_reason=_why(
-            f"Asked with suspension #{action.pk}: the vendor attests the cut-off by "
-            f"{_when(action.attest_by)}."
-        ),
-        default_date=now,
+    template = CutoffAttestation(suspension=action)
+    fields = [f for f in CutoffAttestation._meta.concrete_fields if not f.primary_key]
+    varying = {"grant_id": "t.grant_id", "partner_customer_id": "t.customer_id"}
+    quote = connection.ops.quote_name
+    values, params = [], []
+    for field in fields:
+        if field.attname in varying:
+            values.append(varying[field.attname])
+        else:
+            values.append("%s")
+            params.append(field.get_db_prep_save(field.pre_save(template, add=True), connection))
+    table = quote(CutoffAttestation._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608 - the model's own names
+            f"SELECT {', '.join(values)} FROM unnest(%s::bigint[], %s::bigint[]) AS t(grant_id, customer_id) "
+            f"ORDER BY t.grant_id RETURNING {quote(CutoffAttestation._meta.pk.column)}",
+            [*params, int_array(g for g, _ in taken), int_array(c for _, c in taken)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    reason = _why(
+        f"Asked with suspension #{action.pk}: the vendor attests the cut-off by {_when(action.attest_by)}."
     )
+    copy_to_history(CutoffAttestation, ids, history_type="+", actor=actor, reason=reason, when=now)
+    return ids
 
 
 @transaction.atomic

@@ -8,11 +8,13 @@ compliance team is told in full either way. One message per address and action, 
 customer of that contact the action concerns.
 """
 
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from approvals.models import Grant
 from approvals.selectors.security_contacts import security_contacts_told
 from approvals.services._common import _date
+from portal.audit.bulk import int_array
 from portal.notifications.services import notify_addresses
 
 SUSPENDED_EVENT = "customer_access_suspended"
@@ -29,16 +31,17 @@ def _names(customers):
 
 def tell_security_contacts(*, action, grants):
     """Mail the security contacts of the customers of ``grants`` (grants or their ids) once for
-    ``action`` (a suspension or a revocation). Returns the rows written."""
+    ``action`` (a suspension or a revocation): rendered about twice and written with one ``COPY``
+    however many they are (``notify_addresses``). Returns the ids of the rows written."""
     grant_ids = [g if isinstance(g, int) else g.pk for g in grants]
     if not grant_ids:
         return []
-    # the suspension passes ids (it updates its grants as a set), the revocation one grant
-    customer_ids = list(
-        Grant.objects.filter(pk__in=grant_ids)
+    # the suspension passes ids (it updates its grants as a set), the revocation one grant; their
+    # customers are read by the contacts' own query (a subquery over one array of grant ids)
+    customer_ids = (
+        Grant.objects.filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [int_array(grant_ids)]))
         .order_by()
-        .values_list("partner_customer_id", flat=True)
-        .distinct()
+        .values("partner_customer_id")
     )
     revoked = action.kind == action.Kind.REVOKE_GRANT
     vendor = action.vendor

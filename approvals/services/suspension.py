@@ -91,6 +91,21 @@ def _bump_requests(requests, fields, *, actor, reason, now):
 
 
 ATTESTATION_HOURS = 24
+SUSPEND_STEPS = 6
+LIFT_STEPS = 5
+
+
+def _stepper(progress, total):
+    """A function to call after each step: tells ``progress(done, total)``, if given."""
+    done = 0
+
+    def step():
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    return step
 
 
 def attestation_hours():
@@ -128,6 +143,7 @@ def suspend_model(
     shown=None,
     expected_grants=None,
     expected_requests=None,
+    progress=None,
 ):
     """Pull a model offline: the model and every active grant for it become suspended, its open
     requests are put on hold (their clocks stop), and everyone concerned is told — at once.
@@ -140,7 +156,12 @@ def suspend_model(
     ``shown`` is ``{"grants": ids, "requests": ids}`` as the confirmation page showed them (and
     ``expected_grants``/``expected_requests`` the figures, for older callers); if they no longer
     hold, nothing is done.
+
+    ``progress``, if given, is called as ``progress(done, total)`` after each of its steps (checks,
+    grants, attestations, requests, letter, notices), inside the transaction. The grants and their
+    history are written set-based (``_set_grants``), whatever their number.
     """
+    step = _stepper(progress, SUSPEND_STEPS)
     customers = _chosen_customers(frontier_model, partner_customers)
     requests_query = AccessRequest.objects.select_for_update(of=("self",), no_key=True).filter(
         frontier_model=frontier_model, status__in=AccessRequest.OPEN_STATUSES, on_hold=False
@@ -174,6 +195,7 @@ def suspend_model(
             "The customers chosen hold no active grant and no open request for the model: there is "
             "nothing to suspend."
         )
+    step()  # checked
     scope = (_clean_text(scope) or f"{_plural(len(customers), 'chosen customer')}")[:200] if customers else ""
     now = timezone.now()
     taking = f" ({scope})" if scope else ""
@@ -219,7 +241,9 @@ def suspend_model(
         now=now,
         reason=f"Suspended with the model{taking} by {lead.code}, action #{action.pk}: {legal_basis}",
     )
+    step()  # grants suspended
     ask_cutoff_attestations(action, taken, actor=actor, now=now)
+    step()  # attestations asked
     for access_request in open_requests:
         access_request.on_hold = True
         access_request.held_by = action
@@ -237,8 +261,10 @@ def suspend_model(
         now=now,
         reason=f"Clock stopped: the request is on hold while {frontier_model} is suspended.",
     )
+    step()  # requests held
     _share_action(action)
     letter = issue_enforcement_letter(action)
+    step()  # letter issued
     partner_notices.tell_security_contacts(action=action, grants=grants)
     context = {
         "letter_reference": letter.reference,
@@ -268,16 +294,21 @@ def suspend_model(
         official_key=f"{action.pk}:officials",
         attachment=letter_attachment(letter),
     )
+    step()  # everyone told
     return action
 
 
 @transaction.atomic
-def lift_suspension(*, frontier_model, actor, legal_basis, findings, shown=None, expected_grants=None):
+def lift_suspension(
+    *, frontier_model, actor, legal_basis, findings, shown=None, expected_grants=None, progress=None
+):
     """Lift the suspension in force: the model returns to its phase before it (a suspension of
     chosen customers never changed it); grants it suspended that nothing else has ended since
     become active again (or expired, if their term ran out meanwhile); requests it put on hold
     resume with their stopped days added back. ``shown``: ``{"grants", "lapsing", "requests"}`` ids
-    as the confirmation page showed them."""
+    as the confirmation page showed them. ``progress``: as for ``suspend_model`` (checks, grants,
+    requests, letter, notices); the grants are restored set-based, by id, never loaded as objects."""
+    step = _stepper(progress, LIFT_STEPS)
     suspension = suspension_in_force(frontier_model)
     held = []
     if suspension is not None:
@@ -291,24 +322,23 @@ def lift_suspension(*, frontier_model, actor, legal_basis, findings, shown=None,
     policies.require_lift_suspension(actor, frontier_model)
     lead = policies.agency_of(actor)
     legal_basis, findings = _basis(legal_basis, findings)
+    # ids and end dates only, locked: the grants are changed in the database, not loaded as objects
     grants = list(
         Grant.objects.select_for_update(no_key=True)
         .filter(suspended_by=suspension, status=Grant.Status.SUSPENDED)
         .order_by("pk")
+        .values_list("pk", "valid_to")
     )
     now = timezone.now()
     today = timezone.localdate(now)
-    restored = [g for g in grants if g.valid_to >= today]
-    lapsed = [g for g in grants if g.valid_to < today]
+    restored = [pk for pk, valid_to in grants if valid_to >= today]
+    lapsed = [pk for pk, valid_to in grants if valid_to < today]
     require_same_records(
         shown,
-        {
-            "grants": [g.pk for g in restored],
-            "lapsing": [g.pk for g in lapsed],
-            "requests": [r.pk for r in held],
-        },
+        {"grants": restored, "lapsing": lapsed, "requests": [r.pk for r in held]},
     )
     _check_expected(expected_grants, len(restored), "grants to restore")
+    step()  # checked
     lift = _save(
         EnforcementAction(
             kind=Kind.LIFT_SUSPENSION,
@@ -364,6 +394,7 @@ def lift_suspension(*, frontier_model, actor, legal_basis, findings, shown=None,
         now=now,
         reason="Expired while suspended: its term ended before the suspension was lifted.",
     )
+    step()  # grants restored
     for access_request in held:
         access_request.on_hold = False
     _bump_requests(
@@ -374,8 +405,10 @@ def lift_suspension(*, frontier_model, actor, legal_basis, findings, shown=None,
         reason=f"Hold lifted: the suspension of {frontier_model} was lifted; the review resumes.",
     )
     _resume_clocks(held, actor=actor, now=now)
+    step()  # requests resumed
     _share_action(lift)
     letter = issue_enforcement_letter(lift)
+    step()  # letter issued
     context = {
         "letter_reference": letter.reference,
         "model": str(frontier_model),
@@ -402,4 +435,5 @@ def lift_suspension(*, frontier_model, actor, legal_basis, findings, shown=None,
         official_key=f"{lift.pk}:officials",
         attachment=letter_attachment(letter),
     )
+    step()  # everyone told
     return lift
