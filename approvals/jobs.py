@@ -3,8 +3,8 @@ the suspension, designating a vendor a supply-chain risk and rescinding the desi
 
 The confirmation page (``agency_admin.enforcement_pages``) checks at once what it can without
 doing the work and asks for a job here; the job looks its object up again as the official who
-gave the order may read it, and calls the page's ``carry_out_<verb>``, which calls the one
-service: the whole cascade in one transaction, every rule checked again under its locks. A
+gave the order may read it, and calls ``agency_admin.enforcement_orders.carry_out_<verb>``,
+which calls the one service: the whole cascade in one transaction, every rule checked again under its locks. A
 refusal fails the job with the service's words (or, when another official's order made it moot,
 says who acted) and nothing is changed. The result links to the enforcement action taken.
 Only the official who gave the order sees the job. Registered with ``portal.jobs`` when the app
@@ -82,6 +82,7 @@ def _lookup(job):
 
 
 def run_enforcement(job, progress):
+    from approvals.agency_admin import enforcement_orders as orders
     from approvals.agency_admin import enforcement_pages as pages
 
     verb = job.params.get("verb")
@@ -89,7 +90,7 @@ def run_enforcement(job, progress):
         raise PortalError("The portal cannot carry out this order in the background.")
     obj = _lookup(job)
     progress(0, job.total or 1, VERBS[verb][1])
-    carry_out = getattr(pages, f"carry_out_{verb}")
+    carry_out = getattr(orders, f"carry_out_{verb}")
     try:
         action, summary = carry_out(job.owner, obj, job.params.get("data", {}), progress)
     except PortalError as error:

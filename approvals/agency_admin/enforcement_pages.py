@@ -8,7 +8,6 @@ the page is then shown again with what changed. An order that someone else's has
 second tab) is told in a warning (``stale``).
 """
 
-import inspect
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -21,6 +20,14 @@ from django.utils import timezone
 from approvals import policies, selectors, services
 from approvals.agency_admin import shown
 from approvals.agency_admin.actions import ActionPage
+from approvals.agency_admin.enforcement_orders import (
+    _designation_in_force,
+    _stale_designate,
+    _stale_lift,
+    _stale_rescind,
+    _stale_revoke,
+    _stale_suspend,
+)
 from approvals.agency_admin.forms import (
     BasisForm,
     ClearanceForm,
@@ -31,7 +38,7 @@ from approvals.agency_admin.forms import (
     RescindForm,
     SuspendForm,
 )
-from approvals.models import EnforcementAction, Grant
+from approvals.models import Grant
 from approvals.selectors.security_contacts import (
     security_contacts_for_revocation,
     security_contacts_for_suspension,
@@ -114,12 +121,6 @@ def suspension_scope(request, frontier_model):
     return SuspensionScope()
 
 
-def _names(rows, name, limit=5):
-    names = [name(r) for r in rows[:limit]]
-    more = len(rows) - len(names)
-    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
-
-
 # -- the cascades, carried out in the background -------------------------------------------------
 #
 # Pulling a model offline, lifting it, designating a vendor and rescinding the designation touch
@@ -128,7 +129,7 @@ def _names(rows, name, limit=5):
 # button, the records it showed against those the action would take now), asks for the job and
 # answers with the job's page. The job calls the one service, which checks everything again under
 # its locks and does the whole cascade in one transaction: a refusal there fails the job with the
-# service's own words and changes nothing. ``carry_out_<verb>`` is what the job runs.
+# service's own words and changes nothing; the job runs ``enforcement_orders.carry_out_<verb>``.
 
 
 def _check_shown(data, actual):
@@ -200,38 +201,6 @@ def _suspend(request, frontier_model, form):
     )
 
 
-def carry_out_suspend(actor, frontier_model, data, progress):
-    action = call_service(
-        services.suspend_model,
-        progress,
-        frontier_model=frontier_model,
-        actor=actor,
-        legal_basis=data["legal_basis"],
-        findings=data["findings"],
-        partner_customers=data.get("customers"),
-        scope=data.get("scope", ""),
-        attest_within_hours=data.get("attest_within_hours"),
-        shown=shown.decode(data.get("shown_records")),
-        expected_grants=data.get("expected_grants"),
-        expected_requests=data.get("expected_requests"),
-    )
-    grants = list(
-        action.suspended_grants.select_related("partner_customer").order_by("partner_customer__legal_name")
-    )
-    taken = f" for {action.scope}" if action.scope else ""
-    attest = (
-        f" {action.vendor} must attest the cut-off of each customer by "
-        f"{timezone.localtime(action.attest_by):%B %-d, %Y %H:%M}."
-        if action.attest_by
-        else ""
-    )
-    return action, (
-        f"{frontier_model} is pulled offline{taken}: {action.grants_affected} grant(s) suspended"
-        f"{' (' + _names(grants, lambda g: str(g.partner_customer)) + ')' if grants else ''}, "
-        f"{action.requests_affected} open request(s) on hold. Everyone concerned has been told.{attest}"
-    )
-
-
 def _lift(request, frontier_model, form):
     data = form.cleaned_data
     impact = selectors.lift_impact(frontier_model)
@@ -239,29 +208,6 @@ def _lift(request, frontier_model, form):
     _check_expected(data.get("expected_grants"), len(impact.ids["grants"]), "grants to restore")
     total = sum(len(ids) for ids in impact.ids.values())
     return _in_background(request, "lift", frontier_model, form, total=total)
-
-
-def carry_out_lift(actor, frontier_model, data, progress):
-    action = call_service(
-        services.lift_suspension,
-        progress,
-        frontier_model=frontier_model,
-        actor=actor,
-        legal_basis=data["legal_basis"],
-        findings=data["findings"],
-        shown=shown.decode(data.get("shown_records")),
-        expected_grants=data.get("expected_grants"),
-    )
-    restored = list(
-        action.reverses.suspended_grants.filter(status=Grant.Status.ACTIVE)
-        .select_related("partner_customer")
-        .order_by("partner_customer__legal_name")
-    )
-    return action, (
-        f"The suspension of {frontier_model} is lifted: {action.grants_affected} grant(s) active again"
-        f"{' (' + _names(restored, lambda g: str(g.partner_customer)) + ')' if restored else ''}, "
-        f"{action.requests_affected} request(s) back in review."
-    )
 
 
 def _revoke(request, grant, form):
@@ -277,65 +223,9 @@ def _designate(request, vendor, form):
     return _in_background(request, "designate", vendor, form, total=len(ids["requests"]))
 
 
-def carry_out_designate(actor, vendor, data, progress):
-    action = call_service(
-        services.designate_supply_chain_risk,
-        progress,
-        vendor=vendor,
-        actor=actor,
-        legal_basis=data["legal_basis"],
-        findings=data["findings"],
-        shown=shown.decode(data.get("shown_records")),
-        expected_requests=data.get("expected_requests"),
-    )
-    return action, (
-        f"{vendor} is designated a supply-chain risk and has been notified; it may answer by "
-        f"{action.respond_by:%B %-d, %Y}. {action.requests_affected} open request(s) referred to DOD."
-    )
-
-
-def _designation_in_force(vendor):
-    return (
-        EnforcementAction.objects.filter(
-            vendor=vendor,
-            kind=EnforcementAction.Kind.DESIGNATE_VENDOR,
-            status=EnforcementAction.Status.IN_FORCE,
-        )
-        .select_related("responded_by")
-        .first()
-    )
-
-
 def _rescind(request, vendor, form):
     _check_shown(form.cleaned_data, {"referrals": [r.pk for r in form.referrals]})
     return _in_background(request, "rescind", vendor, form, total=len(form.referrals) or 1)
-
-
-def carry_out_rescind(actor, vendor, data, progress):
-    designation = _designation_in_force(vendor)
-    referrals = selectors.referrals_from_designation(designation) if designation else []
-    action = call_service(
-        services.rescind_designation,
-        progress,
-        vendor=vendor,
-        actor=actor,
-        legal_basis=data["legal_basis"],
-        findings=data["findings"],
-        close_referrals=data.get("close_referrals", False),
-        shown=shown.decode(data.get("shown_records")),
-    )
-    closed = ""
-    if data.get("close_referrals"):
-        named = _names(referrals, lambda r: f"{r.access_request.tracking_number} — {r.agency.code}", 10)
-        closed = f" {len(referrals)} referral(s) it caused are closed: {named}."
-    return action, f"The designation of {vendor} is rescinded; the vendor has been notified.{closed}"
-
-
-def call_service(service, progress, **kwargs):
-    """Call an enforcement service, handing it ``progress`` when it reports its own."""
-    if "progress" in inspect.signature(service).parameters:
-        kwargs["progress"] = lambda done, total: progress(done, total)
-    return service(**kwargs)
 
 
 def _rescind_form_kwargs(request, vendor):
@@ -358,73 +248,6 @@ def _record_finding(request, frontier_model, form):
 
 
 # -- an order made moot by someone else's (a second tab): told as a warning -------------------
-
-
-def _by(action):
-    who = action.taken_by.full_name or action.taken_by.email
-    return f"by {who} on {timezone.localtime(action.taken_at):%B %-d, %Y at %H:%M} (action #{action.pk})"
-
-
-def _latest(kind, **filters):
-    return (
-        EnforcementAction.objects.filter(kind=kind, **filters)
-        .select_related("taken_by")
-        .order_by("-taken_at", "-pk")
-        .first()
-    )
-
-
-def _stale_suspend(request, frontier_model):
-    suspension = _latest(
-        EnforcementAction.Kind.SUSPEND_MODEL,
-        frontier_model=frontier_model,
-        status=EnforcementAction.Status.IN_FORCE,
-    )
-    if suspension is None:
-        return None
-    scope = f" for {suspension.scope}" if suspension.scope else ""
-    return f"Nothing was done: {frontier_model} was already pulled offline{scope} {_by(suspension)}."
-
-
-def _stale_lift(request, frontier_model):
-    if selectors.suspension_in_force(frontier_model) is not None:
-        return None
-    lift = _latest(EnforcementAction.Kind.LIFT_SUSPENSION, frontier_model=frontier_model)
-    if lift is None:
-        return None
-    return f"Nothing was done: the suspension of {frontier_model} was already lifted {_by(lift)}."
-
-
-def _stale_revoke(request, grant):
-    if grant.status != Grant.Status.REVOKED:
-        return None
-    revocation = _latest(EnforcementAction.Kind.REVOKE_GRANT, grant=grant)
-    by = _by(revocation) if revocation else f"on {timezone.localtime(grant.status_changed_at):%B %-d, %Y}"
-    return (
-        f"Nothing was done: the grant of {grant.access_request} to {grant.partner_customer} was "
-        f"already revoked {by}."
-    )
-
-
-def _stale_designate(request, vendor):
-    designation = _latest(
-        EnforcementAction.Kind.DESIGNATE_VENDOR, vendor=vendor, status=EnforcementAction.Status.IN_FORCE
-    )
-    if designation is None:
-        return None
-    return f"Nothing was done: {vendor} was already designated a supply-chain risk {_by(designation)}."
-
-
-def _stale_rescind(request, vendor):
-    if vendor.is_supply_chain_risk:
-        return None
-    rescission = _latest(EnforcementAction.Kind.RESCIND_DESIGNATION, vendor=vendor)
-    if rescission is None:
-        return None
-    return f"Nothing was done: the designation of {vendor} was already rescinded {_by(rescission)}."
-
-
-# -- what each page shows beside the form -----------------------------------------------------
 
 
 def _suspend_context(request, frontier_model):

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from approvals import services
-from approvals.agency_admin import enforcement_pages
+from approvals.agency_admin import enforcement_orders
 from approvals.models import EnforcementAction, Grant
 from approvals.tests.enforcement_helpers import BASIS, approved, order
 from approvals.tests.factories import new_customer, refresh, submitted
@@ -178,7 +178,7 @@ def test_a_service_that_reports_progress_is_given_the_bar():
         progress(5, 10)
         return kwargs
 
-    enforcement_pages.call_service(counting, lambda done, total: reported.append((done, total)), x=1)
+    enforcement_orders.call_service(counting, lambda done, total: reported.append((done, total)), x=1)
     assert reported == [(5, 10)]
-    assert enforcement_pages.call_service(lambda **kwargs: kwargs, plain.append, x=1) == {"x": 1}
+    assert enforcement_orders.call_service(lambda **kwargs: kwargs, plain.append, x=1) == {"x": 1}
     assert plain == []
