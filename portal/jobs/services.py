@@ -167,7 +167,7 @@ def succeed(*, job, result):
         job.result_file.save(f"job-{job.pk}-{result.filename}"[:120], ContentFile(result.content), save=False)
         fields += ["result_file", "result_filename", "result_content_type"]
     save_with_history(job, actor=job.owner, reason="Finished in the background", update_fields=fields)
-    _tell_owner(job, event="job_succeeded", subject=f"Done: {job.title}")
+    _tell_owner(job, event="job_succeeded", subject=f"Finished: {job.title}")
     return job
 
 
