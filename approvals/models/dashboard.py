@@ -248,10 +248,10 @@ def _apply(deltas):
             f"ON CONFLICT (key) DO UPDATE SET count = {table}.count + EXCLUDED.count",
             params,
         )
-        # a row counting nothing any more goes (past due dates would otherwise pile up)
-        taken = [key for key, change in rows if change < 0]
-        if taken:
-            cursor.execute(f"DELETE FROM {table} WHERE key = ANY(%s) AND count = 0", [taken])  # noqa: S608
+    # a row counting nothing any more goes (past due dates would otherwise pile up)
+    taken = [key for key, change in rows if change < 0]
+    if taken:
+        DashboardTally.objects.filter(key__in=taken, count=0).delete()
 
 
 def retally(request_ids):

@@ -34,6 +34,23 @@ def ask_cutoff_attestations(action, taken, *, actor, now):
     """
     if not taken:
         return []
+    if connection.vendor != "postgresql":  # the embedded default (SQLite): the ORM's bulk insert
+        rows = CutoffAttestation.objects.bulk_create(
+            CutoffAttestation(suspension=action, grant_id=grant, partner_customer_id=customer)
+            for grant, customer in sorted(taken)
+        )
+        ids = [row.pk for row in rows]
+    else:
+        ids = _insert_from_arrays(action, taken)
+    reason = _why(
+        f"Asked with suspension #{action.pk}: the vendor attests the cut-off by {_when(action.attest_by)}."
+    )
+    copy_to_history(CutoffAttestation, ids, history_type="+", actor=actor, reason=reason, when=now)
+    return ids
+
+
+def _insert_from_arrays(action, taken):
+    """PostgreSQL: the attestations in one ``INSERT … SELECT`` over ``unnest`` of the id arrays."""
     template = CutoffAttestation(suspension=action)
     fields = [f for f in CutoffAttestation._meta.concrete_fields if not f.primary_key]
     varying = {"grant_id": "t.grant_id", "partner_customer_id": "t.customer_id"}
@@ -53,12 +70,7 @@ def ask_cutoff_attestations(action, taken, *, actor, now):
             f"ORDER BY t.grant_id RETURNING {quote(CutoffAttestation._meta.pk.column)}",
             [*params, int_array(g for g, _ in taken), int_array(c for _, c in taken)],
         )
-        ids = [row[0] for row in cursor.fetchall()]
-    reason = _why(
-        f"Asked with suspension #{action.pk}: the vendor attests the cut-off by {_when(action.attest_by)}."
-    )
-    copy_to_history(CutoffAttestation, ids, history_type="+", actor=actor, reason=reason, when=now)
-    return ids
+        return [row[0] for row in cursor.fetchall()]
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ compliance team is told in full either way. One message per address and action, 
 customer of that contact the action concerns.
 """
 
+from django.db import connection
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -38,11 +39,9 @@ def tell_security_contacts(*, action, grants):
         return []
     # the suspension passes ids (it updates its grants as a set), the revocation one grant; their
     # customers are read by the contacts' own query (a subquery over one array of grant ids)
-    customer_ids = (
-        Grant.objects.filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [int_array(grant_ids)]))
-        .order_by()
-        .values("partner_customer_id")
-    )
+    if connection.vendor == "postgresql":
+        grant_ids = RawSQL("SELECT unnest(%s::bigint[])", [int_array(grant_ids)])
+    customer_ids = Grant.objects.filter(pk__in=grant_ids).order_by().values("partner_customer_id")
     revoked = action.kind == action.Kind.REVOKE_GRANT
     vendor = action.vendor
     model = str(action.frontier_model)

@@ -1,9 +1,13 @@
 """Reads of background jobs that pages share."""
 
+import logging
+
 from django.core.cache import cache
 
 from portal.jobs.models import Job
 from portal.permissions import visible_to
+
+logger = logging.getLogger(__name__)
 
 
 def jobs_visible_to(user):
@@ -34,12 +38,22 @@ def has_jobs(user):
     if user is None or not user.is_authenticated:
         return False
     key = HAS_JOBS_KEY.format(user.pk)
-    answer = cache.get(key)
+    try:
+        answer = cache.get(key)
+    except Exception as exc:  # noqa: BLE001 - a cache outage must not stop a sign-in or a page
+        logger.warning("Cache unavailable for the jobs link: %s", exc)
+        return jobs_visible_to(user).exists()
     if answer is None:
         answer = jobs_visible_to(user).exists()
-        cache.set(key, answer, HAS_JOBS_SECONDS if answer else HAS_NO_JOBS_SECONDS)
+        try:
+            cache.set(key, answer, HAS_JOBS_SECONDS if answer else HAS_NO_JOBS_SECONDS)
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("Cache unavailable for the jobs link: %s", exc)
     return answer
 
 
 def mark_has_jobs(user_ids):
-    cache.set_many({HAS_JOBS_KEY.format(pk): True for pk in user_ids}, HAS_JOBS_SECONDS)
+    try:
+        cache.set_many({HAS_JOBS_KEY.format(pk): True for pk in user_ids}, HAS_JOBS_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - the job is asked for all the same; the link follows
+        logger.warning("Cache unavailable: the jobs link shows after its %s s: %s", HAS_NO_JOBS_SECONDS, exc)

@@ -39,14 +39,17 @@ def lapse_the_open_question():
 
 @pytest.mark.django_db
 def test_every_job_runs_once_then_waits_until_due(state_file):
-    first = scheduling.run_due_jobs()
-    assert first == list(scheduling.jobs())
-    assert scheduling.run_due_jobs() == []
-    # a minute later only the one-minute jobs (the outbox's and the webhooks' sweeps) are due again
-    later = timezone.now() + timedelta(seconds=61)
     import time_machine
 
-    with time_machine.travel(later, tick=False):
+    # at 10:20:30, a minute from any hourly or daily job's time (at 09:04:15 the minute after
+    # crossed 09:05, the hourly return of lapsed requests: the test failed by the clock)
+    start = timezone.localtime().replace(hour=10, minute=20, second=30, microsecond=0)
+    with time_machine.travel(start, tick=False):
+        first = scheduling.run_due_jobs()
+        assert first == list(scheduling.jobs())
+        assert scheduling.run_due_jobs() == []
+    # a minute later only the one-minute jobs (the outbox's and the webhooks' sweeps) are due again
+    with time_machine.travel(start + timedelta(seconds=61), tick=False):
         assert sorted(scheduling.run_due_jobs()) == ["api-sweep-webhooks", "notifications-sweep-outbox"]
 
 
