@@ -274,6 +274,8 @@ def bulk_case_copies(access_request, count):
     from vendors.models import normalise_name
 
     copied = {}
+    # the rows as they are now (the caller's object may predate the services' later changes)
+    access_request = type(access_request).objects.select_related("partner_customer").get(pk=access_request.pk)
     customer = access_request.partner_customer
     bulk_copies(
         customer,
