@@ -75,6 +75,7 @@ def _fast_test_settings(settings):
     # Typesetting a PDF costs about a second; tests about letters ask for it (``letters_pdf``),
     # the rest keep the letter's page, as a server without WeasyPrint does.
     settings.LETTERS_PDF = False
+    settings.JOBS_IN_A_THREAD = False  # (a test sees the job's end when its request returns)
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -145,6 +145,11 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
+    # A write transaction takes the write lock when it begins: a transaction that began reading
+    # and then wrote while another wrote failed at once with "database is locked" (a 10,000-row
+    # import while the officer opened another page). Readers go on while one writes (WAL).
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+    DATABASES["default"]["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL;")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -271,6 +276,10 @@ if not CELERY_BROKER_URL:
     # In-process: nothing is ever published, but Celery still wants a transport to name.
     CELERY_BROKER_URL = "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
+# Background jobs (imports, exports, enforcement orders) with tasks in-process: run each in a
+# thread of the serving process, so the request that asked for it returns at once to the job's
+# page (the embedded default). The test suite runs them in the request, to see their end.
+JOBS_IN_A_THREAD = env.bool("JOBS_IN_A_THREAD", default=CELERY_TASK_ALWAYS_EAGER)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

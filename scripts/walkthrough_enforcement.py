@@ -89,7 +89,7 @@ def main():
         )
         page.get_by_role("button", name="Pull the model offline now").click()
         # the order runs in the background: its page follows it until it says Done
-        expect(page.get_by_role("heading", name="Done")).to_be_visible(timeout=60_000)
+        expect(page.get_by_role("heading", name="Finished")).to_be_visible(timeout=60_000)
         expect(page.locator("#job")).to_contain_text("3 grant(s) suspended (")
         expect(page.locator("#job")).to_contain_text("6 open request(s) on hold")
         approver.shot("2-order-done-agency")
@@ -133,7 +133,7 @@ def main():
             "The vendor rotated every key and the insider's access is revoked."
         )
         page.get_by_role("button", name="Lift the suspension now").click()
-        expect(page.get_by_role("heading", name="Done")).to_be_visible(timeout=60_000)
+        expect(page.get_by_role("heading", name="Finished")).to_be_visible(timeout=60_000)
         expect(page.locator("#job")).to_contain_text("3 grant(s) active again")
         page.get_by_role("link", name=f"Back to {MODEL}").click()
         expect(page.get_by_role("link", name="Pull the model offline")).to_be_visible()

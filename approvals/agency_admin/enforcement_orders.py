@@ -37,13 +37,10 @@ def carry_out_suspend(actor, frontier_model, data, progress):
         services.suspend_model,
         progress,
         frontier_model=frontier_model,
-        actor=actor,
-        legal_basis=data["legal_basis"],
-        findings=data["findings"],
+        **_order(actor, data),
         partner_customers=data.get("customers"),
         scope=data.get("scope", ""),
         attest_within_hours=data.get("attest_within_hours"),
-        shown=shown.decode(data.get("shown_records")),
         expected_grants=data.get("expected_grants"),
         expected_requests=data.get("expected_requests"),
     )
@@ -69,10 +66,7 @@ def carry_out_lift(actor, frontier_model, data, progress):
         services.lift_suspension,
         progress,
         frontier_model=frontier_model,
-        actor=actor,
-        legal_basis=data["legal_basis"],
-        findings=data["findings"],
-        shown=shown.decode(data.get("shown_records")),
+        **_order(actor, data),
         expected_grants=data.get("expected_grants"),
     )
     restored = list(
@@ -92,10 +86,7 @@ def carry_out_designate(actor, vendor, data, progress):
         services.designate_supply_chain_risk,
         progress,
         vendor=vendor,
-        actor=actor,
-        legal_basis=data["legal_basis"],
-        findings=data["findings"],
-        shown=shown.decode(data.get("shown_records")),
+        **_order(actor, data),
         expected_requests=data.get("expected_requests"),
     )
     return action, (
@@ -111,17 +102,24 @@ def carry_out_rescind(actor, vendor, data, progress):
         services.rescind_designation,
         progress,
         vendor=vendor,
-        actor=actor,
-        legal_basis=data["legal_basis"],
-        findings=data["findings"],
+        **_order(actor, data),
         close_referrals=data.get("close_referrals", False),
-        shown=shown.decode(data.get("shown_records")),
     )
     closed = ""
     if data.get("close_referrals"):
         named = _names(referrals, lambda r: f"{r.access_request.tracking_number} — {r.agency.code}", 10)
         closed = f" {len(referrals)} referral(s) it caused are closed: {named}."
     return action, f"The designation of {vendor} is rescinded; the vendor has been notified.{closed}"
+
+
+def _order(actor, data):
+    """What every order hands its service: who gives it, on what basis, and the records shown."""
+    return {
+        "actor": actor,
+        "legal_basis": data["legal_basis"],
+        "findings": data["findings"],
+        "shown": shown.decode(data.get("shown_records")),
+    }
 
 
 def call_service(service, progress, **kwargs):

@@ -1,5 +1,6 @@
 """Builders shared by the enforcement tests: grants in bulk, suspensions, a basis."""
 
+import re
 from datetime import timedelta
 
 from django.utils import timezone
@@ -141,3 +142,19 @@ def order(client, url, data, capture, **kwargs):
         response = client.post(url, data, **kwargs)
     job = Job.objects.exclude(pk__in=before).filter(kind=Job.Kind.ENFORCEMENT).first()
     return response, job
+
+
+BASE = "/admin/approvals/enforcementaction/"
+
+
+def text(response):
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def shown_records(page):
+    """The ids of the records a confirmation page showed, as its form sends them back."""
+    return re.search(r'name="shown_records" value="([^"]+)"', page).group(1)
+
+
+def suspend_url(world):
+    return f"{BASE}models/{world.frontier_model.pk}/suspend/"

@@ -1,14 +1,12 @@
 """Enforcement cascades in the background (issue 17): the order returns at once with the job's page;
 the job does the whole cascade in one transaction or nothing; who sees the job; the mail."""
 
-import re
-
 import pytest
 
 from approvals import services
 from approvals.agency_admin import enforcement_orders
 from approvals.models import EnforcementAction, Grant
-from approvals.tests.enforcement_helpers import BASIS, approved, order
+from approvals.tests.enforcement_helpers import BASE, BASIS, approved, order, shown_records, suspend_url, text
 from approvals.tests.factories import new_customer, refresh, submitted
 from portal.jobs import services as job_services
 from portal.jobs.models import Job
@@ -16,20 +14,7 @@ from portal.notifications.models import Notification
 from vendors.models import FrontierModel
 
 pytestmark = pytest.mark.django_db
-BASE = "/admin/approvals/enforcementaction/"
 Phase = FrontierModel.ReleasePhase
-
-
-def text(response):
-    return re.sub(r"\s+", " ", response.content.decode())
-
-
-def shown_records(page):
-    return re.search(r'name="shown_records" value="([^"]+)"', page).group(1)
-
-
-def suspend_url(world):
-    return f"{BASE}models/{world.frontier_model.pk}/suspend/"
 
 
 def _ask(client, world, url=None):

@@ -11,27 +11,23 @@ from django.utils import timezone
 from approvals import services
 from approvals.models import CutoffAttestation, EnforcementAction, Grant, IncidentReport
 from approvals.selectors.queue import clock_queue
-from approvals.tests.enforcement_helpers import BASIS, approved, order, suspend
+from approvals.tests.enforcement_helpers import (
+    BASE,
+    BASIS,
+    approved,
+    order,
+    shown_records,
+    suspend,
+    suspend_url,
+    text,
+)
 from approvals.tests.factories import new_customer, refresh, submitted
 from portal.errors import PortalError
 from portal.notifications.models import Notification
 from vendors.models import FrontierModel
 
 pytestmark = pytest.mark.django_db
-BASE = "/admin/approvals/enforcementaction/"
 Phase = FrontierModel.ReleasePhase
-
-
-def text(response):
-    return re.sub(r"\s+", " ", response.content.decode())
-
-
-def shown_records(page):
-    return re.search(r'name="shown_records" value="([^"]+)"', page).group(1)
-
-
-def suspend_url(world):
-    return f"{BASE}models/{world.frontier_model.pk}/suspend/"
 
 
 def lift_url(world):

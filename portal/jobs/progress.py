@@ -3,8 +3,9 @@
 An import writes every customer in one transaction, so that a failure leaves nothing behind;
 a counter written inside that transaction would stay invisible to the progress page until the
 end. On PostgreSQL the counter is therefore written through a second connection of its own, in
-autocommit. On the embedded default (SQLite, tasks in-process) nobody can watch while the
-request runs the task, so a count inside a transaction is skipped.
+autocommit. On SQLite (the embedded default, where the job runs in a thread of the server) a
+second connection cannot write while the job holds the write lock, so a count inside a
+transaction is skipped: the bar moves between the job's steps.
 """
 
 import time

@@ -8,11 +8,13 @@ here, so that ``portal`` never imports the apps.
 """
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -85,12 +87,28 @@ def enqueue(job_id):
     """Hand a job to the broker; never raises (a job that cannot be queued waits for the sweep)."""
     from portal.jobs.tasks import run_job
 
+    if run_job.app.conf.task_always_eager and settings.JOBS_IN_A_THREAD:
+        threading.Thread(target=_run_in_a_thread, args=(job_id,), name=f"job-{job_id}", daemon=True).start()
+        return
     try:
         run_job.delay(job_id)
     except Exception as exc:
         if run_job.app.conf.task_always_eager:
             raise
         logger.warning("Broker unreachable; job %s left for the sweep: %s", job_id, exc)
+
+
+def _run_in_a_thread(job_id):
+    """The embedded default's worker: the task in this process, with a connection of its own.
+    A job cut short by the server stopping is taken up again as abandoned (``claim``)."""
+    from portal.jobs.tasks import run_job
+
+    try:
+        run_job.apply(args=(job_id,))
+    except Exception:
+        logger.exception("Background job %s failed in its thread", job_id)
+    finally:
+        connections.close_all()
 
 
 def claim(job_id, *, now=None):
@@ -149,7 +167,7 @@ def succeed(*, job, result):
         job.result_file.save(f"job-{job.pk}-{result.filename}"[:120], ContentFile(result.content), save=False)
         fields += ["result_file", "result_filename", "result_content_type"]
     save_with_history(job, actor=job.owner, reason="Finished in the background", update_fields=fields)
-    _tell_owner(job, event="job_succeeded", subject=f"Done: {job.title}")
+    _tell_owner(job, event="job_succeeded", subject=f"Finished: {job.title}")
     return job
 
 

@@ -200,6 +200,12 @@ def test_demo_codes_prints_the_codes_of_the_seeded_demo_logins_only(settings):
     assert real.user.email not in lines
     device = TOTPDevice.objects.get(user__email="approver@doc.example")
     assert device.verify_token(lines["approver@doc.example"])  # the code the demo login's app shows
+    # asked again in the same half-minute, it prints a code not used yet (the app's next one)
+    again = StringIO()
+    call_command("demo_codes", stdout=again)
+    second = dict(re.findall(r"^\s+(\S+@\S+)\s+(\d{6})$", again.getvalue(), re.M))["approver@doc.example"]
+    device.refresh_from_db()
+    assert device.verify_token(second)
     settings.PRODUCTION = True
     with pytest.raises(CommandError, match="refused in production"):
         call_command("demo_codes", stdout=StringIO())

@@ -40,9 +40,9 @@ def each_grant_is(page, requests, status, addresses):
 
 
 def wait_for_the_job(page, addresses, name):
-    """On the order's job page, wait as a person would watch the bar: until it says Done."""
+    """On the order's job page, wait as a person would watch the bar: until it says Finished."""
     page.wait_for_url(re.compile(r"/jobs/\d+/$"))
-    page.get_by_role("heading", name="Done").wait_for(timeout=60_000)
+    page.get_by_role("heading", name="Finished").wait_for(timeout=60_000)
     look(page, name, addresses)
     return page.locator("#job").inner_text()
 

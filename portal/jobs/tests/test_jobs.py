@@ -117,3 +117,48 @@ def test_the_sweep_queues_what_the_broker_never_got(monkeypatch):
     _job(owner, status=Job.Status.SUCCEEDED, created_at=timezone.now() - timedelta(days=1))
     assert services.sweep() == [old.pk]
     assert queued == [old.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_the_embedded_default_a_job_runs_beside_the_request_that_asked_for_it(monkeypatch, settings):
+    """Tasks in-process (the embedded default): the job runs in a thread of the serving process,
+    so the request that asked for it returns at once, and the job's page can follow it."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from conftest import require_service
+
+    require_service(
+        "A PostgreSQL test database",
+        connection.vendor == "postgresql",
+        "SQLite's in-memory test database (shared cache) refuses a read while another connection "
+        "writes instead of waiting, unlike the embedded default's file (WAL); run with DATABASE_URL",
+    )
+    settings.JOBS_IN_A_THREAD = True
+    started, release = threading.Event(), threading.Event()
+
+    def slow(job, progress):
+        started.set()
+        assert release.wait(20), "the test never let the job finish"
+        return JobResult(summary="Exported in the background.")
+
+    monkeypatch.setitem(services.RUNNERS, Job.Kind.CUSTOMER_EXPORT, slow)
+    owner = vendor_user()
+    # when a job is asked for, the asking code gets its answer while the job still runs
+    with transaction.atomic():
+        job = services.start_job(
+            kind=Job.Kind.CUSTOMER_EXPORT, title="Export", owner=owner, params={}, total=1
+        )
+    assert started.wait(20), "the job did not start"
+    job.refresh_from_db()
+    assert job.status == Job.Status.RUNNING
+    # then it finishes on its own
+    release.set()
+    deadline = time.monotonic() + 20
+    while job.status == Job.Status.RUNNING and time.monotonic() < deadline:
+        time.sleep(0.05)
+        job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert job.result_summary == "Exported in the background."

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from portal.accounts import mfa
 from portal.accounts.demo import demo_devices
+from portal.errors import PortalError
 
 
 class Command(BaseCommand):
@@ -22,6 +23,10 @@ class Command(BaseCommand):
         if not rows:
             self.stdout.write("No demo authenticators: run `python manage.py seed_demo` first.")
             return
-        self.stdout.write("Current codes (each valid for about 30 seconds, once):")
+        self.stdout.write("Codes to type now (each accepted once; run this again for the next sign-in):")
         for email, device in rows:
-            self.stdout.write(f"  {email:<30} {mfa.current_code(device, unused=False)}")
+            try:  # this half-minute's code, or the next one's when this one was used
+                code = mfa.current_code(device)
+            except PortalError:
+                code = "(used twice in this half-minute: wait 30 seconds)"
+            self.stdout.write(f"  {email:<30} {code}")
