@@ -35,6 +35,11 @@ else:
     SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-never-use-in-production")
 
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
+# Test-only switch (issue 11): the backup test seeds the demo world in a subprocess, and PBKDF2
+# costs half a second per demo person; with PORTAL_TEST_FAST_PASSWORD_HASHES=1 that subprocess
+# hashes as the test session does (conftest.py). Never read in production.
+if not PRODUCTION and env.bool("PORTAL_TEST_FAST_PASSWORD_HASHES", default=False):
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
 )

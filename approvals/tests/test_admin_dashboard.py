@@ -13,7 +13,15 @@ from django.utils import timezone
 
 from approvals import services
 from approvals.tests.conftest import RolledBackAtTheEnd, fresh
-from approvals.tests.factories import all_concur, new_customer, referral, sign, submitted
+from approvals.tests.factories import (
+    all_concur,
+    bulk_case_copies,
+    new_customer,
+    referral,
+    refresh,
+    sign,
+    submitted,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -198,27 +206,42 @@ def _grow(world, count):
         for code in ("ONCD", "OSTP"):
             sign(world, access_request, code)
         services.add_internal_note(access_request=access_request, actor=world["doc_reviewer"], body="n")
+    return access_request
 
 
 PEOPLE = ["doc_reviewer", "doc_approver", "auditor"]
+# what each person's dashboard counts one of per case: the size must show on the page, so that
+# the 50 cases are really there (bulk copies are retallied by ``bulk_case_copies``)
+PER_CASE = {
+    "doc_reviewer": r"<strong>(\d+)</strong>assigned to me",
+    "doc_approver": r"<strong>(\d+)</strong>positions to sign",
+    "auditor": r"<strong>(\d+)</strong>in review",
+}
 
 
 @pytest.fixture(scope="class")
 def dashboard_queries(module_world, django_db_blocker):
-    """The dashboard's query count for each of ``PEOPLE`` at 5 and at 50 cases: the cases are
-    grown once for all of them, and rolled back after the class."""
+    """The dashboard's query count for each of ``PEOPLE`` at 5 and at 50 cases: five cases
+    through the services, then 45 bulk copies of the fifth (each with its referrals, assignment
+    and positions, tallied for the dashboard); rolled back after the class."""
     counts = {who: [] for who in PEOPLE}
     with RolledBackAtTheEnd(django_db_blocker):
         with django_db_blocker.unblock():
             world = fresh(module_world)
-            for size in (5, 45):
-                _grow(world, size)
+            last = refresh(_grow(world, 5))  # as the services left it (copies copy the object)
+            for size in (5, 50):
+                if size == 50:
+                    bulk_case_copies(last, 45)
                 for who in PEOPLE:
                     client = Client()
                     client.force_login(world[who])
                     client.get(DASHBOARD)
                     with CaptureQueriesContext(connection) as queries:
-                        assert client.get(DASHBOARD).status_code == 200
+                        response = client.get(DASHBOARD)
+                    assert response.status_code == 200
+                    shown = re.search(PER_CASE[who], text(response))
+                    assert shown, (who, size)
+                    assert shown.group(1) == str(size), (who, size, shown.group(0))
                     counts[who].append(len(queries))
         yield counts
 
