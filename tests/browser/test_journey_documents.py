@@ -2,14 +2,12 @@
 found by typing among many, and the main pages at phone width (390 px) without sideways scrolling."""
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
-from approvals import services
 from approvals.tests.factories import bulk_copies
 from portal.tests.factories import PASSWORD
 from tests.browser.conftest import assert_accessible, screenshot, sign_in
-from tests.browser.world import approved_request, review_world
+from tests.browser.world import approved_request, review_world, submitted_request
 from vendors.models import normalise_name
 from vendors.tests.factories import PartnerCustomerFactory
 
@@ -85,18 +83,8 @@ def test_the_main_pages_fit_a_phone(chromium, live_server):
     letter = access_request.decision.letter
     # and one still in review: DOC's dashboard lists it as unassigned, with its "Assign to me"
     # button (whose hidden label once widened the page to 1,224 px)
-    waiting = PartnerCustomerFactory(vendor=world.vendor, legal_name="Harbour Freight Waiting LLC")
-    services.submit_request(
-        access_request=services.create_draft_request(
-            actor=world.officer,
-            frontier_model=world.frontier_model,
-            partner_customer=waiting,
-            use_case="Triage of intrusion alerts.",
-            scope="20 analyst seats.",
-            requested_duration_days=180,
-            documents=[(SimpleUploadedFile("end-use.txt", b"End use.\n", content_type="text/plain"), "")],
-        ),
-        actor=world.officer,
+    submitted_request(
+        world, PartnerCustomerFactory(vendor=world.vendor, legal_name="Harbour Freight Waiting LLC")
     )
     pages = {
         "vendor": (

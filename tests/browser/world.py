@@ -85,10 +85,9 @@ def review_world():
     )
 
 
-def approved_request(world, partner_customer):
-    """An access request filed, signed by every agency and approved, through the services: the
-    starting world of journey 4 holds grants."""
-    access_request = services.submit_request(
+def submitted_request(world, partner_customer):
+    """An access request filed by Aurora's officer through the services, in review."""
+    return services.submit_request(
         access_request=services.create_draft_request(
             actor=world.officer,
             frontier_model=world.frontier_model,
@@ -102,6 +101,12 @@ def approved_request(world, partner_customer):
         ),
         actor=world.officer,
     )
+
+
+def approved_request(world, partner_customer):
+    """An access request filed, signed by every agency and approved, through the services: the
+    starting world of journey 4 holds grants."""
+    access_request = submitted_request(world, partner_customer)
     for referral in access_request.referrals.select_related("agency"):
         approver = world.approvers[referral.agency.code]
         services.draft_position(
