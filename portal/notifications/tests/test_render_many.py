@@ -3,8 +3,8 @@ mail is exactly what ``render_email`` makes of its own context."""
 
 import pytest
 
-from portal.notifications import services
-from portal.notifications.services import render_email, render_emails
+from portal.notifications import rendering
+from portal.notifications.rendering import render_email, render_emails
 
 SHARED = {
     "model": "Aurora Atlas 2.0",
@@ -51,9 +51,9 @@ def test_each_mail_is_what_its_own_render_would_be(event):
 
 def test_the_templates_are_rendered_about_twice_for_many_mails(monkeypatch):
     calls = []
-    real = services.render_email
+    real = rendering.render_email
     monkeypatch.setattr(
-        services, "render_email", lambda event, context: calls.append(1) or real(event, context)
+        rendering, "render_email", lambda event, context: calls.append(1) or real(event, context)
     )
     contexts = [_context(f"Person {n}", f"p{n}@example.org", f"Customer {n}") for n in range(200)]
     rendered = render_emails("customer_access_suspended", contexts)
@@ -64,14 +64,14 @@ def test_the_templates_are_rendered_about_twice_for_many_mails(monkeypatch):
 def test_a_template_that_treats_a_value_as_more_than_text_is_rendered_per_mail(monkeypatch, settings):
     # a layout that shows the customers upper-cased: a slot's marker would not survive it
     calls = []
-    real = services.render_email
+    real = rendering.render_email
 
     def upper(event, context):
         calls.append(1)
         text, html = real(event, context)
         return text + str(context.get("customers", "")).upper(), html
 
-    monkeypatch.setattr(services, "render_email", upper)
+    monkeypatch.setattr(rendering, "render_email", upper)
     contexts = [_context(f"Person {n}", f"p{n}@example.org", f"Customer {n}") for n in range(5)]
     rendered = render_emails("customer_access_suspended", contexts)
     assert rendered == [upper("customer_access_suspended", c) for c in contexts]
