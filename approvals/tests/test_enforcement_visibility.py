@@ -43,3 +43,29 @@ def test_an_agency_referred_later_sees_the_actions_on_record_for_its_case(world)
     # DOD now holds a referral on a request for the suspended model of the designated vendor
     assert permissions.has_object_permission(world["dod_approver"], designation)
     assert permissions.has_object_permission(world["dod_approver"], action)
+
+
+def test_a_revocation_is_seen_and_told_only_by_the_agencies_of_that_grant_s_case(world):
+    grant = approved(world)  # a U.S. customer: DOC, ONCD, OSTP
+    approved(world, partner_customer=new_customer(world, country="DE"))  # STATE: the same model
+    action = services.revoke_grant(grant=grant, actor=world["doc_approver"], **BASIS)
+    for who in ("doc_approver", "oncd_approver", "ostp_approver", "viewer"):
+        assert permissions.has_object_permission(world[who], action), who
+    assert world["oncd_approver"].email in told("grant_revoked")
+    # STATE holds a referral on the model, not on the revoked grant's request; DOD holds none
+    for who in ("state_approver", "dod_approver", "cisa_approver", "other_officer"):
+        assert not permissions.has_object_permission(world[who], action), who
+        assert action not in selectors.actions_visible_to(world[who]), who
+        assert world[who].email not in told("grant_revoked"), who
+
+
+def test_a_designation_is_seen_and_told_only_by_the_agencies_with_a_case_of_the_vendor(world):
+    approved(world)  # decided: the designation opens no DOD referral
+    action = services.designate_supply_chain_risk(vendor=world.vendor, actor=world["doc_approver"], **BASIS)
+    for who in ("doc_approver", "oncd_approver", "ostp_approver", "viewer"):
+        assert permissions.has_object_permission(world[who], action), who
+    assert world["oncd_approver"].email in told("vendor_designated")
+    for who in ("state_approver", "dod_approver", "cisa_approver", "other_officer"):
+        assert not permissions.has_object_permission(world[who], action), who
+        assert action not in selectors.actions_visible_to(world[who]), who
+        assert world[who].email not in told("vendor_designated"), who
