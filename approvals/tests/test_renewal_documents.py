@@ -37,3 +37,20 @@ def test_the_officer_removes_a_copied_document_and_the_original_stays(world):
     assert refresh(original).file.name == copy.file.name
     with refresh(original).file.open("rb") as stored:
         assert stored.read(4)  # the shared file is still there for the original request
+
+
+def test_the_renewal_draft_page_offers_to_remove_each_carried_over_document(client, world):
+    grant = approved(world)
+    original = grant.access_request.documents.get()
+    renewal = services.request_grant_renewal(grant=grant, actor=world["officer"])
+    copy = renewal.documents.get()
+    client.force_login(world["officer"])
+    page = client.get(f"/vendor/requests/{renewal.pk}/").content.decode()
+    remove = f"/vendor/requests/{renewal.pk}/documents/{copy.pk}/remove/"
+    assert copy.title in page
+    assert f'action="{remove}"' in page
+    assert client.post(remove).status_code == 302
+    assert not refresh(renewal).documents.exists()
+    # the original request keeps its document, and it still downloads
+    detail = f"/vendor/requests/{grant.access_request.tracking_number}/documents/{original.pk}/"
+    assert client.get(detail).status_code == 200
