@@ -7,7 +7,7 @@ import pytest
 
 from approvals import policies, selectors, services
 from approvals.models import Referral
-from approvals.tests.enforcement_helpers import BASIS
+from approvals.tests.enforcement_helpers import BASE, BASIS, order, shown_records, text
 from approvals.tests.factories import new_customer, referral, refresh, submitted
 
 pytestmark = pytest.mark.django_db
@@ -57,3 +57,17 @@ def test_rescinding_without_close_leaves_them_open(world):
     _, requests = designated(world)
     services.rescind_designation(vendor=world.vendor, actor=world["doc_approver"], **BASIS)
     assert {referral(r, "DOD").status for r in requests} == {Referral.Status.OPEN}
+
+
+def test_the_lead_closes_them_from_the_rescission_page(client, world, django_capture_on_commit_callbacks):
+    _, requests = designated(world)
+    client.force_login(world["doc_approver"])
+    url = f"{BASE}vendors/{world.vendor.pk}/rescind/"
+    page = text(client.get(url))
+    data = {**BASIS, "close_referrals": "on", "shown_records": shown_records(page)}
+    _, job = order(client, url, data, django_capture_on_commit_callbacks)
+    assert "2 referral(s) it caused are closed" in job.result_summary
+    for access_request in requests:
+        assert f"{refresh(access_request).tracking_number} — DOD" in job.result_summary
+        assert referral(access_request, "DOD").status == Referral.Status.CLOSED
+    assert not refresh(world.vendor).is_supply_chain_risk
