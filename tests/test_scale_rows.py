@@ -124,3 +124,28 @@ def test_a_list_reads_at_most_a_page_more_at_ten_times_the_rows(sizes, email, ur
     small, large, worst = sizes[(email, url)]
     print(f"{url}: {small} rows read at {SMALL:,}, {large} at {LARGE:,}; grew most: {worst}")
     assert large - small <= PAGE_SIZE, (url, small, large, worst)
+
+
+def test_the_scale_world_s_preview_model_got_there_through_a_pre_release_review(postgres_only):
+    """Issue 19: Aurora Cirrus, the scale world's model in limited preview, is cleared by DOC's
+    approver after findings by DOC and ONCD, not put in preview by setting its phase."""
+    from approvals.models import PrereleaseReview
+    from vendors.models import FrontierModel
+
+    demo_base()
+    seed_scale(20, log=lambda *_: None, year=2024, skip_foreign_key_checks=True)
+    cirrus = FrontierModel.objects.get(name="Aurora Cirrus", version="1.0")
+    assert cirrus.release_phase == FrontierModel.ReleasePhase.LIMITED_PREVIEW
+    assert cirrus.preview_customer_cap is None
+    review = PrereleaseReview.objects.get(frontier_model=cirrus)
+    assert review.status == PrereleaseReview.Status.CLEARED_LIMITED_PREVIEW
+    assert review.findings.count() == 2
+    assert review.decided_by.email == "approver@doc.example"
+    phases = list(cirrus.history.order_by("history_id").values_list("release_phase", flat=True))
+    assert phases[0] == FrontierModel.ReleasePhase.REGISTERED
+    # every change of phase was written by the review services, none by the scale world
+    reasons = cirrus.history.exclude(release_phase=FrontierModel.ReleasePhase.REGISTERED).values_list(
+        "history_change_reason", flat=True
+    )
+    assert reasons
+    assert not [r for r in reasons if "seed_demo --scale" in r]

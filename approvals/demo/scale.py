@@ -35,7 +35,7 @@ from portal.accounts.models import User
 from portal.accounts.services import system_user
 from portal.audit.history import save_with_history
 from vendors.choices import CRITICAL_INFRASTRUCTURE_SECTORS, Sector
-from vendors.models import FrontierModel, PartnerCustomer, Vendor
+from vendors.models import EvidenceDocument, FrontierModel, PartnerCustomer, Vendor
 
 SCALE_YEAR = 2024
 SCALE_MODEL = ("Aurora Cirrus", "1.0")
@@ -91,26 +91,64 @@ def _perm(model, action):
     return Permission.objects.get(content_type=content_type, codename=codename).pk
 
 
-def _cirrus(aurora, actor, system):
+def _cirrus(aurora, actor):
+    """Aurora Cirrus, registered by Aurora's compliance admin and taken to limited preview (no cap)
+    through the pre-release review services, as the demo world's models are (issue 19): its model
+    card attached, submitted, findings by DOC and ONCD, cleared by DOC's approver."""
+    from approvals.demo.releases import _review_and_clear
+    from approvals.demo.requests import _travel
+    from approvals.models import PrereleaseReview
     from vendors import services as vendor_services
+    from vendors.demo import _document
 
     name, version = SCALE_MODEL
+    spec = {
+        "phase": FrontierModel.ReleasePhase.LIMITED_PREVIEW,
+        "cap": None,
+        "description": "Long-context model in wide limited preview (the scale world's busiest model).",
+        "capability_summary": "Code review and log triage at enterprise scale.",
+        "cyber_evaluation_summary": "Moderate uplift for log analysis; mitigations in place.",
+    }
     model = FrontierModel.objects.filter(vendor=aurora, name=name, version=version).first()
     if model is None:
-        model = vendor_services.register_frontier_model(
-            vendor=aurora,
-            name=name,
-            version=version,
-            training_compute_flop=2e26,
-            description="Long-context model in wide limited preview (the scale world's busiest model).",
-            capability_summary="Code review and log triage at enterprise scale.",
-            cyber_evaluation_summary="Moderate uplift for log analysis; mitigations in place.",
-            actor=actor,
-            reason=REASON,
-        )
-        model.release_phase = FrontierModel.ReleasePhase.LIMITED_PREVIEW
-        save_with_history(model, actor=system, reason=REASON, update_fields=["release_phase"])
-    return model
+        with _travel(490):  # registered before its review (``_review_and_clear`` runs 480 to 460 days ago)
+            model = vendor_services.register_frontier_model(
+                vendor=aurora,
+                name=name,
+                version=version,
+                training_compute_flop=2e26,
+                description=spec["description"],
+                capability_summary=spec["capability_summary"],
+                cyber_evaluation_summary=spec["cyber_evaluation_summary"],
+                actor=actor,
+                reason=REASON,
+            )
+    if model.release_phase != FrontierModel.ReleasePhase.REGISTERED:
+        return model
+    if PrereleaseReview.objects.filter(frontier_model=model).exists():
+        return model
+    if not model.evidence_documents.exists():
+        with _travel(485):
+            vendor_services.attach_evidence(
+                kind=EvidenceDocument.Kind.MODEL_CARD,
+                title=f"{name} {version} model card",
+                uploaded_file=_document(f"{name} {version} model card", "txt"),
+                frontier_model=model,
+                actor=actor,
+                reason=REASON,
+            )
+    people = {u.email: u for u in User.objects.filter(email__in=_REVIEWERS)}
+    _review_and_clear(
+        model,
+        spec,
+        vendor_admin=actor,
+        findings=[(people["reviewer@doc.example"], "DOC"), (people["approver@oncd.example"], "ONCD")],
+        approver=people["approver@doc.example"],
+    )
+    return FrontierModel.objects.get(pk=model.pk)
+
+
+_REVIEWERS = ("reviewer@doc.example", "approver@oncd.example", "approver@doc.example")
 
 
 def _world():
@@ -122,7 +160,7 @@ def _world():
     agencies = {a.code: a for a in Agency.objects.all()}
     atlas = FrontierModel.objects.get(vendor=aurora, name="Aurora Atlas", version="2.0")
     pebble = FrontierModel.objects.filter(vendor=basalt, name="Basalt Pebble").first()
-    cirrus = _cirrus(aurora, aurora_admin, system)
+    cirrus = _cirrus(aurora, aurora_admin)
     if atlas.preview_customer_cap:  # thousands of customers hold grants for it here: no cap could hold
         atlas.preview_customer_cap = None
         save_with_history(
