@@ -61,9 +61,14 @@ def propose_invitation(*, email, full_name, role, actor, reason):
         raise PortalError("Enter the new official's full name.", field="full_name")
     if role not in policies.CONFIRMED_ROLES | {Role.AGENCY_REVIEWER}:
         raise PortalError("Choose a role: reviewer, approver or agency administrator.", field="role")
-    if User.objects.filter(email=email).exists():
-        raise PortalError(f"{email} already has an account on the portal.", field="email")
-    if StaffingChange.objects.filter(email=email, status=StaffingChange.Status.PENDING).exists():
+    # An address with an account elsewhere gets the same answer as a new one (the change is
+    # asked, or made); its owner is told by mail when it takes effect (``_apply``). Only one of
+    # the agency's own officials, whom its administrators list anyway, is refused by name.
+    if _own_official(agency, email):
+        raise PortalError(f"{email} is already one of {agency.code}'s officials.", field="email")
+    if StaffingChange.objects.filter(
+        agency=agency, email=email, status=StaffingChange.Status.PENDING
+    ).exists():
         raise PortalError(f"An invitation for {email} is already waiting for confirmation.", field="email")
     change = StaffingChange(
         agency=agency,
@@ -173,6 +178,10 @@ def _apply(change, *, actor, reason):
         if person.role != change.role_before or not person.is_active:
             raise PortalError(f"{person.email}'s account changed since this was asked; ask again.")
         account_services.change_role(user=person, role=change.role_after, actor=actor, reason=why)
+    elif _own_official(agency, change.email):
+        raise PortalError(f"{change.email} is already one of {agency.code}'s officials; reject this change.")
+    elif (existing := User.objects.filter(email__iexact=change.email).first()) is not None:
+        _tell_existing_account(existing, change=change)  # nothing changes for an account elsewhere
     else:
         change.person = account_services.invite_account(
             organisation=agency.organisation,
@@ -186,6 +195,28 @@ def _apply(change, *, actor, reason):
     _save(change, actor=actor, reason=why)
     _announce(change, actor=actor)
     return change
+
+
+def _own_official(agency, email):
+    return User.objects.filter(email__iexact=email, organisation_id=agency.organisation_id).exists()
+
+
+def _tell_existing_account(user, *, change):
+    """The owner of an account in another organisation hears that this agency tried to invite
+    the address (no sign-in link); the agency's administrators are told nothing more than for a
+    new address (issue 19: no account enumeration)."""
+    notify(
+        event="team_invitation_existing_account",
+        recipients=[user],
+        subject=f"Someone tried to invite you to {change.agency.name} on the Frontier Access Portal",
+        context={
+            "vendor": change.agency.name,
+            "inviter": _person(change.requested_by),
+            "role": Role(change.role_after).label,
+        },
+        key=f"invite-existing:staffing:{change.pk}",
+        object_label=change.agency.code,
+    )
 
 
 def _announce(change, *, actor):
