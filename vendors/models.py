@@ -16,10 +16,9 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
-from simple_history.models import HistoricalRecords
 
 from portal.accounts.models import Organisation
-from portal.audit.models import RequestIdHistory
+from portal.audit.models import ChainedHistory
 from portal.permissions import RestrictedQuerySet
 from vendors.choices import COUNTRY_CHOICES, COUNTRY_NAMES, CRITICAL_INFRASTRUCTURE_SECTORS, Sector
 
@@ -58,7 +57,7 @@ class Vendor(models.Model):
     admins_group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="vendor_admins")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     class Meta:
         ordering = ["legal_name"]
@@ -145,7 +144,7 @@ class FrontierModel(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     class Meta:
         ordering = ["name", "version"]
@@ -260,7 +259,7 @@ class PartnerCustomer(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     class Meta:
         ordering = ["legal_name"]
@@ -331,7 +330,7 @@ class EvidenceDocument(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     class Meta:
         ordering = ["-uploaded_at"]

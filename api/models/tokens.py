@@ -5,9 +5,8 @@ import hashlib
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
-from portal.audit.models import RequestIdHistory
+from portal.audit.models import ChainedHistory
 from vendors.models import Vendor
 
 TOKEN_PREFIX = "fap_"
@@ -43,7 +42,7 @@ class ApiToken(models.Model):
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    history = HistoricalRecords(excluded_fields=["last_used_at"], bases=[RequestIdHistory])
+    history = ChainedHistory(excluded_fields=["last_used_at"])
 
     class Meta:
         ordering = ["-created_at", "-pk"]

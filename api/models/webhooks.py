@@ -3,9 +3,8 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
-from portal.audit.models import RequestIdHistory
+from portal.audit.models import ChainedHistory
 from vendors.models import Vendor
 
 
@@ -20,7 +19,7 @@ class WebhookEndpoint(models.Model):
     is_active = models.BooleanField(default=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    history = HistoricalRecords(excluded_fields=["secret"], bases=[RequestIdHistory])
+    history = ChainedHistory(excluded_fields=["secret"])
 
     class Meta:
         ordering = ["created_at", "pk"]

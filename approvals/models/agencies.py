@@ -3,10 +3,9 @@
 from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
 
 from portal.accounts.models import Organisation
-from portal.audit.models import RequestIdHistory
+from portal.audit.models import ChainedHistory
 
 
 class Agency(models.Model):
@@ -20,7 +19,7 @@ class Agency(models.Model):
         default=False, help_text="A position drafted by one official must be signed by another."
     )
     officials_group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="agency_officials")
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     class Meta:
         ordering = ["-is_lead", "code"]
@@ -51,7 +50,7 @@ class RoutingRule(models.Model):
     required = models.BooleanField(default=True)
     is_active = models.BooleanField(default=True)
     note = models.CharField(max_length=300, blank=True)
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     class Meta:
         ordering = ["agency__code", "condition"]

@@ -10,10 +10,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from approvals.models.grants import Grant
-from portal.audit.models import RequestIdHistory
+from portal.audit.models import ChainedHistory
 from vendors.models import FrontierModel, PartnerCustomer, Vendor
 
 
@@ -42,7 +41,7 @@ class Amendment(models.Model):
     added_referrals = models.JSONField(
         default=list, blank=True, help_text="[tracking number, agency code] of the referrals routing added."
     )
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     class Meta:
         ordering = ["-amended_at", "-pk"]
@@ -84,7 +83,7 @@ class GrantFactsChange(models.Model):
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution = models.TextField(blank=True)
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     class Meta:
         ordering = ["-amendment__amended_at", "-pk"]

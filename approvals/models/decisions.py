@@ -3,11 +3,10 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from approvals.models.requests import AccessRequest
 from approvals.models.review import Condition
-from portal.audit.models import RequestIdHistory
+from portal.audit.models import ChainedHistory
 
 
 class Escalation(models.Model):
@@ -17,7 +16,7 @@ class Escalation(models.Model):
     raised_at = models.DateTimeField(default=timezone.now)
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField()
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     def __str__(self):
         return f"Escalation of {self.access_request}"
@@ -44,7 +43,7 @@ class IntentToDeny(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     responded_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     class Meta:
         verbose_name_plural = "intents to deny"
@@ -69,7 +68,7 @@ class Decision(models.Model):
     snapshot = models.JSONField()
     snapshot_sha256 = models.CharField(max_length=64)
     letter_text = models.TextField()
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     class Meta:
         # the dashboards' recent decisions: walked newest first, each probed for visibility

@@ -5,10 +5,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
-from simple_history.models import HistoricalRecords
 
 from approvals.models.agencies import Agency
-from portal.audit.models import RequestIdHistory
+from portal.audit.models import ChainedHistory
 from portal.permissions import RestrictedQuerySet
 from vendors.models import FrontierModel, PartnerCustomer, Vendor
 
@@ -50,7 +49,7 @@ class PrereleaseReview(models.Model):
         null=True, blank=True, help_text="Most partner customers that may be cleared in limited preview."
     )
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[evidence], bases=[RequestIdHistory])
+    history = ChainedHistory(m2m_fields=[evidence])
 
     class Meta:
         ordering = ["-submitted_at", "-pk"]
@@ -104,7 +103,7 @@ class ReviewFinding(models.Model):
     )
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     class Meta:
         ordering = ["recorded_at", "pk"]
@@ -191,7 +190,7 @@ class EnforcementAction(models.Model):
     )
     responded_at = models.DateTimeField(null=True, blank=True)
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[partner_customers], bases=[RequestIdHistory])
+    history = ChainedHistory(m2m_fields=[partner_customers])
 
     class Meta:
         ordering = ["-taken_at", "-pk"]
@@ -248,7 +247,7 @@ class CutoffAttestation(models.Model):
     )
     attested_at = models.DateTimeField(null=True, blank=True)
     statement = models.TextField(blank=True, help_text="How access was cut off, in the vendor's words.")
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     class Meta:
         ordering = ["suspension", "partner_customer__legal_name", "pk"]
@@ -327,7 +326,7 @@ class IncidentReport(models.Model):
     )
     completed_at = models.DateTimeField(null=True, blank=True)
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[affected_customers], bases=[RequestIdHistory])
+    history = ChainedHistory(m2m_fields=[affected_customers])
 
     class Meta:
         ordering = ["-reported_at", "-pk"]

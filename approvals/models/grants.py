@@ -4,12 +4,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
-from simple_history.models import HistoricalRecords
 
 from approvals.models.decisions import Decision
 from approvals.models.requests import AccessRequest
 from approvals.models.review import Condition
-from portal.audit.models import RequestIdHistory
+from portal.audit.models import ChainedHistory
 from portal.permissions import RestrictedQuerySet
 from vendors.models import FrontierModel, PartnerCustomer, Vendor
 
@@ -46,7 +45,7 @@ class Grant(models.Model):
         help_text="The suspension of the model that suspended this grant; lifting it restores the grant.",
     )
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     class Meta:
         ordering = ["valid_to"]

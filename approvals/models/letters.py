@@ -3,12 +3,11 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from approvals.models.decisions import Decision, IntentToDeny
 from approvals.models.enforcement import EnforcementAction
 from approvals.models.requests import AccessRequest
-from portal.audit.models import RequestIdHistory
+from portal.audit.models import ChainedHistory
 from vendors.models import Vendor
 
 
@@ -55,7 +54,7 @@ class Letter(models.Model):
     )
     pdf_sha256 = models.CharField(max_length=64, blank=True)
     pdf_size_bytes = models.PositiveIntegerField()
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     class Meta:
         ordering = ["-issued_at", "-pk"]

@@ -5,10 +5,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
-from simple_history.models import HistoricalRecords
 
 from approvals.models.agencies import Agency
-from portal.audit.models import RequestIdHistory
+from portal.audit.models import ChainedHistory
 from portal.db_operations import PortableIndex
 from portal.permissions import RestrictedQuerySet
 from vendors.models import FrontierModel, PartnerCustomer, Vendor
@@ -88,7 +87,7 @@ class AccessRequest(models.Model):
     # whenever a referral is saved; derived data, so not in the history.
     next_due = models.DateField(null=True, blank=True, editable=False)
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords(bases=[RequestIdHistory], excluded_fields=["next_due"])
+    history = ChainedHistory(excluded_fields=["next_due"])
 
     class Meta:
         ordering = ["-submitted_at", "-created_at"]
@@ -247,7 +246,7 @@ class RequestDocument(models.Model):
     sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
     # the documents of a draft are as private as the draft (see ``AccessRequest.PRIVATE_TO_OWNERS``)
     PRIVATE_TO_OWNERS = models.Q(access_request__status="draft")
 
@@ -266,7 +265,7 @@ class InternalNote(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     class Meta:
         ordering = ["-created_at"]

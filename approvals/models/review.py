@@ -7,12 +7,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
-from simple_history.models import HistoricalRecords
 
 from approvals.models.agencies import Agency
 from approvals.models.dashboard import retally
 from approvals.models.requests import REFERRAL_DAYS, AccessRequest
-from portal.audit.models import RequestIdHistory
+from portal.audit.models import ChainedHistory
 from portal.db_operations import PortableIndex
 from portal.permissions import RestrictedQuerySet
 
@@ -76,7 +75,7 @@ class Referral(models.Model):
     )
     paused_days = models.PositiveIntegerField(default=0)
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[assigned_officials], bases=[RequestIdHistory])
+    history = ChainedHistory(m2m_fields=[assigned_officials])
 
     class Meta:
         ordering = ["due_date", "agency__code"]
@@ -174,7 +173,7 @@ class Position(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     signed_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     class Meta:
         constraints = [
@@ -222,7 +221,7 @@ class Condition(models.Model):
     seat_cap = models.PositiveIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     class Meta:
         ordering = ["agency__code", "created_at"]
@@ -264,7 +263,7 @@ class InformationRequest(models.Model):
     )
     answered_at = models.DateTimeField(null=True, blank=True)
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     class Meta:
         ordering = ["-asked_at"]

@@ -10,11 +10,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from approvals.models.agencies import Agency
 from portal.accounts.models import Role
-from portal.audit.models import RequestIdHistory
+from portal.audit.models import ChainedHistory
 
 
 class StaffingChange(models.Model):
@@ -61,7 +60,7 @@ class StaffingChange(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     class Meta:
         ordering = ["-requested_at", "-pk"]

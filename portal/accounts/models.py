@@ -13,9 +13,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
-from simple_history.models import HistoricalRecords
 
-from portal.audit.models import RequestIdHistory
+from portal.audit.models import ChainedHistory
 from portal.permissions import RestrictedQuerySet
 
 
@@ -32,7 +31,7 @@ class Organisation(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     class Meta:
         ordering = ["name"]
@@ -114,7 +113,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="Can open the agency dashboard (set from the role)."
     )
     date_joined = models.DateTimeField(default=timezone.now)
-    history = HistoricalRecords(excluded_fields=["password", "last_login"], bases=[RequestIdHistory])
+    history = ChainedHistory(excluded_fields=["password", "last_login"])
 
     objects = UserManager()
 

@@ -1,6 +1,7 @@
 """The base every history table shares: the request id that wrote the row, and its chain.
 
-``HistoricalRecords(bases=[RequestIdHistory])`` adds to a history table:
+``ChainedHistory()`` (``HistoricalRecords(bases=[RequestIdHistory])`` with the chain head's index,
+below) adds to a history table:
 
 * ``history_request_id``, filled by ``portal.audit.signals`` from the request (or the Celery
   task, which carries the request's id) in progress, so that an auditor can join a history
@@ -13,6 +14,7 @@
 """
 
 from django.db import models, router, transaction
+from simple_history.models import HistoricalRecords
 
 from portal.audit import chain
 from portal.audit.history import history_written
@@ -78,3 +80,21 @@ class RequestIdHistory(models.Model):
         with transaction.atomic(using=using, savepoint=False):
             chain.link_rows([self], using=using)
             return super().save(*args, **kwargs)
+
+
+class ChainedHistory(HistoricalRecords):
+    """``HistoricalRecords`` on ``RequestIdHistory`` (request id and chain), with the index that
+    finds a record's newest history row, the head its next row links to, in one probe:
+    ``(record id, history_id)``. Without it PostgreSQL reads every history row of the record and
+    sorts them, or walks the table's primary key backwards, for each row a bulk change writes
+    (10,000 grants suspended: 7 s instead of 0.3 s once the statistics misled it)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("bases", [RequestIdHistory])
+        super().__init__(**kwargs)
+
+    def get_meta_options(self, model):
+        options = super().get_meta_options(model)
+        head = models.Index(fields=[model._meta.pk.attname, "history_id"])
+        options["indexes"] = [*options.get("indexes", ()), head]
+        return options

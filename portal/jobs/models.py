@@ -4,10 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
-from simple_history.models import HistoricalRecords
 
 from portal.accounts.models import Organisation
-from portal.audit.models import RequestIdHistory
+from portal.audit.models import ChainedHistory
 from portal.permissions import RestrictedQuerySet
 
 
@@ -64,9 +63,7 @@ class Job(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
-    history = HistoricalRecords(
-        bases=[RequestIdHistory], excluded_fields=["done", "total", "phase", "params", "error_details"]
-    )
+    history = ChainedHistory(excluded_fields=["done", "total", "phase", "params", "error_details"])
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -3,9 +3,8 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
-from portal.audit.models import RequestIdHistory
+from portal.audit.models import ChainedHistory
 
 # Events that are sent at once whatever the recipient prefers: decisions, enforcement
 # actions, deadlines, and anything a person must answer or use right away.
@@ -176,7 +175,7 @@ class NotificationPreference(models.Model):
     )
     delivery = models.CharField(max_length=20, choices=Delivery.choices, default=Delivery.IMMEDIATE)
     updated_at = models.DateTimeField(default=timezone.now)
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     def __str__(self):
         return f"{self.user}: {self.get_delivery_display()}"

@@ -4,9 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
-from portal.audit.models import RequestIdHistory
+from portal.audit.models import ChainedHistory
 from vendors.choices import COUNTRY_CHOICES
 
 
@@ -39,7 +38,7 @@ class VendorApplication(models.Model):
     vendor = models.OneToOneField(
         "vendors.Vendor", null=True, blank=True, on_delete=models.PROTECT, related_name="application"
     )
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     class Meta:
         ordering = ["-submitted_at", "-pk"]
@@ -67,7 +66,7 @@ class VendorNameChange(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
-    history = HistoricalRecords(bases=[RequestIdHistory])
+    history = ChainedHistory()
 
     class Meta:
         ordering = ["-requested_at", "-pk"]
