@@ -29,3 +29,9 @@ def send_enforcement_reminders():
     from approvals import services
 
     return services.send_enforcement_reminders()
+
+
+@shared_task(name="approvals.follow_through_suspensions")
+def follow_through_suspensions():
+    """Suspensions whose follow-through (PDF, attestations, mail) their own process did not finish."""
+    return services.follow_through_pending()

@@ -373,6 +373,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "approvals.send_clock_reminders",
         "schedule": crontab(hour=6, minute=0),
     },
+    "enforcement-follow-through": {"task": "approvals.follow_through_suspensions", "schedule": 5 * 60},
     "approvals-send-enforcement-reminders": {
         "task": "approvals.send_enforcement_reminders",
         "schedule": crontab(hour=6, minute=15),

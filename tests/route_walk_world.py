@@ -129,6 +129,7 @@ def build_walk_world():
         detected_on=timezone.localdate(),
     )
     action = services.suspend_model(frontier_model=m2, actor=world["doc_approver"], **BASIS)
+    services.follow_through_suspension(action.pk)
 
     customer_import = vendor_services.preview_customer_import(
         vendor=vendor_b, uploaded_file=_customers_csv(), actor=admin_b

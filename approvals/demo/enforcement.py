@@ -256,7 +256,7 @@ class _Demo(_DemoRequests):
                 root_cause="A subcontractor's storage bucket was left publicly readable for 36 hours.",
                 remediation="Bucket closed, keys rotated, subcontractor access revoked, takedowns sent.",
             )
-        services.suspend_model(
+        suspension = services.suspend_model(
             frontier_model=self.granite,
             actor=self.approver,
             legal_basis="Executive Order on Safe, Secure, and Trustworthy Frontier AI, section 4.2(b): "
@@ -264,3 +264,4 @@ class _Demo(_DemoRequests):
             findings="Granite 1.0's weights leaked (incident report of the vendor); until the vendor "
             "shows that access controls are restored, no partner customer may use the model.",
         )
+        services.follow_through_suspension(suspension.pk)  # (at once, even inside a transaction)

@@ -174,6 +174,13 @@ class EnforcementAction(models.Model):
         blank=True,
         help_text="A suspension: when the vendor's attestation that access was cut off is due.",
     )
+    followed_through_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A suspension: when what follows it after it took effect was done (the notice's PDF, "
+        "the cut-off attestations asked, the vendor, officials and partners' security contacts told); "
+        "empty until then (``approvals.services.followthrough``).",
+    )
     partner_customers = models.ManyToManyField(
         PartnerCustomer,
         blank=True,

@@ -37,6 +37,7 @@ from approvals.services.designation import (
     rescind_designation,
     respond_to_designation,
 )
+from approvals.services.followthrough import follow_through_pending, follow_through_suspension
 from approvals.services.grants import (
     RENEWAL_CLOSED_STATUSES,
     expire_lapsed_grants,
@@ -143,6 +144,8 @@ __all__ = [
     "escalate_request",
     "expire_lapsed_grants",
     "finalise_denial",
+    "follow_through_pending",
+    "follow_through_suspension",
     "incident_report_days",
     "issue_information_request",
     "lift_suspension",

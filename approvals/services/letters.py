@@ -43,7 +43,17 @@ def _canonical_hash(data):
     return snapshot_sha256(data)
 
 
-def _issue(*, kind, reference, subject, vendor, actor, record_sha256, issued_at, targets, context):
+def _letter_document(subject, reference, author, body_html):
+    """The letter's whole HTML document, as typeset into its PDF."""
+    return render_to_string(
+        "approvals/letters/document.html",
+        {"title": f"{subject} ({reference})", "author": author, "body_html": body_html},
+    )
+
+
+def _issue(
+    *, kind, reference, subject, vendor, actor, record_sha256, issued_at, targets, context, typeset=True
+):
     lead = agency_of(actor)
     issued_on = timezone.localdate(issued_at)
     signer = {
@@ -64,11 +74,8 @@ def _issue(*, kind, reference, subject, vendor, actor, record_sha256, issued_at,
             "record_sha256": record_sha256,
         },
     )
-    document = render_to_string(
-        "approvals/letters/document.html",
-        {"title": f"{subject} ({reference})", "author": lead.name if lead else "", "body_html": body_html},
-    )
-    pdf = _pdf_now(document)
+    author = lead.name if lead else ""
+    pdf = _pdf_now(_letter_document(subject, reference, author, body_html)) if typeset else None
     pdf_sha256 = hashlib.sha256(pdf).hexdigest() if pdf is not None else ""
     letter = Letter(
         kind=kind,
@@ -202,8 +209,10 @@ def _notice_words(action):
     )
 
 
-def issue_enforcement_letter(action):
-    """The notice of an enforcement action: legal basis, findings, effect, and any window to answer."""
+def issue_enforcement_letter(action, *, typeset=True):
+    """The notice of an enforcement action: legal basis, findings, effect, and any window to answer.
+    ``typeset=False`` issues it without its PDF, for ``typeset_letter`` to add after the action's
+    transaction (a suspension's follow-through)."""
     subject, opening, effects = _notice_words(action)
     designation = action.kind in ENFORCEMENT_PREFIX
     kind = Letter.Kind.DESIGNATION_NOTICE if designation else Letter.Kind.ENFORCEMENT_NOTICE
@@ -231,6 +240,28 @@ def issue_enforcement_letter(action):
         issued_at=action.taken_at,
         targets={"enforcement_action": action},
         context={"action": action, "notice_opening": opening, "notice_effects": effects},
+        typeset=typeset,
+    )
+
+
+def typeset_letter(letter):
+    """Add the PDF of a letter issued without it (``typeset=False``), with a history row; nothing
+    when it has one or this server makes no PDFs. The words are the stored page's, as issued."""
+    if letter.pdf:
+        return letter
+    lead = agency_of(letter.signed_by)
+    author = lead.name if lead else ""
+    pdf = _pdf_now(_letter_document(letter.subject, letter.reference, author, letter.body_html))
+    if pdf is None:
+        return letter
+    letter.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+    letter.pdf_size_bytes = len(pdf)
+    letter.pdf.save(f"{letter.reference}-{letter.pdf_sha256[:16]}.pdf", ContentFile(pdf), save=False)
+    return _save(
+        letter,
+        actor=letter.signed_by,
+        reason=f"{letter.get_kind_display()} {letter.reference}: its PDF typeset.",
+        update_fields=["pdf", "pdf_sha256", "pdf_size_bytes"],
     )
 
 

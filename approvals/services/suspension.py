@@ -4,7 +4,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -17,7 +16,7 @@ from approvals.models import (
 )
 from approvals.models.review import refresh_next_due
 from approvals.selectors.enforcement import suspension_in_force
-from approvals.services import partner_notices
+from approvals.services import followthrough
 from approvals.services._common import (
     ACTIVE_REFERRAL_STATUSES,
     BULK_BATCH,
@@ -42,7 +41,7 @@ from approvals.services._notify import (
     admin_model_link,
     vendor_model_link,
 )
-from approvals.services.attestations import MAX_ATTESTATION_HOURS, _when, ask_cutoff_attestations
+from approvals.services.attestations import MAX_ATTESTATION_HOURS
 from approvals.services.confirmation import require_same_records
 from approvals.services.grants import _set_grants
 from approvals.services.letters import issue_enforcement_letter, letter_attachment
@@ -91,7 +90,7 @@ def _bump_requests(requests, fields, *, actor, reason, now):
 
 
 ATTESTATION_HOURS = 24
-SUSPEND_STEPS = 6
+SUSPEND_STEPS = 4
 LIFT_STEPS = 5
 
 
@@ -242,8 +241,6 @@ def suspend_model(
         reason=f"Suspended with the model{taking} by {lead.code}, action #{action.pk}: {legal_basis}",
     )
     step()  # grants suspended
-    ask_cutoff_attestations(action, taken, actor=actor, now=now)
-    step()  # attestations asked
     for access_request in open_requests:
         access_request.on_hold = True
         access_request.held_by = action
@@ -263,38 +260,10 @@ def suspend_model(
     )
     step()  # requests held
     _share_action(action)
-    letter = issue_enforcement_letter(action)
-    step()  # letter issued
-    partner_notices.tell_security_contacts(action=action, grants=grants)
-    context = {
-        "letter_reference": letter.reference,
-        "model": str(frontier_model),
-        "vendor": str(frontier_model.vendor),
-        "grants": len(grants),
-        "requests": len(open_requests),
-        "legal_basis": legal_basis,
-        "findings": findings,
-        "agency": lead.code,
-        "scope": scope,
-        "attest_by": _when(action.attest_by) if action.attest_by else "",
-    }
-    subject = f"{frontier_model} pulled offline{taking}: {_plural(len(grants), 'grant')} suspended"
-    _notify_team_and_officials(
-        frontier_model.vendor,
-        [u for u in _officials_concerned(frontier_model=frontier_model) if u != actor],
-        event="model_suspended",
-        subject=subject,
-        key=str(action.pk),
-        label=str(frontier_model),
-        vendor_link=reverse("enforcement:attest_cutoff", args=[action.pk])
-        if grants
-        else vendor_model_link(frontier_model),
-        official_link=admin_model_link(frontier_model),
-        context=context,
-        official_key=f"{action.pk}:officials",
-        attachment=letter_attachment(letter),
-    )
-    step()  # everyone told
+    issue_enforcement_letter(action, typeset=False)  # its PDF comes with the follow-through
+    step()  # notice issued
+    # the PDF, the attestations and the mail after commit, without the grants' locks
+    followthrough.after_commit(action)
     return action
 
 

@@ -120,9 +120,14 @@ def bulk_grants(world, count, *, frontier_model=None, valid_days=365, share=Fals
 
 
 def suspend(world, frontier_model=None, **kwargs):
-    return services.suspend_model(
+    """The suspension and its follow-through, which runs when the suspension's transaction commits
+    (a test's transaction never does; ``test_suspension_follow_through`` tests that it is called)."""
+    action = services.suspend_model(
         frontier_model=frontier_model or world.frontier_model, actor=world["doc_approver"], **BASIS, **kwargs
     )
+    services.follow_through_suspension(action.pk)
+    action.refresh_from_db()
+    return action
 
 
 def lift(world, frontier_model=None, **kwargs):

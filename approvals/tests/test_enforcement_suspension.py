@@ -162,7 +162,7 @@ def test_suspension_writes_history_with_the_actor_and_the_basis_for_every_change
     assert "On hold" in request_record.history_change_reason
     referral_record = referral(open_request, "DOC").history.order_by("-history_id").first()
     assert "Clock stopped" in referral_record.history_change_reason
-    assert action.history.get().history_user == world["doc_approver"]
+    assert action.history.get(history_type="+").history_user == world["doc_approver"]
 
 
 def test_a_suspended_model_cannot_be_suspended_again_and_refuses_new_requests(world):

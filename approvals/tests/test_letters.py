@@ -153,6 +153,8 @@ def test_enforcement_actions_issue_notices_attached_to_their_mail(world):
     suspension = services.suspend_model(
         frontier_model=world.frontier_model, actor=world["doc_approver"], **BASIS
     )
+    services.follow_through_suspension(suspension.pk)  # (runs when the suspension commits)
+    suspension.refresh_from_db()
     designation = services.designate_supply_chain_risk(
         vendor=world.vendor, actor=world["doc_approver"], **BASIS
     )
