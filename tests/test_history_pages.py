@@ -11,7 +11,7 @@ from portal import permissions
 from portal.admin_site import admin_site
 from tests.test_route_walk import ADMIN_MODELS, walk_world  # noqa: F401 - the walk's world
 
-ROLES = ("auditor", "approver", "reviewer", "portal_admin")
+ROLES = ("auditor", "approver", "reviewer", "agency_admin", "portal_admin")
 # What a history page must never show: a diff of nothing, a raw UTC timestamp with microseconds.
 UNREADABLE = [
     re.compile(r"Deleted \w+ \(pk=None\)"),
@@ -27,7 +27,9 @@ def _records(world):
 
 
 def _person(world, role):
-    return world.factory_world["portal_admin"] if role == "portal_admin" else world.owners[role]
+    if role in ("portal_admin", "agency_admin"):
+        return world.factory_world["doc_admin" if role == "agency_admin" else role]
+    return world.owners[role]
 
 
 @pytest.mark.parametrize("role", ROLES)
