@@ -1,10 +1,13 @@
 """Amendments: a material fact changed while the agencies hold the record (issue 14, part A)."""
 
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from approvals import policies, selectors, services
 from approvals.models import Amendment, Grant, GrantFactsChange, Referral
@@ -311,37 +314,45 @@ def test_done_when_aurora_moves_a_customer_under_review_into_energy_through_its_
     """Issue 14's Done-when as a person does it, page by page: the vendor's edit page, CISA's mail
     and case page, DOC's dashboard."""
     grant, open_request = held
+    clocks = {r.agency.code: (r.due_date, r.clock_stopped_at) for r in open_request.referrals.all()}
     customer = refresh(world.partner_customer)
-    client.force_login(world["officer"])
-    url = reverse("vendors:customer_edit", args=[customer.pk])
-    page = client.get(url).content.decode()
-    version = re.search(r'name="record_version" value="(\d+)"', page).group(1)
-    form = {
-        "record_version": version,
-        "sector": Sector.ENERGY,
-        "registration_id": customer.registration_id,
-        "intended_use": customer.intended_use,
-        "ownership": customer.ownership,
-        "security_contact_name": customer.security_contact_name,
-        "security_contact_email": customer.security_contact_email,
-        "attestation": "on" if customer.attestation else "",
-        "reason": "Acquired a regional grid operator.",
-    }
-    with django_capture_on_commit_callbacks(execute=True):
-        assert client.post(url, form).status_code == 302
+    # a week after submission (a restarted clock would end a week later than it does)
+    with time_machine.travel(timezone.localtime() + timedelta(days=7), tick=False):
+        client.force_login(world["officer"])
+        url = reverse("vendors:customer_edit", args=[customer.pk])
+        page = client.get(url).content.decode()
+        version = re.search(r'name="record_version" value="(\d+)"', page).group(1)
+        form = {
+            "record_version": version,
+            "sector": Sector.ENERGY,
+            "registration_id": customer.registration_id,
+            "intended_use": customer.intended_use,
+            "ownership": customer.ownership,
+            "security_contact_name": customer.security_contact_name,
+            "security_contact_email": customer.security_contact_email,
+            "attestation": "on" if customer.attestation else "",
+            "reason": "Acquired a regional grid operator.",
+        }
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post(url, form).status_code == 302
 
-    # CISA receives a referral and a mail
-    assert open_request.referrals.filter(agency__code="CISA", required=True).exists()
-    subjects = [m.subject for m in mail.outbox if world["cisa_approver"].email in m.to]
-    assert any("New referral for CISA" in subject for subject in subjects), subjects
-    # CISA's case page shows the amendment
-    client.force_login(world["cisa_approver"])
-    case = text(client.get(reverse("admin:approvals_accessrequest_change", args=[open_request.pk])))
-    assert "Amendments since submission" in case
-    assert "Acquired a regional grid operator." in case
-    assert "Sector Other (not a critical-infrastructure sector) Energy" in case
-    # the approved grant of the other request shows "facts changed since approval" to DOC
-    client.force_login(world["doc_approver"])
-    dashboard = text(client.get(reverse("admin:index")))
-    assert "Facts changed since approval: 1 active grant" in dashboard
-    assert str(grant.access_request) in dashboard
+        # CISA receives a referral, on a clock starting now, and a mail; the running clocks go on
+        cisa = open_request.referrals.get(agency__code="CISA", required=True)
+        assert cisa.due_date > max(due for due, _ in clocks.values())
+        assert {
+            r.agency.code: (r.due_date, r.clock_stopped_at)
+            for r in open_request.referrals.exclude(pk=cisa.pk)
+        } == clocks
+        subjects = [m.subject for m in mail.outbox if world["cisa_approver"].email in m.to]
+        assert any("New referral for CISA" in subject for subject in subjects), subjects
+        # CISA's case page shows the amendment
+        client.force_login(world["cisa_approver"])
+        case = text(client.get(reverse("admin:approvals_accessrequest_change", args=[open_request.pk])))
+        assert "Amendments since submission" in case
+        assert "Acquired a regional grid operator." in case
+        assert "Sector Other (not a critical-infrastructure sector) Energy" in case
+        # the approved grant of the other request shows "facts changed since approval" to DOC
+        client.force_login(world["doc_approver"])
+        dashboard = text(client.get(reverse("admin:index")))
+        assert "Facts changed since approval: 1 active grant" in dashboard
+        assert str(grant.access_request) in dashboard
