@@ -8,21 +8,22 @@ from approvals.models import Amendment, Decision, Grant, GrantFactsChange
 from approvals.policies import agency_of
 from portal import permissions
 from vendors.amendments import display_value, label_of, material_fields
-from vendors.models import FrontierModel, PartnerCustomer
+from vendors.models import FrontierModel, PartnerCustomer, Vendor
 
 CHANGED_GRANTS_SHOWN = 10
 
 
 def case_amendments(access_request):
-    """Amendments of the request's customer or model since it was submitted, newest first."""
+    """Amendments of the request's customer, model or vendor since it was submitted, newest first."""
     if access_request.submitted_at is None:
         return []
     return list(
         Amendment.objects.filter(
             Q(partner_customer_id=access_request.partner_customer_id)
-            | Q(frontier_model_id=access_request.frontier_model_id),
+            | Q(frontier_model_id=access_request.frontier_model_id)
+            | Q(vendor_id=access_request.vendor_id, partner_customer=None, frontier_model=None),
             amended_at__gte=access_request.submitted_at,
-        ).select_related("amended_by", "partner_customer", "frontier_model")
+        ).select_related("amended_by", "partner_customer", "frontier_model", "vendor")
     )
 
 
@@ -37,7 +38,7 @@ def _as_of(model, pk, when):
 
 
 def facts_as_reviewed(access_request, decision=None):
-    """The material facts of the request's customer and model as reviewed, beside today's.
+    """The material facts of the request's vendor, customer and model as reviewed, beside today's.
 
     As reviewed means the decision's snapshot once decided, else the record's version at
     submission. Returns ``{"source": "...", "rows": [{record, label, reviewed, today, changed}],
@@ -47,22 +48,24 @@ def facts_as_reviewed(access_request, decision=None):
     if decision is None:
         decision = Decision.objects.filter(access_request=access_request).first()
     customer, model = access_request.partner_customer, access_request.frontier_model
+    vendor = access_request.vendor
     if decision is not None:
         source = f"as decided on {timezone.localtime(decision.decided_at):%B %-d, %Y}"
         reviewed = {
+            Vendor: decision.snapshot.get("vendor", {}),
             PartnerCustomer: decision.snapshot.get("customer", {}),
             FrontierModel: decision.snapshot.get("model", {}),
         }
     else:
         source = f"as submitted on {timezone.localtime(access_request.submitted_at):%B %-d, %Y}"
         reviewed = {}
-        for record in (customer, model):
+        for record in (vendor, customer, model):
             version = _as_of(type(record), record.pk, access_request.submitted_at)
             reviewed[type(record)] = (
                 {f: getattr(version, f) for f in material_fields(record)} if version is not None else {}
             )
     rows = []
-    for heading, record in (("Customer", customer), ("Model", model)):
+    for heading, record in (("Vendor", vendor), ("Customer", customer), ("Model", model)):
         kind = type(record)
         for field in material_fields(record):
             today = display_value(kind, field, getattr(record, field))

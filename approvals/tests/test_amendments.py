@@ -356,3 +356,47 @@ def test_done_when_aurora_moves_a_customer_under_review_into_energy_through_its_
         dashboard = text(client.get(reverse("admin:index")))
         assert "Facts changed since approval: 1 active grant" in dashboard
         assert str(grant.access_request) in dashboard
+
+
+def test_a_new_legal_name_approved_while_the_vendor_is_held_is_an_amendment(
+    world, held, client, django_capture_on_commit_callbacks
+):
+    """The vendor's legal name is a material fact (issue 14): it changes when a portal
+    administrator approves, and then the agencies are told, the grant is marked, the case shows it."""
+    from vendors.models import Vendor
+    from vendors.onboarding import services as onboarding
+    from vendors.services import update_vendor_profile
+
+    grant, open_request = held
+    vendor, admin = Vendor.objects.get(pk=world.vendor.pk), world["vendor_admin"]
+    old_name = vendor.legal_name
+    with pytest.raises(PortalError, match=r"Changing the legal name is an amendment: .* Say why"):
+        update_vendor_profile(vendor=vendor, actor=admin, legal_name="Renamed Frontier Labs Inc.")
+    update_vendor_profile(
+        vendor=vendor, actor=admin, legal_name="Renamed Frontier Labs Inc.", reason="Merged into our parent."
+    )
+    assert not Amendment.objects.exists()  # not before a portal administrator approves
+    change = vendor.name_changes.get(status="pending")
+    with django_capture_on_commit_callbacks(execute=True):
+        onboarding.decide_name_change(
+            change=change, actor=world["portal_admin"], approve=True, reason="Certificate of merger seen."
+        )
+
+    amendment = Amendment.objects.get()
+    assert amendment.record == vendor
+    assert (amendment.partner_customer, amendment.frontier_model) == (None, None)
+    assert amendment.changes == [
+        {"field": "legal_name", "label": "Legal name", "old": old_name, "new": "Renamed Frontier Labs Inc."}
+    ]
+    assert (amendment.reason, amendment.amended_by) == ("Merged into our parent.", admin)
+    # the agencies holding the open request and the grant are told; the grant is marked for DOC
+    for official in ("doc_approver", "oncd_approver"):
+        assert Notification.objects.filter(event="record_amended", recipient=world[official]).exists()
+    assert GrantFactsChange.objects.get(grant=grant).amendment == amendment
+    # the case page shows the amendment and the name as submitted beside today's
+    client.force_login(world["doc_approver"])
+    page = text(client.get(reverse("admin:approvals_accessrequest_change", args=[open_request.pk])))
+    assert "Amendments since submission" in page
+    assert "Merged into our parent." in page
+    assert f"Legal name {old_name} Renamed Frontier Labs Inc." in page
+    assert "Facts changed since approval: 1 active grant" in text(client.get(reverse("admin:index")))
