@@ -372,6 +372,14 @@ def test_a_new_legal_name_approved_while_the_vendor_is_held_is_an_amendment(
     old_name = vendor.legal_name
     with pytest.raises(PortalError, match=r"Changing the legal name is an amendment: .* Say why"):
         update_vendor_profile(vendor=vendor, actor=admin, legal_name="Renamed Frontier Labs Inc.")
+    client.force_login(admin)  # the profile page says so on its reason field and keeps the typing
+    response = client.post(
+        reverse("vendors:profile_edit"),
+        {"legal_name": "Renamed Frontier Labs Inc.", "reason": "", "record_version": version_of(vendor)},
+    )
+    assert response.status_code == 200
+    assert "Say why the name changes" in text(response)
+    assert 'value="Renamed Frontier Labs Inc."' in response.content.decode()
     update_vendor_profile(
         vendor=vendor, actor=admin, legal_name="Renamed Frontier Labs Inc.", reason="Merged into our parent."
     )
