@@ -4,7 +4,7 @@ shows, and the grants whose facts changed since approval (the lead agency's dash
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from approvals.models import Amendment, Decision, Grant, GrantFactsChange
+from approvals.models import AccessRequest, Amendment, Decision, Grant, GrantFactsChange
 from approvals.policies import agency_of
 from portal import permissions
 from vendors.amendments import display_value, label_of, material_fields
@@ -37,11 +37,33 @@ def _as_of(model, pk, when):
     )
 
 
-def facts_as_reviewed(access_request, decision=None):
+def _vendor_as_submitted(access_request, amendments):
+    """The vendor's material facts (its legal name) when ``access_request`` was submitted.
+
+    A request under review holds its vendor, so a later change of name is one of the case's
+    ``amendments`` (when the caller has read them) and the earliest says the name before it; else
+    the vendor's history at submission."""
+    vendor = access_request.vendor
+    if amendments is not None and access_request.status in AccessRequest.OPEN_STATUSES:
+        own = [a for a in amendments if a.partner_customer_id is None and a.frontier_model_id is None]
+        if not own:
+            return {"legal_name": vendor.legal_name}
+        first = min(own, key=lambda a: (a.amended_at, a.pk))
+        return {
+            "legal_name": next(
+                (c["old"] for c in first.changes if c["field"] == "legal_name"), vendor.legal_name
+            )
+        }
+    version = _as_of(Vendor, vendor.pk, access_request.submitted_at)
+    return {"legal_name": version.legal_name} if version is not None else {}
+
+
+def facts_as_reviewed(access_request, decision=None, *, amendments=None):
     """The material facts of the request's vendor, customer and model as reviewed, beside today's.
 
     As reviewed means the decision's snapshot once decided, else the record's version at
-    submission. Returns ``{"source": "...", "rows": [{record, label, reviewed, today, changed}],
+    submission (``amendments``, the case's as ``case_amendments`` read them, spare a query).
+    Returns ``{"source": "...", "rows": [{record, label, reviewed, today, changed}],
     "changed": n}``; ``reviewed`` is ``None`` where the snapshot did not record that fact."""
     if access_request.submitted_at is None:
         return {"source": "", "rows": [], "changed": 0}
@@ -58,8 +80,8 @@ def facts_as_reviewed(access_request, decision=None):
         }
     else:
         source = f"as submitted on {timezone.localtime(access_request.submitted_at):%B %-d, %Y}"
-        reviewed = {}
-        for record in (vendor, customer, model):
+        reviewed = {Vendor: _vendor_as_submitted(access_request, amendments)}
+        for record in (customer, model):
             version = _as_of(type(record), record.pk, access_request.submitted_at)
             reviewed[type(record)] = (
                 {f: getattr(version, f) for f in material_fields(record)} if version is not None else {}
