@@ -1,7 +1,9 @@
 """Admin conventions shared by every app: scoped querysets, auditors read-only, history shown."""
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -49,6 +51,27 @@ class ReadableHistory(HistoricalRecordContextHelper):
         return readable_value(field, value)
 
 
+class BoundedChangeList(ChangeList):
+    """A list's date drill-down (``date_hierarchy``) builds dates from its ``…__year``,
+    ``…__month`` and ``…__day`` parameters: Django refuses what ``int`` refuses but lets through a
+    20-digit year (``OverflowError``) and the year 9999 (its next year is out of range), both
+    500s. Any such value is a refused lookup, as the admin answers other bad parameters (the list
+    without them, "?e=1")."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (OverflowError, ValueError) as error:
+            raise IncorrectLookupParameters(error) from error
+
+
+class BoundedListParameters:
+    """Every admin list of the portal reads its parameters through ``BoundedChangeList``."""
+
+    def get_changelist(self, request, **kwargs):
+        return BoundedChangeList
+
+
 class NotFoundForOutsiders:
     """A record an official may not see answers 404 on every stock admin page (DESIGN.md: 404,
     not 403), exactly as a record that does not exist: not Django's "does not exist" redirect to
@@ -88,7 +111,7 @@ class SafeAutocompleteSelectMultiple(_SafeAutocompleteMixin, AutocompleteSelectM
     pass
 
 
-class PortalModelAdmin(NotFoundForOutsiders, SimpleHistoryAdmin):
+class PortalModelAdmin(BoundedListParameters, NotFoundForOutsiders, SimpleHistoryAdmin):
     """Rows come through the permissions helper; auditors see everything and change nothing.
 
     Domain changes happen through services (buttons that open forms), so the stock add,

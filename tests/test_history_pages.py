@@ -11,7 +11,7 @@ from portal import permissions
 from portal.admin_site import admin_site
 from tests.test_route_walk import ADMIN_MODELS, walk_world  # noqa: F401 - the walk's world
 
-ROLES = ("auditor", "approver", "reviewer", "portal_admin")
+ROLES = ("auditor", "approver", "reviewer", "agency_admin", "portal_admin")
 # What a history page must never show: a diff of nothing, a raw UTC timestamp with microseconds.
 UNREADABLE = [
     re.compile(r"Deleted \w+ \(pk=None\)"),
@@ -27,7 +27,9 @@ def _records(world):
 
 
 def _person(world, role):
-    return world.factory_world["portal_admin"] if role == "portal_admin" else world.owners[role]
+    if role in ("portal_admin", "agency_admin"):
+        return world.factory_world["doc_admin" if role == "agency_admin" else role]
+    return world.owners[role]
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -91,3 +93,25 @@ def test_the_typed_words_are_on_the_history_row_of_the_verb(walk_world, db):  # 
     reasons = list(walk_world.question.history.values_list("history_change_reason", flat=True))
     assert any("Question: Which walk regions?" in reason for reason in reasons), reasons
     assert any("Answer: U.S. only." in reason for reason in reasons), reasons
+
+
+@pytest.mark.parametrize("role", ["portal_admin", "approver"])
+def test_every_admin_change_page_that_saves_carries_its_version(client, walk_world, db, role):  # noqa: F811
+    """No lost update on any admin change page: each one with a Save button sends back the version
+    it showed (``portal_version``), so that a stale save is refused (approvals/tests/test_stale_admin)."""
+    client.force_login(_person(walk_world, role))
+    saving, problems = 0, []
+    for record in _records(walk_world):
+        opts = record._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[record.pk])
+        response = client.get(url)
+        if response.status_code != 200:
+            continue
+        page = response.content.decode()
+        if 'name="_save"' not in page:
+            continue  # read-only for this role
+        saving += 1
+        if not re.search(r'name="portal_version" value="\d+"', page):
+            problems.append(f"{url} saves without carrying its version")
+    assert saving >= (4 if role == "portal_admin" else 0), saving
+    assert not problems, "\n".join(problems)

@@ -1,4 +1,4 @@
-"""Material facts: what the agencies review about a partner customer or a frontier model.
+"""Material facts: what the agencies review about a partner customer, a frontier model or a vendor.
 
 While a request concerning a record is under review, or a grant for it is active, a change to
 one of its material facts is an *amendment* (a new version with the vendor's reason, shown to the
@@ -15,7 +15,7 @@ of the change:
 
 from django.dispatch import Signal
 
-from vendors.models import FrontierModel, PartnerCustomer
+from vendors.models import FrontierModel, PartnerCustomer, Vendor
 
 MATERIAL_FACTS = {
     PartnerCustomer: (
@@ -33,6 +33,8 @@ MATERIAL_FACTS = {
         "cyber_evaluation_summary",
         "intended_release",
     ),
+    # changed only when a portal administrator approves a change of legal name (vendors.onboarding)
+    Vendor: ("legal_name",),
 }
 
 holders_requested = Signal()

@@ -26,9 +26,10 @@ def changed_grants_panel(request):
 
 def case_context(access_request, decision=None, grant=None):
     """What the case page and the letter show of amendments (``amendments/_facts.html``)."""
+    amendments = selectors.case_amendments(access_request)
     return {
-        "facts": facts_as_reviewed(access_request, decision),
-        "amendments": selectors.case_amendments(access_request),
+        "facts": facts_as_reviewed(access_request, decision, amendments=amendments),
+        "amendments": amendments,
         "grant_changes": pending_facts_changes(grant),
     }
 

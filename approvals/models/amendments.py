@@ -1,4 +1,4 @@
-"""Amendments: a material fact of a customer or a model changed while the agencies hold it.
+"""Amendments: a material fact of a customer, a model or a vendor changed while the agencies hold it.
 
 An amendment is recorded by ``approvals.services.amendments`` when the registry saves a change
 to a material fact (``vendors.amendments.MATERIAL_FACTS``) of a record that a request under
@@ -17,7 +17,8 @@ from vendors.models import FrontierModel, PartnerCustomer, Vendor
 
 
 class Amendment(models.Model):
-    """A new version of a customer or a model, with the vendor's reason, shown to the agencies."""
+    """A new version of a customer, a model or the vendor (its legal name), with the vendor's
+    reason, shown to the agencies."""
 
     vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="amendments")
     partner_customer = models.ForeignKey(
@@ -46,12 +47,10 @@ class Amendment(models.Model):
     class Meta:
         ordering = ["-amended_at", "-pk"]
         constraints = [
+            # a customer's, a model's, or (neither) the vendor's own (its legal name)
             models.CheckConstraint(
-                condition=(
-                    Q(partner_customer__isnull=False, frontier_model__isnull=True)
-                    | Q(partner_customer__isnull=True, frontier_model__isnull=False)
-                ),
-                name="amendment_of_exactly_one_record",
+                condition=Q(partner_customer__isnull=True) | Q(frontier_model__isnull=True),
+                name="amendment_of_one_record",
             ),
         ]
 
@@ -60,7 +59,7 @@ class Amendment(models.Model):
 
     @property
     def record(self):
-        return self.partner_customer or self.frontier_model
+        return self.partner_customer or self.frontier_model or self.vendor
 
     @property
     def fields_text(self):

@@ -14,6 +14,10 @@ under review or a grant for it is active, the change is an amendment:
   record, is told, and each such grant is marked "facts changed since approval" for the lead
   agency to confirm (``confirm_grant_facts``) or act on (revoke it).
 
+A vendor's legal name, changed when a portal administrator approves (``vendors.onboarding``), is
+amended the same way: every request and grant of the vendor holds it, and the amendment names
+neither a customer nor a model.
+
 ``amend_partner_customer`` and ``amend_frontier_model`` are the verbs for callers that mean to
 amend (the API): they call the registry's update service, which runs all of the above.
 """
@@ -31,13 +35,21 @@ from approvals.services.routing import _add_referral
 from portal.audit.versions import version_of
 from portal.errors import PortalError
 from vendors import amendments as registry
-from vendors.models import PartnerCustomer
+from vendors.models import PartnerCustomer, Vendor
 
 HELD_STATUSES = AccessRequest.OPEN_STATUSES
 
 
 def _of(record):
+    """The lookup of what concerns ``record``: a customer's or a model's requests and grants, or
+    every request and grant of a vendor (its legal name)."""
+    if isinstance(record, Vendor):
+        return {"vendor": record}
     return {"partner_customer": record} if isinstance(record, PartnerCustomer) else {"frontier_model": record}
+
+
+def _vendor_of(record):
+    return record if isinstance(record, Vendor) else record.vendor
 
 
 def held_requests(record, *, lock=False):
@@ -92,7 +104,10 @@ def record_amendment(*, record, actor, reason, changes):
     grants = active_grants(record)
     if not requests and not grants:
         return None
-    policies.require_vendor_actor(actor, vendor=record.vendor)
+    if not isinstance(record, Vendor):
+        # (a vendor's legal name changes when a portal administrator approves what its
+        # compliance admin asked for: ``actor`` is the one who asked, checked then)
+        policies.require_vendor_actor(actor, vendor=record.vendor)
     reason = _clean_text(reason)
     listed = _changes(record, changes)
     fields = ", ".join(change["label"].lower() for change in listed)
@@ -106,14 +121,14 @@ def record_amendment(*, record, actor, reason, changes):
     now = timezone.now()
     amendment = _save(
         Amendment(
-            vendor=record.vendor,
+            vendor=_vendor_of(record),
             changes=listed,
             reason=reason,
             amended_by=actor,
             amended_at=now,
             record_version=version_of(record),
             held_by=[str(r) for r in requests] + [f"grant of {g.access_request}" for g in grants],
-            **_of(record),
+            **({} if isinstance(record, Vendor) else _of(record)),
         ),
         actor=actor,
         reason=f"Amendment of {record} by {_person(actor)}: {fields}. {reason}",
@@ -181,7 +196,7 @@ def _reroute(access_request, *, amendment, actor, now, fields):
 def _mail_context(amendment, record, *, grant):
     return {
         "record": str(record),
-        "kind": "partner customer" if isinstance(record, PartnerCustomer) else "model",
+        "kind": {PartnerCustomer: "partner customer", Vendor: "vendor"}.get(type(record), "model"),
         "changes": [
             f"{c['label']}: {c['old'] or '(empty)'} → {c['new'] or '(empty)'}" for c in amendment.changes
         ],

@@ -1,10 +1,13 @@
 """Amendments: a material fact changed while the agencies hold the record (issue 14, part A)."""
 
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from approvals import policies, selectors, services
 from approvals.models import Amendment, Grant, GrantFactsChange, Referral
@@ -303,3 +306,105 @@ def test_a_stale_draft_edit_names_who_changed_it(world):
         services.update_draft(
             access_request=access_request, actor=world["officer"], expected_version=seen, scope="x"
         )
+
+
+def test_done_when_aurora_moves_a_customer_under_review_into_energy_through_its_page(
+    world, held, client, django_capture_on_commit_callbacks
+):
+    """Issue 14's Done-when as a person does it, page by page: the vendor's edit page, CISA's mail
+    and case page, DOC's dashboard."""
+    grant, open_request = held
+    clocks = {r.agency.code: (r.due_date, r.clock_stopped_at) for r in open_request.referrals.all()}
+    customer = refresh(world.partner_customer)
+    # a week after submission (a restarted clock would end a week later than it does)
+    with time_machine.travel(timezone.localtime() + timedelta(days=7), tick=False):
+        client.force_login(world["officer"])
+        url = reverse("vendors:customer_edit", args=[customer.pk])
+        page = client.get(url).content.decode()
+        version = re.search(r'name="record_version" value="(\d+)"', page).group(1)
+        form = {
+            "record_version": version,
+            "sector": Sector.ENERGY,
+            "registration_id": customer.registration_id,
+            "intended_use": customer.intended_use,
+            "ownership": customer.ownership,
+            "security_contact_name": customer.security_contact_name,
+            "security_contact_email": customer.security_contact_email,
+            "attestation": "on" if customer.attestation else "",
+            "reason": "Acquired a regional grid operator.",
+        }
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post(url, form).status_code == 302
+
+        # CISA receives a referral, on a clock starting now, and a mail; the running clocks go on
+        cisa = open_request.referrals.get(agency__code="CISA", required=True)
+        assert cisa.due_date > max(due for due, _ in clocks.values())
+        assert {
+            r.agency.code: (r.due_date, r.clock_stopped_at)
+            for r in open_request.referrals.exclude(pk=cisa.pk)
+        } == clocks
+        subjects = [m.subject for m in mail.outbox if world["cisa_approver"].email in m.to]
+        assert any("New referral for CISA" in subject for subject in subjects), subjects
+        # CISA's case page shows the amendment
+        client.force_login(world["cisa_approver"])
+        case = text(client.get(reverse("admin:approvals_accessrequest_change", args=[open_request.pk])))
+        assert "Amendments since submission" in case
+        assert "Acquired a regional grid operator." in case
+        assert "Sector Other (not a critical-infrastructure sector) Energy" in case
+        # the approved grant of the other request shows "facts changed since approval" to DOC
+        client.force_login(world["doc_approver"])
+        dashboard = text(client.get(reverse("admin:index")))
+        assert "Facts changed since approval: 1 active grant" in dashboard
+        assert str(grant.access_request) in dashboard
+
+
+def test_a_new_legal_name_approved_while_the_vendor_is_held_is_an_amendment(
+    world, held, client, django_capture_on_commit_callbacks
+):
+    """The vendor's legal name is a material fact (issue 14): it changes when a portal
+    administrator approves, and then the agencies are told, the grant is marked, the case shows it."""
+    from vendors.models import Vendor
+    from vendors.onboarding import services as onboarding
+    from vendors.services import update_vendor_profile
+
+    grant, open_request = held
+    vendor, admin = Vendor.objects.get(pk=world.vendor.pk), world["vendor_admin"]
+    old_name = vendor.legal_name
+    with pytest.raises(PortalError, match=r"Changing the legal name is an amendment: .* Say why"):
+        update_vendor_profile(vendor=vendor, actor=admin, legal_name="Renamed Frontier Labs Inc.")
+    client.force_login(admin)  # the profile page says so on its reason field and keeps the typing
+    response = client.post(
+        reverse("vendors:profile_edit"),
+        {"legal_name": "Renamed Frontier Labs Inc.", "reason": "", "record_version": version_of(vendor)},
+    )
+    assert response.status_code == 200
+    assert "Say why the name changes" in text(response)
+    assert 'value="Renamed Frontier Labs Inc."' in response.content.decode()
+    update_vendor_profile(
+        vendor=vendor, actor=admin, legal_name="Renamed Frontier Labs Inc.", reason="Merged into our parent."
+    )
+    assert not Amendment.objects.exists()  # not before a portal administrator approves
+    change = vendor.name_changes.get(status="pending")
+    with django_capture_on_commit_callbacks(execute=True):
+        onboarding.decide_name_change(
+            change=change, actor=world["portal_admin"], approve=True, reason="Certificate of merger seen."
+        )
+
+    amendment = Amendment.objects.get()
+    assert amendment.record == vendor
+    assert (amendment.partner_customer, amendment.frontier_model) == (None, None)
+    assert amendment.changes == [
+        {"field": "legal_name", "label": "Legal name", "old": old_name, "new": "Renamed Frontier Labs Inc."}
+    ]
+    assert (amendment.reason, amendment.amended_by) == ("Merged into our parent.", admin)
+    # the agencies holding the open request and the grant are told; the grant is marked for DOC
+    for official in ("doc_approver", "oncd_approver"):
+        assert Notification.objects.filter(event="record_amended", recipient=world[official]).exists()
+    assert GrantFactsChange.objects.get(grant=grant).amendment == amendment
+    # the case page shows the amendment and the name as submitted beside today's
+    client.force_login(world["doc_approver"])
+    page = text(client.get(reverse("admin:approvals_accessrequest_change", args=[open_request.pk])))
+    assert "Amendments since submission" in page
+    assert "Merged into our parent." in page
+    assert f"Legal name {old_name} Renamed Frontier Labs Inc." in page
+    assert "Facts changed since approval: 1 active grant" in text(client.get(reverse("admin:index")))

@@ -99,3 +99,34 @@ def test_an_audit_export_for_the_year_9999_is_a_message(client, world):
     assert "no history lies outside" in response.content.decode()
     response = client.get("/admin/audit-export/", {"start": "1999-12-31", "end": "2000-01-02"})
     assert "no history lies outside" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "drill_down",
+    [
+        {"year": "99999999999999999999"},  # OverflowError in Django's date_hierarchy
+        {"year": "9999"},  # its next year is out of range
+        {"year": "9999", "month": "12"},
+        {"year": "2026", "month": "13"},
+    ],
+)
+def test_a_list_s_date_drill_down_refuses_a_date_it_cannot_build(client, world, drill_down):
+    client.force_login(world["auditor"])
+    for url, field in (
+        ("/admin/accounts/signinevent/", "at"),
+        ("/admin/notifications/notification/", "created_at"),
+    ):
+        response = client.get(url, {f"{field}__{part}": value for part, value in drill_down.items()})
+        assert response.status_code == 302, url
+        assert response["Location"].endswith("?e=1"), url
+
+
+def test_every_admin_list_reads_its_parameters_through_the_bounded_change_list():
+    from django.test import RequestFactory
+
+    from portal.admin import BoundedChangeList
+    from portal.admin_site import admin_site
+
+    request = RequestFactory().get("/")
+    for model, model_admin in admin_site._registry.items():
+        assert issubclass(model_admin.get_changelist(request), BoundedChangeList), model

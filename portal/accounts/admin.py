@@ -11,7 +11,7 @@ from portal.accounts import lockout, mfa, services
 from portal.accounts.forms import AccountInvitationForm
 from portal.accounts.mfa_views import require_recent_second_factor
 from portal.accounts.models import STAFF_ROLES, Organisation, SignInEvent, User
-from portal.admin import NotFoundForOutsiders, PortalModelAdmin
+from portal.admin import BoundedListParameters, NotFoundForOutsiders, PortalModelAdmin
 from portal.admin_site import admin_site
 from portal.audit.history import stamp
 from portal.errors import PortalError
@@ -228,7 +228,7 @@ class UserAdmin(PortalModelAdmin, DjangoUserAdmin):
 
 
 @admin.register(SignInEvent, site=admin_site)
-class SignInEventAdmin(NotFoundForOutsiders, admin.ModelAdmin):
+class SignInEventAdmin(BoundedListParameters, NotFoundForOutsiders, admin.ModelAdmin):
     """Append-only: auditors and portal administrators read it; nobody edits it."""
 
     list_display = ["at", "email", "outcome", "ip_address", "user"]

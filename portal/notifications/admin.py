@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.utils.html import format_html
 
-from portal.admin import NotFoundForOutsiders
+from portal.admin import BoundedListParameters, NotFoundForOutsiders
 from portal.admin_site import admin_site
 from portal.errors import PortalError
 from portal.notifications import services
@@ -16,7 +16,7 @@ from portal.notifications.models import ONE_TIME_LINK_EVENTS, WITHHELD_BODY, Not
 
 
 @admin.register(Notification, site=admin_site)
-class NotificationAdmin(NotFoundForOutsiders, admin.ModelAdmin):
+class NotificationAdmin(BoundedListParameters, NotFoundForOutsiders, admin.ModelAdmin):
     list_display = [
         "created_at",
         "status",

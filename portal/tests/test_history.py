@@ -154,3 +154,41 @@ def test_a_partial_save_does_not_check_the_fields_it_does_not_write():
     assert not [q["sql"] for q in queries if '"accounts_organisation"' in q["sql"]]
     member.refresh_from_db()
     assert member.role == Role.VENDOR_OFFICER
+
+
+def test_history_values_read_as_people_read_them():
+    """Issue 14: labels not codes, the portal's time zone in the admin's format, names not ids,
+    yes/no, and nothing at all for an empty value (it read "Deleted user (pk=None)")."""
+    from datetime import UTC, datetime
+
+    from simple_history.models import DeletedObject
+
+    from portal.audit.history import readable_value
+
+    role, organisation = User._meta.get_field("role"), User._meta.get_field("organisation")
+    assert readable_value(role, Role.VENDOR_OFFICER) == "Compliance officer"
+    # 15:30 UTC on 15 January is 10:30 in New York, shown as the admin shows its other times
+    at = datetime(2026, 1, 15, 15, 30, 12, 345678, tzinfo=UTC)
+    assert readable_value(User._meta.get_field("last_login"), at) == "Jan. 15, 2026, 10:30 a.m."
+    admin = portal_admin()
+    assert readable_value(organisation, admin.organisation) == str(admin.organisation)
+    assert readable_value(User._meta.get_field("is_active"), False) == "no"
+    for empty in (None, "", [], {}, DeletedObject(User, None)):
+        assert readable_value(organisation, empty) == ""
+    assert readable_value(organisation, DeletedObject(User, 7)) == "user #7 (deleted)"
+
+
+def test_a_members_history_diff_names_labels_and_leaves_out_what_did_not_change():
+    admin = vendor_user(Role.VENDOR_ADMIN)
+    member = services.create_member(
+        organisation=admin.organisation,
+        email="diff@example.org",
+        full_name="Diff Person",
+        role=Role.VENDOR_VIEWER,
+        actor=admin,
+        reason="Invited.",
+    )
+    services.change_role(user=member, role=Role.VENDOR_OFFICER, actor=admin, reason="Promoted.")
+    (newest, changes), *_ = history_rows(member)
+    assert newest.history_change_reason == "Promoted."
+    assert changes == [(User._meta.get_field("role").verbose_name, "Viewer", "Compliance officer")]

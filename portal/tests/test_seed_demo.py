@@ -26,3 +26,28 @@ def test_seed_demo_twice_gives_the_same_world(client):
     for email, *_ in PEOPLE:
         assert client.login(username=email, password=DEMO_PASSWORD), email
         client.logout()
+
+
+def test_verify_audit_passes_on_the_demo_world_and_names_a_row_altered_by_hand():
+    """Issue 14's Done-when: the demo world's history chains hold; one decision's history row
+    rewritten in the database by hand is named."""
+    from io import StringIO
+
+    from django.core.management.base import CommandError
+    from django.db import connection
+
+    from approvals.models import Decision
+
+    call_command("seed_demo", verbosity=0)
+    out = StringIO()
+    call_command("verify_audit", stdout=out)
+    assert "Audit chain intact" in out.getvalue()
+    row = Decision.history.order_by("history_id").first()
+    table = Decision.history.model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET history_change_reason = %s WHERE history_id = %s",
+            ["Approved by someone else.", row.history_id],
+        )
+    with pytest.raises(CommandError, match=rf"approvals\.decision history row {row.history_id} .*altered"):
+        call_command("verify_audit", stdout=StringIO())

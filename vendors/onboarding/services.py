@@ -10,6 +10,7 @@ from portal.accounts.models import Organisation, Role, User
 from portal.audit.history import save_with_history
 from portal.errors import PortalError
 from portal.notifications.services import notify
+from vendors import amendments
 from vendors.models import Vendor, normalise_name
 from vendors.onboarding.models import Decision, VendorApplication, VendorNameChange
 
@@ -159,6 +160,17 @@ def request_name_change(*, vendor, new_name, actor, reason):
         raise PortalError(
             "A change of legal name is already waiting for a portal administrator.", field="legal_name"
         )
+    if not _clean(reason):
+        # issue 14: the legal name is a material fact; the agencies holding the vendor's requests
+        # under review or its active grants will read the reason when the change is approved
+        held = amendments.holders(vendor)
+        if held:
+            shown = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
+            raise PortalError(
+                f"Changing the legal name is an amendment: {shown} concerns the vendor, and the "
+                "agencies reviewing it will read your reason. Say why the name changes. Nothing was saved.",
+                field="reason",
+            )
     change = VendorNameChange(
         vendor=vendor,
         old_name=vendor.legal_name,
@@ -188,6 +200,13 @@ def decide_name_change(*, change, actor, approve, reason):
         vendor.legal_name = change.new_name
         vendor.normalised_name = normalise_name(change.new_name)
         save_with_history(vendor, actor=actor, reason=why, update_fields=["legal_name", "normalised_name"])
+        # a material fact: an amendment, told to the agencies, when requests or grants hold the vendor
+        amendments.announce(
+            vendor,
+            actor=change.requested_by,
+            reason=change.reason or f"Approved by a portal administrator: {reason}",
+            before={"legal_name": change.old_name},
+        )
     change.status = Decision.APPROVED if approve else Decision.REJECTED
     change.decided_by, change.decided_at, change.decision_reason = actor, timezone.now(), reason
     save_with_history(change, actor=actor, reason=why)

@@ -122,6 +122,35 @@ def test_model_edit_page_carries_its_version(client, world):
     assert shown_version(response) == str(version_of(frontier_model))
 
 
+def test_two_officers_edit_one_model_the_second_is_refused_with_the_first_ones_name(client, world):
+    frontier_model = FrontierModelFactory(vendor=world.vendor)
+    first = member_of(world.vendor, Role.VENDOR_OFFICER, full_name="Mo First")
+    url = reverse("vendors:model_edit", args=[frontier_model.pk])
+    client.force_login(world.officer)
+    seen = shown_version(client.get(url))
+    form = {
+        "name": frontier_model.name,
+        "version": frontier_model.version,
+        "training_compute_flop": f"{frontier_model.training_compute_flop:e}",
+        "description": frontier_model.description,
+        "capability_summary": frontier_model.capability_summary,
+        "cyber_evaluation_summary": frontier_model.cyber_evaluation_summary,
+        "intended_release": frontier_model.intended_release,
+        "reason": "",
+    }
+    client.force_login(first)
+    first_form = {**form, "description": "First's notes", "record_version": shown_version(client.get(url))}
+    assert client.post(url, first_form).status_code == 302
+
+    client.force_login(world.officer)
+    response = client.post(url, {**form, "description": "Second's typing", "record_version": seen})
+    assert response.status_code == 200
+    assert "changed while you were editing it: Mo First" in text(response)
+    assert "Second&#x27;s typing" in response.content.decode()  # what was typed is kept
+    frontier_model.refresh_from_db()
+    assert frontier_model.description == "First's notes"
+
+
 def test_stale_profile_edit_is_refused(client, world):
     client.force_login(world.admin)
     url = reverse("vendors:profile_edit")
@@ -138,6 +167,7 @@ def test_stale_profile_edit_is_refused(client, world):
     )
     assert response.status_code == 200
     assert "The vendor profile changed while you were editing it: Cy Colleague" in text(response)
+    assert 'value="+1 555 0100"' in response.content.decode()  # what was typed is kept
     world.vendor.refresh_from_db()
     assert world.vendor.primary_contact_phone == ""
 
@@ -155,5 +185,6 @@ def test_stale_team_member_change_is_refused(client, world):
     )
     assert response.status_code == 200
     assert "changed while you were editing it: Cy Colleague" in text(response)
+    assert re.search(r'<option value="vendor_admin"[^>]* selected', response.content.decode())  # kept
     world.viewer.refresh_from_db()
     assert world.viewer.role == Role.VENDOR_OFFICER
