@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('approvals', '0021_dashboard_tally'),
+        ('approvals', '0023_suspension_follow_through'),
         ('vendors', '0009_partner_customer_country_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
