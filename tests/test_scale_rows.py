@@ -38,6 +38,8 @@ PAGES = [
     pytest.param("approver@doc.example", "/admin/approvals/accessrequest/", id="access-request changelist"),
     pytest.param("compliance@basalt.example", "/vendor/requests/", id="vendor request list"),
     pytest.param("approver@doc.example", "/admin/", id="agency dashboard"),
+    # a vendor's system asking whether a customer of the busiest model is cleared (``API`` below)
+    pytest.param("API", "/api/v1/entitlements/", id="entitlement check"),
 ]
 
 
@@ -52,10 +54,37 @@ def rows_read(plan):
     return total
 
 
+def _entitlement_client(url):
+    """A client with a read token of the scale model's vendor, and the entitlement check's URL for
+    the newest of its cleared customers (found by id: the statement also tries it as a
+    registration id)."""
+    from api import services as api_services
+    from approvals.demo.scale import SCALE_MODEL
+    from approvals.models import Grant
+
+    name, version = SCALE_MODEL
+    grant = (
+        Grant.objects.filter(
+            frontier_model__name=name, frontier_model__version=version, status=Grant.Status.ACTIVE
+        )
+        .order_by("-pk")
+        .first()
+    )
+    admin = User.objects.get(email="compliance@aurora.example")
+    _, secret = api_services.create_api_token(
+        vendor=grant.vendor, actor=admin, name=f"row guard {grant.pk}", scope="read", expires_in_days=1
+    )
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client, f"{url}?model={grant.frontier_model_id}&customer={grant.partner_customer_id}"
+
+
 def page_rows(email, url):
-    client = Client()
-    client.force_login(User.objects.get(email=email))
-    client.get(url)  # warm: sessions, content types
+    if email == "API":
+        client, url = _entitlement_client(url)
+    else:
+        client = Client()
+        client.force_login(User.objects.get(email=email))
+    client.get(url)  # warm: sessions, content types, the API's prepared statement
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200, url
@@ -63,7 +92,7 @@ def page_rows(email, url):
     with connection.cursor() as cursor:
         for query in queries.captured_queries:
             sql = query["sql"]
-            if not sql.lstrip().upper().startswith("SELECT"):
+            if not sql.lstrip().upper().startswith(("SELECT", "EXECUTE")):  # (the API's prepared one)
                 continue
             cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
             plan = cursor.fetchone()[0]

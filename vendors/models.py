@@ -269,7 +269,12 @@ class PartnerCustomer(models.Model):
             ),
         ]
         # the country filters probe it once per country (``portal.admin.values_filter``), issue 18
-        indexes = [models.Index(fields=["country"], name="partner_customer_country")]
+        indexes = [
+            models.Index(fields=["country"], name="partner_customer_country"),
+            # the entitlement check finds a customer by id or by the vendor's registration id: with
+            # this PostgreSQL ORs two index probes instead of reading all the vendor's customers
+            models.Index(fields=["vendor", "registration_id"], name="partner_customer_registration"),
+        ]
 
     def __str__(self):
         return self.legal_name
