@@ -41,8 +41,10 @@ PENDING_GRACE = timedelta(minutes=2)  # the sweep leaves a suspension this young
 
 
 def after_commit(action):
-    """Called by ``suspend_model`` inside its transaction: the follow-through runs once it commits."""
-    transaction.on_commit(lambda: follow_through_suspension(action.pk))
+    """Called by ``suspend_model`` inside its transaction: the follow-through runs once it commits.
+    ``robust``: an error in it is logged, not raised to whoever gave the order (the suspension is
+    in force; the sweep finishes what follows it)."""
+    transaction.on_commit(lambda: follow_through_suspension(action.pk), robust=True)
 
 
 @transaction.atomic

@@ -97,3 +97,18 @@ def test_a_follow_through_cut_short_is_finished_by_the_sweep(world, monkeypatch)
     assert services.follow_through_pending(now=later) == [action.pk]
     assert _what_followed(action)["attestations"] == 1
     assert services.follow_through_pending(now=later) == []
+
+
+def test_a_failing_follow_through_does_not_fail_the_suspension_that_committed(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
+    approved(world)
+
+    def typesetter_down(letter):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("approvals.services.followthrough.typeset_letter", typesetter_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        action = _suspend(world)  # no exception reaches whoever gave the order
+    assert Grant.objects.filter(suspended_by=action).count() == 1
+    assert _what_followed(action)["followed"] is False  # left to the sweep
