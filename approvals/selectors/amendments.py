@@ -117,11 +117,13 @@ def pending_facts_changes(grant):
 
 
 def grants_with_changed_facts(user):
-    """Active grants ``user`` may read whose facts changed since approval, oldest change first;
-    each with ``pending`` (its unconfirmed ``GrantFactsChange`` rows and their amendments)."""
+    """Grants in force (active, or suspended: the facts still wait on the lead) that ``user`` may
+    read whose facts changed since approval, oldest change first; each with ``pending`` (its
+    unconfirmed ``GrantFactsChange`` rows and their amendments)."""
     pending = GrantFactsChange.objects.filter(status=GrantFactsChange.Status.PENDING)
+    in_force = (Grant.Status.ACTIVE, Grant.Status.SUSPENDED)
     queryset = (
-        Grant.objects.filter(status=Grant.Status.ACTIVE, pk__in=pending.values("grant_id"))
+        Grant.objects.filter(status__in=in_force, pk__in=pending.values("grant_id"))
         .select_related("access_request", "partner_customer", "frontier_model", "vendor")
         .prefetch_related(
             Prefetch(

@@ -102,7 +102,7 @@ def test_sector_change_under_review_refers_cisa_mails_it_and_marks_the_grant(
     # DOC's dashboard shows the grant as "facts changed since approval"; CISA's does not
     client.force_login(world["doc_approver"])
     dashboard = text(client.get(reverse("admin:index")))
-    assert "Facts changed since approval: 1 active grant" in dashboard
+    assert "Facts changed since approval: 1 grant in force" in dashboard
     assert str(grant.access_request) in dashboard
     client.force_login(world["cisa_approver"])
     assert "Facts changed since approval" not in text(client.get(reverse("admin:index")))
@@ -250,11 +250,11 @@ def test_the_changed_grants_panel_costs_the_same_for_two_and_five_grants(world):
         return len(queries), html
 
     five, html = cost()
-    assert "5 active grants to confirm or act on" in html
+    assert "5 grants in force to confirm or act on" in html
     for grant in grants[:3]:
         services.confirm_grant_facts(grant=grant, actor=world["doc_approver"], note="Within scope.")
     two, html = cost()
-    assert "2 active grants to confirm or act on" in html
+    assert "2 grants in force to confirm or act on" in html
     assert two == five
 
 
@@ -289,7 +289,7 @@ def test_only_lead_agency_approvers_open_the_confirm_page_others_get_404(world, 
     assert GrantFactsChange.objects.get(grant=grant).status == GrantFactsChange.Status.PENDING
     # auditors read the dashboard panel (read-only); ONCD's officials do not have it
     client.force_login(world["auditor"])
-    assert "Facts changed since approval: 1 active grant" in text(client.get(reverse("admin:index")))
+    assert "Facts changed since approval: 1 grant in force" in text(client.get(reverse("admin:index")))
     client.force_login(world["oncd_approver"])
     assert "Facts changed since approval" not in text(client.get(reverse("admin:index")))
 
@@ -354,7 +354,7 @@ def test_done_when_aurora_moves_a_customer_under_review_into_energy_through_its_
         # the approved grant of the other request shows "facts changed since approval" to DOC
         client.force_login(world["doc_approver"])
         dashboard = text(client.get(reverse("admin:index")))
-        assert "Facts changed since approval: 1 active grant" in dashboard
+        assert "Facts changed since approval: 1 grant in force" in dashboard
         assert str(grant.access_request) in dashboard
 
 
@@ -407,4 +407,20 @@ def test_a_new_legal_name_approved_while_the_vendor_is_held_is_an_amendment(
     assert "Amendments since submission" in page
     assert "Merged into our parent." in page
     assert f"Legal name {old_name} Renamed Frontier Labs Inc." in page
-    assert "Facts changed since approval: 1 active grant" in text(client.get(reverse("admin:index")))
+    assert "Facts changed since approval: 1 grant in force" in text(client.get(reverse("admin:index")))
+
+
+def test_a_suspended_grant_whose_facts_changed_stays_on_the_lead_s_panel(world, held, client):
+    grant, _ = held
+    amend_sector(world)
+    services.suspend_model(
+        frontier_model=grant.frontier_model,
+        actor=world["doc_approver"],
+        legal_basis="Executive Order 14999, section 4.",
+        findings="The model's weights were exposed.",
+    )
+    assert selectors.grants_with_changed_facts(world["doc_approver"]).get() == grant
+    client.force_login(world["doc_approver"])
+    dashboard = text(client.get(reverse("admin:index")))
+    assert "Facts changed since approval: 1 grant in force" in dashboard
+    assert "(suspended)" in dashboard
