@@ -106,7 +106,7 @@ def _tell_everyone(action, letter, *, grants):
         event="model_suspended",
         subject=subject,
         key=str(action.pk),
-        label=str(frontier_model),
+        label=f"{letter.reference} · {frontier_model}" if letter else str(frontier_model),
         vendor_link=reverse("enforcement:attest_cutoff", args=[action.pk])
         if grants
         else vendor_model_link(frontier_model),

@@ -63,6 +63,7 @@ def test_the_follow_through_runs_when_the_suspension_commits_and_not_before(
     assert after["mails"] > 0
     vendor_mail = Notification.objects.filter(event="model_suspended", recipient=world["vendor_admin"]).get()
     assert vendor_mail.attachment_path == action.letter.pdf.name  # the PDF typeset before the mail
+    assert vendor_mail.object_label == f"{action.letter.reference} · {world.frontier_model}"  # its reference
     reasons = list(action.history.values_list("history_change_reason", flat=True))
     assert any(
         r.startswith("Followed through: the notice typeset, 2 cut-off attestations asked") for r in reasons
