@@ -345,6 +345,10 @@ def test_frozen_customer_edit_page_fixes_name_and_country(client, world):
     assert customer.legal_name != "Renamed Corp"
     assert customer.country == "US"
     assert customer.intended_use == "Updated use"
+    detail = client.get(reverse("vendors:customer_detail", args=[customer.pk]))
+    page = " ".join(detail.content.decode().split())
+    assert "its legal name and country are fixed. While a request for it is under review" in page
+    assert "a change of its sector, intended use, ownership or security contact is an amendment" in page
 
 
 # ---------------------------------------------------------------------------------------------
