@@ -1,5 +1,7 @@
 """Admin conventions shared by every app: scoped querysets, auditors read-only, history shown."""
 
+import dataclasses
+
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
@@ -15,7 +17,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from portal import permissions
-from portal.audit.history import readable_value
+from portal.audit.history import bookkeeping_fields, readable_value
 from portal.audit.versions import is_stale, stale_message, version_of
 from portal.params import int_param
 
@@ -41,7 +43,17 @@ class CappedCountPaginator(Paginator):
 
 
 class ReadableHistory(HistoricalRecordContextHelper):
-    """History diffs as people read them: labels, names, local times, nothing for empty values."""
+    """History diffs as people read them: labels, names, local times, nothing for empty values,
+    no bookkeeping (``portal.audit.history.BOOKKEEPING_FIELDS``)."""
+
+    def context_for_delta_changes(self, delta):
+        hidden = bookkeeping_fields(self.model)
+        delta = dataclasses.replace(
+            delta,
+            changes=[c for c in delta.changes if c.field not in hidden],
+            changed_fields=[f for f in delta.changed_fields if f not in hidden],
+        )
+        return super().context_for_delta_changes(delta)
 
     def prepare_delta_change_value(self, change, value):
         field = self.model._meta.get_field(change.field)

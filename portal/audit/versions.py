@@ -14,12 +14,10 @@ counter. Nothing submitted (an older client, a script) means the caller did not 
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 
+from portal.audit.history import bookkeeping_fields
 from portal.errors import PortalError
 
 VERSION_FIELD = "version"
-
-# Bookkeeping that changes with every save and says nothing to the person refused.
-_NOT_NAMED = {"updated_at", "version", "normalised_name"}
 
 STALE_HELP = (
     "Nothing was saved. What you typed is still in the form: check their change, then save again to "
@@ -78,13 +76,14 @@ def changes_since(instance, expected):
         return []
     after = {f"{VERSION_FIELD}__gt": expected} if _counter(instance) else {"history_id__gt": expected}
     records = list(history.filter(**after).select_related("history_user").order_by("-history_id")[:10])
+    not_named = bookkeeping_fields(type(instance))  # says nothing to the person refused
     out = []
     for record in reversed(records):
         previous = record.prev_record
         fields = []
         if previous is not None:
             for change in record.diff_against(previous).changes:
-                if change.field in _NOT_NAMED:
+                if change.field in not_named:
                     continue
                 try:
                     fields.append(str(instance._meta.get_field(change.field).verbose_name))
@@ -112,8 +111,11 @@ def stale_message(instance, expected, *, label=None):
         return f"{label} changed while you were editing it. {STALE_HELP}"
     parts = []
     for who, when, fields, reason in changes[-3:]:
-        what = ", ".join(dict.fromkeys(fields)) or (reason.rstrip(".") if reason else "the record")
-        parts.append(f"{who} changed {what} at {timezone.localtime(when):%H:%M on %B %-d}")
+        at = f"{timezone.localtime(when):%H:%M on %B %-d}"
+        if fields or not reason:
+            parts.append(f"{who} changed {', '.join(dict.fromkeys(fields)) or 'the record'} at {at}")
+        else:  # only bookkeeping changed (a customer's identity fixed by a submission): say why
+            parts.append(f"{who} at {at}: “{reason.rstrip('.')}”")
     return f"{label} changed while you were editing it: {'; '.join(parts)}. {STALE_HELP}"
 
 
