@@ -18,7 +18,14 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 
 from portal import permissions
 from portal.audit.history import bookkeeping_fields, readable_value
-from portal.audit.versions import is_stale, stale_message, version_of
+from portal.audit.versions import (
+    is_stale,
+    read_at,
+    stale_message,
+    take_theirs_where_untouched,
+    theirs_shown,
+    version_of,
+)
 from portal.params import int_param
 
 ADMIN_VERSION_FIELD = "portal_version"
@@ -231,7 +238,16 @@ class PortalModelAdmin(BoundedListParameters, NotFoundForOutsiders, SimpleHistor
                 model = type(self.instance)
                 locked = model._default_manager.select_for_update().filter(pk=self.instance.pk).first()
                 if locked is not None and is_stale(locked, expected):
-                    raise ValidationError(stale_message(locked, expected))
+                    message = stale_message(locked, expected)
+                    # what the admin did not change shows the record now, as on the vendor pages
+                    read = read_at(locked, expected)
+                    if read is not None:
+                        data = self.data.copy()
+                        taken = take_theirs_where_untouched(self, data, locked, read)
+                        self.data = data
+                        if taken:
+                            message = f"{message} {theirs_shown(taken)}"
+                    raise ValidationError(message)
                 return cleaned
 
         VersionChecked.__name__ = form.__name__

@@ -157,13 +157,17 @@ def carry_current_version(form, instance, *, name=FORM_FIELD):
     data[key] = version_of(current)
     form.data = data
     if taken:
-        them = "it" if len(taken) == 1 else "them"
-        form.add_error(
-            None,
-            f"The form now shows their {_listed(taken)}: you had not changed {them}. "
-            "The fields you changed keep what you typed.",
-        )
+        form.add_error(None, theirs_shown(taken))
     return form
+
+
+def theirs_shown(taken):
+    """What the form says of the fields that now show a colleague's values."""
+    them = "it" if len(taken) == 1 else "them"
+    return (
+        f"The form now shows their {_listed(taken)}: you had not changed {them}. "
+        "The fields you changed keep what you typed."
+    )
 
 
 def read_at(instance, expected):
