@@ -4,13 +4,16 @@ as "what changed": history diffs on every page and the words of a stale refusal 
 import re
 
 import pytest
+from django.urls import reverse
 
 from approvals import services
+from approvals.models import AccessRequest, EnforcementAction, Grant
 from approvals.tests.factories import new_customer, refresh, submitted
-from portal.audit.history import history_rows
+from portal.audit.history import bookkeeping_fields, history_rows
 from portal.audit.versions import stale_message, version_of
 from vendors import services as vendor_services
 from vendors.choices import Sector
+from vendors.models import FrontierModel, PartnerCustomer
 from vendors.tests.factories import FrontierModelFactory
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +106,21 @@ def test_a_stale_refusal_names_what_people_changed_not_bookkeeping(world):
     assert "Identity fixed: first submitted in" in message  # the row's reason says what happened
     assert "changed Identity fixed" not in message
     assert "updated at" not in message
+
+
+def test_the_bookkeeping_of_each_model():
+    assert bookkeeping_fields(AccessRequest) == {"version", "next_due"}
+    assert bookkeeping_fields(PartnerCustomer) == {"updated_at", "identity_frozen_at", "normalised_name"}
+    assert bookkeeping_fields(EnforcementAction) == {"followed_through_at"}
+    assert bookkeeping_fields(Grant) == {"status_changed_at"}
+    assert "version" not in bookkeeping_fields(FrontierModel)  # "2.0" is a fact
+    assert bookkeeping_fields(PartnerCustomer.history.model) == bookkeeping_fields(PartnerCustomer)
+
+
+def test_the_vendors_customer_page_history_leaves_out_bookkeeping(client, world):
+    _access_request, customer = a_case_and_its_customer(world)
+    client.force_login(world["officer"])
+    page = text(client.get(reverse("vendors:customer_detail", args=[customer.pk])))
+    assert "Grid telemetry" in page
+    assert "Identity frozen at" not in page
+    assert "Updated at" not in page
