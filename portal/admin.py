@@ -1,5 +1,7 @@
 """Admin conventions shared by every app: scoped querysets, auditors read-only, history shown."""
 
+import dataclasses
+
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
@@ -15,8 +17,15 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from portal import permissions
-from portal.audit.history import readable_value
-from portal.audit.versions import is_stale, stale_message, version_of
+from portal.audit.history import bookkeeping_fields, readable_value
+from portal.audit.versions import (
+    is_stale,
+    read_at,
+    stale_message,
+    take_theirs_where_untouched,
+    theirs_shown,
+    version_of,
+)
 from portal.params import int_param
 
 ADMIN_VERSION_FIELD = "portal_version"
@@ -41,7 +50,17 @@ class CappedCountPaginator(Paginator):
 
 
 class ReadableHistory(HistoricalRecordContextHelper):
-    """History diffs as people read them: labels, names, local times, nothing for empty values."""
+    """History diffs as people read them: labels, names, local times, nothing for empty values,
+    no bookkeeping (``portal.audit.history.BOOKKEEPING_FIELDS``)."""
+
+    def context_for_delta_changes(self, delta):
+        hidden = bookkeeping_fields(self.model)
+        delta = dataclasses.replace(
+            delta,
+            changes=[c for c in delta.changes if c.field not in hidden],
+            changed_fields=[f for f in delta.changed_fields if f not in hidden],
+        )
+        return super().context_for_delta_changes(delta)
 
     def prepare_delta_change_value(self, change, value):
         field = self.model._meta.get_field(change.field)
@@ -219,7 +238,16 @@ class PortalModelAdmin(BoundedListParameters, NotFoundForOutsiders, SimpleHistor
                 model = type(self.instance)
                 locked = model._default_manager.select_for_update().filter(pk=self.instance.pk).first()
                 if locked is not None and is_stale(locked, expected):
-                    raise ValidationError(stale_message(locked, expected))
+                    message = stale_message(locked, expected)
+                    # what the admin did not change shows the record now, as on the vendor pages
+                    read = read_at(locked, expected)
+                    if read is not None:
+                        data = self.data.copy()
+                        taken = take_theirs_where_untouched(self, data, locked, read)
+                        self.data = data
+                        if taken:
+                            message = f"{message} {theirs_shown(taken)}"
+                    raise ValidationError(message)
                 return cleaned
 
         VersionChecked.__name__ = form.__name__

@@ -63,6 +63,33 @@ def test_two_portal_admins_edit_one_routing_rule_the_second_is_refused_with_the_
     assert refresh(rule).note == "Mine"
 
 
+def test_a_refused_admin_form_shows_the_colleagues_change_where_nothing_was_typed(client, world):
+    rule = RoutingRule.objects.get(agency__code="CISA")
+    url = f"/admin/approvals/routingrule/{rule.pk}/change/"
+    first = portal_admin(full_name="Ada Firstadmin")
+    client.force_login(world["portal_admin"])
+    seen_by_second = shown_version(client.get(url))
+    client.force_login(first)
+    first_form = rule_form(rule, note="Energy first", portal_version=shown_version(client.get(url)))
+    assert client.post(url, first_form).status_code == 302
+
+    # the second unticks "required" on the page that still shows the old note
+    client.force_login(world["portal_admin"])
+    response = client.post(url, rule_form(rule, required="", portal_version=seen_by_second))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "The form now shows their note: you had not changed it." in text(response)
+    assert re.search(r'name="note"[^>]*value="Energy first"|name="note"[^>]*>Energy first<', page)
+    assert not re.search(r'name="required"[^>]*checked', page)  # their typing is kept
+
+    # saving the form as shown keeps the first one's note
+    again = rule_form(rule, required="", note="Energy first", portal_version=shown_version(response))
+    assert client.post(url, again).status_code == 302
+    rule = refresh(rule)
+    assert rule.note == "Energy first"
+    assert rule.required is False
+
+
 def test_a_stale_agency_settings_change_is_refused(client, world):
     agency = Agency.objects.get(code="OSTP")
     url = f"/admin/approvals/agency/{agency.pk}/change/"

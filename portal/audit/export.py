@@ -18,11 +18,13 @@ from django import forms
 from django.utils import timezone
 
 from portal import permissions
-from portal.audit.history import NOT_SHOWN_IN_DIFFS
 from portal.params import EARLIEST_DAY
 
 MAX_DAYS = 366
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+# The auditors' record is complete: only the stamp of every save is left out. The pages people
+# read leave out every bookkeeping field (``portal.audit.history.BOOKKEEPING_FIELDS``).
+NOT_EXPORTED = frozenset({"updated_at"})
 
 # "app_label.model_name" → callable(user) returning a queryset of the records ``user`` may see.
 _SCOPES = {}
@@ -107,7 +109,7 @@ def _rows_for_model(user, model, start, end):
     ).order_by(pk_name, "-history_date", "-history_id")
     for record in earlier:
         before.setdefault(getattr(record, pk_name), record)
-    fields = [f for f in history_model.tracked_fields if f.name not in NOT_SHOWN_IN_DIFFS]
+    fields = [f for f in history_model.tracked_fields if f.name not in NOT_EXPORTED]
     rows = []
     previous_pk, previous = None, None
     for record in records:

@@ -17,8 +17,43 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from simple_history.models import DeletedObject
 
-# Bookkeeping fields that change with every edit and would only add noise to a diff.
-NOT_SHOWN_IN_DIFFS = ["updated_at"]
+# Bookkeeping: stamps and counters the portal keeps for itself. They change as a side effect of
+# an edit (or are derived from other data) and tell a person reading "what changed" nothing the
+# history row's own time and the other fields do not. One list, left out of every diff shown to
+# people (``history_rows``: the case page, the vendor pages; the admin's history pages,
+# ``portal.admin.ReadableHistory``) and of the "who changed what" of a stale refusal
+# (``portal.audit.versions``). The history rows keep them (the chain hashes every field).
+BOOKKEEPING_FIELDS = frozenset(
+    {
+        "updated_at",  # every save
+        "version",  # a counter raised by every change (an access request's); see ``bookkeeping_fields``
+        "identity_frozen_at",  # a customer's: stamped when it first goes into a submitted request
+        "followed_through_at",  # a suspension's: stamped when its follow-through was done
+        "next_due",  # a request's: derived from its referrals' clocks
+        "normalised_name",  # derived from the legal name
+        "status_changed_at",  # a grant's: the time of the history row that changed its status
+        "record_version",  # an amendment's: the id of the history row it made
+    }
+)
+
+_bookkeeping = {}
+
+
+def bookkeeping_fields(model):
+    """The names of ``model``'s fields in ``BOOKKEEPING_FIELDS``. ``version`` counts only as a
+    counter (an integer): a frontier model's version ("2.0") is a fact people read."""
+    model = getattr(model, "instance_type", None) or model  # a history model: its model's fields
+    if model not in _bookkeeping:
+        names = set()
+        for field in model._meta.concrete_fields:
+            if field.name not in BOOKKEEPING_FIELDS:
+                continue
+            if field.name == "version" and not isinstance(field, models.IntegerField):
+                continue
+            names.add(field.name)
+        _bookkeeping[model] = frozenset(names)
+    return _bookkeeping[model]
+
 
 _watchers = {}  # model -> [callback(using)], told of every history row written for it
 
@@ -176,7 +211,7 @@ def history_rows(instance, *, limit=None):
     if limit:
         records = records[: limit + 1]
     m2m_values = _m2m_values(history_model, m2m_fields, records)
-    excluded = [*NOT_SHOWN_IN_DIFFS, *(f.name for f in m2m_fields)]
+    excluded = [*bookkeeping_fields(type(instance)), *(f.name for f in m2m_fields)]
     out = []
     for newer, older in zip(records, [*records[1:], None], strict=False):
         changes = []

@@ -4,7 +4,9 @@ One mechanism for every form (vendor pages, the admin's change pages, the API): 
 ``version_of(record)`` in a hidden field; the service that saves locks the row and calls
 ``require_current(record, expected_version)``, which refuses a submit made on an older version
 and names who changed what since, read from the record's history. The form keeps what the user
-typed (the view re-renders it) and carries the new version, so a second, deliberate submit wins.
+typed (the view re-renders it) and carries the new version, so a second, deliberate submit wins;
+the fields the user did not change show the record as it is now, so that the second submit does
+not put a colleague's change back (``carry_current_version``).
 
 The version of a row is the id of its newest history row (every change writes one, through the
 services), or, for a model that keeps its own counter (an access request's ``version``), that
@@ -14,12 +16,10 @@ counter. Nothing submitted (an older client, a script) means the caller did not 
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 
+from portal.audit.history import bookkeeping_fields
 from portal.errors import PortalError
 
 VERSION_FIELD = "version"
-
-# Bookkeeping that changes with every save and says nothing to the person refused.
-_NOT_NAMED = {"updated_at", "version", "normalised_name"}
 
 STALE_HELP = (
     "Nothing was saved. What you typed is still in the form: check their change, then save again to "
@@ -78,13 +78,14 @@ def changes_since(instance, expected):
         return []
     after = {f"{VERSION_FIELD}__gt": expected} if _counter(instance) else {"history_id__gt": expected}
     records = list(history.filter(**after).select_related("history_user").order_by("-history_id")[:10])
+    not_named = bookkeeping_fields(type(instance))  # says nothing to the person refused
     out = []
     for record in reversed(records):
         previous = record.prev_record
         fields = []
         if previous is not None:
             for change in record.diff_against(previous).changes:
-                if change.field in _NOT_NAMED:
+                if change.field in not_named:
                     continue
                 try:
                     fields.append(str(instance._meta.get_field(change.field).verbose_name))
@@ -112,8 +113,11 @@ def stale_message(instance, expected, *, label=None):
         return f"{label} changed while you were editing it. {STALE_HELP}"
     parts = []
     for who, when, fields, reason in changes[-3:]:
-        what = ", ".join(dict.fromkeys(fields)) or (reason.rstrip(".") if reason else "the record")
-        parts.append(f"{who} changed {what} at {timezone.localtime(when):%H:%M on %B %-d}")
+        at = f"{timezone.localtime(when):%H:%M on %B %-d}"
+        if fields or not reason:
+            parts.append(f"{who} changed {', '.join(dict.fromkeys(fields)) or 'the record'} at {at}")
+        else:  # only bookkeeping changed (a customer's identity fixed by a submission): say why
+            parts.append(f"{who} at {at}: “{reason.rstrip('.')}”")
     return f"{label} changed while you were editing it: {'; '.join(parts)}. {STALE_HELP}"
 
 
@@ -140,8 +144,69 @@ FORM_FIELD = "record_version"  # not "version": a frontier model has a version o
 
 def carry_current_version(form, instance, *, name=FORM_FIELD):
     """After a stale refusal the form keeps what was typed and carries the version now, so that
-    a second submit, made after reading who changed what, is deliberate and accepted."""
+    a second submit, made after reading who changed what, is deliberate and accepted.
+
+    What the user did not type must not win that second submit: every field whose submitted value
+    is the value at the version the page was read at (the record's history row of that version)
+    shows the record's value now, and the form says which (``take_theirs_where_untouched``)."""
+    current = type(instance)._default_manager.get(pk=instance.pk)
+    key = form.add_prefix(name)
     data = form.data.copy()
-    data[form.add_prefix(name)] = version_of(type(instance)._default_manager.get(pk=instance.pk))
+    read = read_at(current, data.get(key))
+    taken = take_theirs_where_untouched(form, data, current, read) if read is not None else []
+    data[key] = version_of(current)
     form.data = data
+    if taken:
+        form.add_error(None, theirs_shown(taken))
     return form
+
+
+def theirs_shown(taken):
+    """What the form says of the fields that now show a colleague's values."""
+    them = "it" if len(taken) == 1 else "them"
+    return (
+        f"The form now shows their {_listed(taken)}: you had not changed {them}. "
+        "The fields you changed keep what you typed."
+    )
+
+
+def read_at(instance, expected):
+    """The history row of ``instance`` at version ``expected`` (as submitted), or ``None``."""
+    history = _history(instance)
+    expected = _parse(expected)
+    if history is None or expected is None or expected <= 0:
+        return None
+    if _counter(instance):
+        return history.filter(**{VERSION_FIELD: expected}).order_by("-history_id").first()
+    return history.filter(history_id=expected).first()
+
+
+def take_theirs_where_untouched(form, data, current, read):
+    """Put in ``data`` (a copy of what ``form`` submitted) ``current``'s value of every field the
+    user left as it was at ``read`` (the history row of the version the page showed) and that
+    someone changed since. Returns those fields' names as people read them."""
+    taken = []
+    for name, field in form.fields.items():
+        if field.disabled or name == FORM_FIELD:
+            continue  # a disabled field shows the record as it is now already
+        try:
+            model_field = current._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue  # not a field of the record (a reason, a confirmation)
+        if not getattr(model_field, "concrete", False) or model_field.many_to_many:
+            continue
+        attname = model_field.attname
+        if not hasattr(read, attname):
+            continue  # not kept in the history
+        then, now = getattr(read, attname), getattr(current, attname)
+        if then == now:
+            continue
+        if field.has_changed(then, form[name].data):  # what cannot be read counts as typed
+            continue  # the user changed it: what they typed stays
+        data[form.add_prefix(name)] = field.prepare_value(now) if now is not None else ""
+        taken.append(str(model_field.verbose_name))
+    return taken
+
+
+def _listed(names):
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"

@@ -1,6 +1,7 @@
 """No lost update: every registry edit form carries the version it was read at (issue 14, part A)."""
 
 import re
+from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
@@ -188,3 +189,101 @@ def test_stale_team_member_change_is_refused(client, world):
     assert re.search(r'<option value="vendor_admin"[^>]* selected', response.content.decode())  # kept
     world.viewer.refresh_from_db()
     assert world.viewer.role == Role.VENDOR_OFFICER
+
+
+class _FormValues(HTMLParser):
+    """What a browser would submit from the page's form: inputs, checked boxes, selected options,
+    text areas."""
+
+    def __init__(self):
+        super().__init__()
+        self.values, self._select, self._textarea = {}, None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name and name != "csrfmiddlewaretoken":
+            if attrs.get("type") == "checkbox":
+                if "checked" in attrs:
+                    self.values[name] = attrs.get("value") or "on"
+            else:
+                self.values[name] = attrs.get("value") or ""
+        elif tag == "select":
+            self._select = name
+        elif tag == "option" and self._select and "selected" in attrs:
+            self.values[self._select] = attrs.get("value") or ""
+        elif tag == "textarea":
+            self._textarea = name
+            self.values[name] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.values[self._textarea] += data.removeprefix("\n")
+
+
+def form_values(response):
+    parser = _FormValues()
+    parser.feed(response.content.decode())
+    return parser.values
+
+
+def test_a_refused_form_shows_the_colleagues_change_where_nothing_was_typed_and_saving_again_keeps_it(
+    client, world
+):
+    customer = PartnerCustomerFactory(vendor=world.vendor, sector=Sector.TRANSPORTATION, attestation=True)
+    first = member_of(world.vendor, Role.VENDOR_OFFICER, full_name="Al First")
+    url = reverse("vendors:customer_edit", args=[customer.pk])
+
+    # given both officers opened the edit page
+    client.force_login(world.officer)
+    opened_by_second = form_values(client.get(url))
+    client.force_login(first)
+    opened_by_first = form_values(client.get(url))
+
+    # when the first saves the sector Energy, and the second then saves a new intended use and
+    # registration id on the page they opened (which still shows Transportation)
+    response = client.post(url, {**opened_by_first, "sector": Sector.ENERGY})
+    assert response.status_code == 302
+    client.force_login(world.officer)
+    typed = {"intended_use": "Second's typing", "registration_id": "REG-SECOND"}
+    response = client.post(url, {**opened_by_second, **typed})
+
+    # then the refused form shows the first one's sector, keeps the second one's typing, says so
+    assert response.status_code == 200
+    page = text(response)
+    assert "changed while you were editing it: Al First" in page
+    assert "The form now shows their sector: you had not changed it." in page
+    shown = form_values(response)
+    assert shown["sector"] == Sector.ENERGY
+    assert shown["intended_use"] == "Second's typing"
+    assert shown["registration_id"] == "REG-SECOND"
+    assert shown.get("attestation") == "on"  # nobody changed it: as it was
+
+    # and saving the form as shown again keeps the first one's sector
+    assert client.post(url, shown).status_code == 302
+    customer.refresh_from_db()
+    assert customer.sector == Sector.ENERGY
+    assert customer.intended_use == "Second's typing"
+    assert customer.registration_id == "REG-SECOND"
+
+
+def test_a_field_both_changed_keeps_what_the_second_typed(client, world):
+    customer = PartnerCustomerFactory(vendor=world.vendor, sector=Sector.TRANSPORTATION)
+    first = member_of(world.vendor, Role.VENDOR_OFFICER, full_name="Al First")
+    url = reverse("vendors:customer_edit", args=[customer.pk])
+    client.force_login(world.officer)
+    opened_by_second = form_values(client.get(url))
+    client.force_login(first)
+    assert client.post(url, {**form_values(client.get(url)), "sector": Sector.ENERGY}).status_code == 302
+
+    client.force_login(world.officer)
+    response = client.post(url, {**opened_by_second, "sector": Sector.WATER})
+    assert response.status_code == 200
+    assert form_values(response)["sector"] == Sector.WATER  # their typing: a deliberate second save
+    assert "The form now shows their" not in text(response)  # nothing else was changed by the first
