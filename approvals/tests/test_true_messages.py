@@ -5,6 +5,7 @@ the dashboard not saying "nothing is waiting on you" while a designation answer 
 import re
 
 import pytest
+from django.contrib import messages
 
 from approvals import services
 from approvals.tests.enforcement_helpers import BASIS, approved
@@ -38,6 +39,43 @@ def test_the_withdraw_page_of_a_withdrawn_request_is_not_shown_again(client, wor
     )
     assert response.redirect_chain
     assert "Why are you withdrawing the request?" not in text(response)
+
+
+def test_the_refusal_to_withdraw_is_a_warning_not_a_success(client, world):
+    access_request = approved(world).access_request
+    client.force_login(world["officer"])
+    response = client.get(f"/vendor/requests/{access_request.tracking_number}/withdraw/", follow=True)
+    [message] = [m for m in response.context["messages"] if "can be withdrawn" in str(m)]
+    assert message.level == messages.WARNING
+    alert = re.search(
+        r'<div class="usa-alert usa-alert--(\w+)[^>]*>\s*<div[^>]*><p[^>]*>[^<]*can be withdrawn',
+        text(response),
+    )
+    assert alert
+    assert alert.group(1) == "warning"
+
+
+@pytest.mark.parametrize("state", ["approved", "withdrawn"])
+def test_a_post_to_withdraw_a_request_that_cannot_be_withdrawn_answers_like_the_get(client, world, state):
+    if state == "approved":
+        access_request = approved(world).access_request
+    else:
+        access_request = submitted(world)
+        services.withdraw_request(access_request=access_request, actor=world["officer"], reason="Not needed")
+    access_request = refresh(access_request)
+    before = (access_request.status, access_request.version, access_request.history.count())
+    client.force_login(world["officer"])
+    response = client.post(
+        f"/vendor/requests/{access_request.tracking_number}/withdraw/",
+        {"reason": "Changed our minds", "version": access_request.version},
+        follow=True,
+    )
+    page = text(response)
+    assert response.redirect_chain[0][0] == f"/vendor/requests/{access_request.tracking_number}/"
+    assert "can be withdrawn" in page
+    assert "Why are you withdrawing the request?" not in page
+    access_request = refresh(access_request)
+    assert (access_request.status, access_request.version, access_request.history.count()) == before
 
 
 def test_the_withdraw_page_of_a_request_under_review_still_shows_the_form(client, world):
