@@ -3,13 +3,15 @@ request that can be withdrawn, the supporting document labelled as what submissi
 the dashboard not saying "nothing is waiting on you" while a designation answer is due."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib import messages
 
 from approvals import services
-from approvals.tests.enforcement_helpers import BASIS, approved
-from approvals.tests.factories import refresh, submitted
+from approvals.models import EnforcementAction, Grant
+from approvals.tests.enforcement_helpers import BASIS, approved, suspend
+from approvals.tests.factories import refresh, sign, submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +103,68 @@ def test_the_dashboard_does_not_say_nothing_waits_while_a_designation_answer_is_
     page = text(client.get("/vendor/"))
     assert "nothing is waiting on you" not in page
     assert "the designation's answer is waiting on you" in page
+
+
+# ---------------------------------------------------------------------------------------------
+# An approved request's page says what the grant is now, not what the decision was.
+
+
+def request_page(client, world, access_request):
+    client.force_login(world["officer"])
+    return text(client.get(f"/vendor/requests/{access_request.tracking_number}/"))
+
+
+def test_an_active_grant_without_conditions_does_not_promise_conditions_below(client, world):
+    grant = approved(world)
+    page = request_page(client, world, grant.access_request)
+    assert "Approved. The customer is cleared, with no conditions." in page
+    assert "under the conditions below" not in page
+    assert f"{grant.partner_customer.legal_name} may use {grant.frontier_model} from" in page
+
+
+def test_an_active_grant_with_conditions_is_cleared_under_them(client, world):
+    access_request = submitted(world)
+    for ref in access_request.referrals.select_related("agency"):
+        if ref.agency.code == "ONCD":
+            sign(world, access_request, "ONCD", "concur_with_conditions", conditions=[{"text": "Seat cap 5"}])
+        else:
+            sign(world, access_request, ref.agency.code)
+    services.record_decision(access_request=refresh(access_request), actor=world["doc_approver"])
+    page = request_page(client, world, access_request)
+    assert "Approved. The customer is cleared under the conditions below." in page
+    assert "Seat cap 5" in page
+
+
+def test_a_suspended_grant_says_access_is_suspended_and_by_which_action(client, world):
+    grant = approved(world)
+    action = suspend(world)
+    page = request_page(client, world, grant.access_request)
+    assert f"Approved, but access is suspended by enforcement action #{action.pk} since" in page
+    assert f"access is suspended by enforcement action #{action.pk} and may not be used" in page
+    assert "is cleared" not in page
+    assert " may use " not in page
+    assert "usa-alert--success" not in page
+
+
+def test_a_revoked_grant_says_it_was_revoked_and_by_which_action(client, world):
+    grant = approved(world)
+    services.revoke_grant(grant=refresh(grant), actor=world["doc_approver"], **BASIS)
+    action = EnforcementAction.objects.get(grant=grant, kind=EnforcementAction.Kind.REVOKE_GRANT)
+    page = request_page(client, world, grant.access_request)
+    assert f"Approved, but the grant was revoked by enforcement action #{action.pk} on" in page
+    assert "The customer is no longer cleared." in page
+    assert "the grant has been revoked" in page
+    assert "is cleared" not in page
+    assert " may use " not in page
+
+
+def test_an_expired_grant_says_the_customer_is_no_longer_cleared(client, world):
+    grant = approved(world)
+    services.expire_lapsed_grants(today=refresh(grant).valid_to + timedelta(days=1))
+    assert refresh(grant).status == Grant.Status.EXPIRED
+    page = request_page(client, world, grant.access_request)
+    assert "Approved; the grant expired after" in page
+    assert "The customer is no longer cleared." in page
+    assert "the grant has expired" in page
+    assert "is cleared" not in page
+    assert " may use " not in page
