@@ -414,6 +414,9 @@ _FLOP_PATTERNS = [
 ]
 # Thousands grouped by plain spaces ("1 000 000"); other spaces are left for the patterns.
 _SPACE_GROUPED = re.compile(r"^([+-]?[0-9]{1,3})((?: [0-9]{3})+)((?:\.[0-9]+)?)$")
+# A run of digits and commas; a comma is read only as a thousands separator ("1,000,000").
+_COMMA_RUN = re.compile(r"(?P<before>\.?)(?P<run>[0-9,]*,[0-9,]*)")
+_COMMA_GROUPED = re.compile(r"^[0-9]{1,3}(?:,[0-9]{3})+$")
 
 
 def parse_flop(text):
@@ -425,6 +428,13 @@ def parse_flop(text):
     if not raw:
         raise ValueError("Enter the training compute in FLOP, for example 3.2e26 or 3.2 × 10^26.")
     cleaned = raw.replace("\u2212", "-").replace("\u2013", "-")  # minus sign and en dash
+    for comma_run in _COMMA_RUN.finditer(cleaned):
+        if comma_run.group("before") or not _COMMA_GROUPED.match(comma_run.group("run")):
+            # "4,0e26" is a decimal comma: dropping it would read 40e26, ten times too much.
+            raise ValueError(
+                f"“{raw[:40]}”: write the decimal point as “.” (4.0e26, not 4,0e26). A comma may only "
+                "separate groups of three digits, as in 1,000,000."
+            )
     for separator in (",", "_", "\u202f", "\u2009", "\u00a0"):
         cleaned = cleaned.replace(separator, "")
     cleaned = re.sub(r"\s*FLOPs?$", "", cleaned, flags=re.IGNORECASE)

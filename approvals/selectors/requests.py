@@ -5,10 +5,12 @@ from datetime import datetime
 
 from django.db.models import Count, Prefetch, Q, Subquery
 from django.http import Http404
+from django.utils import timezone
 
 from approvals.models import (
     AccessRequest,
     Decision,
+    EnforcementAction,
     Grant,
     InformationRequest,
     IntentToDeny,
@@ -196,6 +198,33 @@ def vendor_timeline(access_request):
     return entries
 
 
+def _day(moment):
+    return f"{moment:%B} {moment.day}, {moment.year}"
+
+
+def _approved_words(grant, conditions):
+    """What an approval means now: the grant's status, not the decision's, says whether the
+    customer is cleared (a suspended, expired or revoked grant clears nobody)."""
+    since = _day(timezone.localtime(grant.status_changed_at))
+    if grant.status == Grant.Status.SUSPENDED:
+        by = f" by enforcement action #{grant.suspended_by_id}" if grant.suspended_by_id else ""
+        return (
+            f"Approved, but access is suspended{by} since {since}: "
+            "the customer may not use the model until the suspension is lifted."
+        )
+    if grant.status == Grant.Status.EXPIRED:
+        return f"Approved; the grant expired after {_day(grant.valid_to)}. The customer is no longer cleared."
+    if grant.status == Grant.Status.REVOKED:
+        action = (
+            grant.enforcement_actions.filter(kind=EnforcementAction.Kind.REVOKE_GRANT).order_by("-pk").first()
+        )
+        by = f" by enforcement action #{action.pk}" if action else ""
+        return f"Approved, but the grant was revoked{by} on {since}. The customer is no longer cleared."
+    if conditions:
+        return PLAIN_STATUS[AccessRequest.Status.APPROVED]
+    return "Approved. The customer is cleared, with no conditions."
+
+
 def vendor_case(access_request):
     """Everything the vendor's request page shows, in a few queries."""
     questions = list(
@@ -209,6 +238,8 @@ def vendor_case(access_request):
         list(decision.conditions.select_related("agency").order_by("agency__code", "pk")) if decision else []
     )
     plain_status = PLAIN_STATUS[access_request.status]
+    if access_request.status == AccessRequest.Status.APPROVED and grant is not None:
+        plain_status = _approved_words(grant, conditions)
     if access_request.on_hold and access_request.is_open:
         plain_status = (
             f"On hold: {access_request.frontier_model} was suspended by enforcement action "

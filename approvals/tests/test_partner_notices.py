@@ -184,3 +184,37 @@ def test_the_confirmation_pages_say_which_contacts_will_be_told(client, world):
     page = text(client.get(f"/admin/approvals/enforcementaction/grants/{grant.pk}/revoke/"))
     assert "security contacts are <strong>not</strong> told" in page
     assert "soc@gamma.example" not in page
+
+
+@pytest.mark.parametrize("kind", ["suspend", "revoke"])
+def test_a_name_ending_in_a_full_stop_does_not_end_its_sentence_with_two(world, kind):
+    # "…security contact of Bluewater Shipping Inc.." was the footer; the vendor's name too when
+    # it has no contact address ("contact Aurora Labs Inc..")
+    Vendor.objects.filter(pk=world.vendor.pk).update(legal_name="Aurora Labs Inc.", primary_contact_email="")
+    grant = approved(
+        world,
+        partner_customer=new_customer(
+            world, legal_name="Bluewater Shipping Inc.", security_contact_email="soc@bluewater.example"
+        ),
+    )
+    if kind == "suspend":
+        suspend(world)
+    else:
+        services.revoke_grant(grant=grant, actor=world["doc_approver"], **BASIS)
+    [row] = contact_rows(SUSPENDED_EVENT if kind == "suspend" else REVOKED_EVENT)
+    assert "as the security contact of Bluewater Shipping Inc.\n" in row.body
+    assert "contact Aurora Labs Inc.\n" in row.body
+    assert ".." not in row.body
+
+
+def test_a_name_without_a_full_stop_still_ends_its_sentence_with_one(world):
+    approved(
+        world,
+        partner_customer=new_customer(
+            world, legal_name="Harbor Freight Lines", security_contact_email="soc@harbor.example"
+        ),
+    )
+    suspend(world)
+    [row] = contact_rows(SUSPENDED_EVENT)
+    assert "as the security contact of Harbor Freight Lines.\n" in row.body
+    assert f"contact {world.vendor.legal_name} ({world.vendor.primary_contact_email}).\n" in row.body

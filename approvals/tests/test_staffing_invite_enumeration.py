@@ -74,3 +74,28 @@ def test_the_proposal_page_says_the_same_whatever_the_address(client, world):
         return re.search(r"Done: [^<]*", page).group(0).replace(email, "ADDRESS")
 
     assert propose("nia@doc.test") == propose(world["other_officer"].email)
+
+
+def test_the_mail_to_an_existing_account_names_who_can_deactivate_it_for_its_kind(world):
+    # an agency official has no compliance admin: their agency administrator deactivates accounts
+    admin = world["doc_admin"]
+    invite(admin, world["oncd_approver"].email, role=Role.AGENCY_REVIEWER)
+    invite(admin, world["officer"].email, role=Role.AGENCY_REVIEWER)
+    oncd_notice = Notification.objects.get(
+        recipient=world["oncd_approver"], event="team_invitation_existing_account"
+    )
+    assert "ask your agency's agency administrator to deactivate this account" in oncd_notice.body
+    assert "compliance admin" not in oncd_notice.body
+    vendor_notice = Notification.objects.get(
+        recipient=world["officer"], event="team_invitation_existing_account"
+    )
+    assert "ask your own organisation's compliance admin to deactivate this account" in vendor_notice.body
+
+
+def test_the_mail_to_an_auditor_s_account_sends_them_to_the_portal_administrators(world):
+    from portal.tests.factories import auditor
+
+    person = auditor()
+    invite(world["doc_admin"], person.email)
+    notice = Notification.objects.get(recipient=person, event="team_invitation_existing_account")
+    assert "ask the portal administrators to deactivate this account" in notice.body

@@ -297,11 +297,12 @@ def request_withdraw(request, ref):
     access_request = _request(request, ref)
     if not _may_act(request):
         raise Http404("No such page.")
-    if request.method == "GET" and not policies.can_withdraw(request.user, access_request):
+    if not policies.can_withdraw(request.user, access_request):
+        # GET or POST alike: no form for a request that cannot be withdrawn, and nothing changed.
         try:
             policies.require_withdraw(request.user, access_request)
         except PortalError as refusal:
-            messages.info(request, refusal.message)
+            messages.warning(request, refusal.message)
         return redirect(_detail_url(access_request))
     form = WithdrawForm(request.POST or None, initial={"version": access_request.version})
     if request.method == "POST" and form.is_valid():

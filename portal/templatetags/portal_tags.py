@@ -51,3 +51,11 @@ def status_tag(obj, field="status"):
     value = getattr(obj, field)
     label = getattr(obj, f"get_{field}_display")()
     return format_html('<span class="usa-tag portal-status portal-status--{}">{}</span>', value, label)
+
+
+@register.filter(is_safe=True)
+def end_sentence(value):
+    """A name that ends a sentence, with one full stop: "Acme Corp" → "Acme Corp.", and
+    "Bluewater Shipping Inc." stays as it is (not "Inc..")."""
+    text = str(value if value is not None else "").rstrip()
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."

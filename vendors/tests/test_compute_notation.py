@@ -30,6 +30,9 @@ pytestmark = pytest.mark.django_db
         ("10^26", 1e26),
         ("1,000,000", 1e6),
         ("1 000 000", 1e6),
+        ("1,000", 1e3),
+        ("12,345,678.5", 12345678.5),
+        ("4,000 x 10^23", 4e26),
     ],
 )
 def test_every_common_notation_is_read(typed, value):
@@ -50,6 +53,24 @@ def test_every_common_notation_is_read(typed, value):
 def test_zero_and_negative_compute_are_refused_with_a_message(typed, message):
     with pytest.raises(ValueError, match=message):
         parse_flop(typed)
+
+
+@pytest.mark.parametrize(
+    "typed", ["4,0e26", "4,0 × 10^26", "3,2", "1,00,000", "1,0000", "1.000,5", ",5", "4,"]
+)
+def test_a_comma_that_is_not_a_thousands_separator_is_refused(typed):
+    # "4,0e26" (a decimal comma) used to be read as 40e26: ten times the compute that was meant.
+    with pytest.raises(ValueError, match=r"write the decimal point as “\.”"):
+        parse_flop(typed)
+
+
+def test_the_form_refuses_a_decimal_comma_next_to_the_field(client, world):
+    client.force_login(world.officer)
+    form = {"name": "Atlas", "version": "2.0", "training_compute_flop": "4,0e26"}
+    response = client.post(reverse("vendors:model_create"), form)
+    assert response.status_code == 200
+    assert "decimal point" in str(response.context["form"].errors["training_compute_flop"])
+    assert not FrontierModel.objects.filter(vendor=world.vendor).exists()
 
 
 @pytest.mark.parametrize(
