@@ -433,21 +433,13 @@ def entitlement_check(worlds, options):
     from django.test import Client
 
     from api import services as api_services
-    from approvals.demo.scale import SCALE_MODEL
-    from approvals.models import Grant
+    from approvals.demo.scale import newest_cleared_grant
     from portal.accounts.models import User
 
     calls = {}
     for side in ("small", "large"):
         worlds.use(side)
-        name, version = SCALE_MODEL
-        grant = (
-            Grant.objects.filter(
-                frontier_model__name=name, frontier_model__version=version, status=Grant.Status.ACTIVE
-            )
-            .order_by("-pk")
-            .first()
-        )
+        grant = newest_cleared_grant()
         admin = User.objects.get(email="compliance@aurora.example")
         _, secret = api_services.create_api_token(
             vendor=grant.vendor, actor=admin, name=f"bench {time.time():.0f}", scope="read", expires_in_days=1

@@ -59,17 +59,9 @@ def _entitlement_client(url):
     the newest of its cleared customers (found by id: the statement also tries it as a
     registration id)."""
     from api import services as api_services
-    from approvals.demo.scale import SCALE_MODEL
-    from approvals.models import Grant
+    from approvals.demo.scale import newest_cleared_grant
 
-    name, version = SCALE_MODEL
-    grant = (
-        Grant.objects.filter(
-            frontier_model__name=name, frontier_model__version=version, status=Grant.Status.ACTIVE
-        )
-        .order_by("-pk")
-        .first()
-    )
+    grant = newest_cleared_grant()
     admin = User.objects.get(email="compliance@aurora.example")
     _, secret = api_services.create_api_token(
         vendor=grant.vendor, actor=admin, name=f"row guard {grant.pk}", scope="read", expires_in_days=1

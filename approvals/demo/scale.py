@@ -44,6 +44,21 @@ OPEN_SHARE = 0.2
 BASALT_EVERY = 10
 
 
+def newest_cleared_grant():
+    """The newest active grant of the scale world's busiest model: what the benchmark and the
+    row-growth guard ask the entitlement check about."""
+    from approvals.models import Grant
+
+    name, version = SCALE_MODEL
+    return (
+        Grant.objects.filter(
+            frontier_model__name=name, frontier_model__version=version, status=Grant.Status.ACTIVE
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
 def seed_scale(n, *, log=print, year=SCALE_YEAR, skip_foreign_key_checks=True):
     """Add ``n`` requests in bulk (PostgreSQL only), numbered ``FAR-<year>-…``. Refuses to run
     twice for one year on one database (a test grows a world by calling it again for another)."""
