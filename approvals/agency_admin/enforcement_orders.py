@@ -48,6 +48,13 @@ def carry_out_suspend(actor, frontier_model, data, progress):
         action.suspended_grants.select_related("partner_customer").order_by("partner_customer__legal_name")
     )
     taken = f" for {action.scope}" if action.scope else ""
+    action.refresh_from_db(fields=["followed_through_at"])  # (its follow-through ran at the commit)
+    told = (
+        "Everyone concerned has been told."
+        if action.followed_through_at
+        else "The notice's PDF, the attestation requests and the mail were held up by an error; the "
+        "portal tries again within five minutes."
+    )
     attest = (
         f" {action.vendor} must attest the cut-off of each customer by "
         f"{timezone.localtime(action.attest_by):%B %-d, %Y %H:%M}."
@@ -57,7 +64,7 @@ def carry_out_suspend(actor, frontier_model, data, progress):
     return action, (
         f"{frontier_model} is pulled offline{taken}: {action.grants_affected} grant(s) suspended"
         f"{' (' + _names(grants, lambda g: str(g.partner_customer)) + ')' if grants else ''}, "
-        f"{action.requests_affected} open request(s) on hold. Everyone concerned has been told.{attest}"
+        f"{action.requests_affected} open request(s) on hold. {told}{attest}"
     )
 
 

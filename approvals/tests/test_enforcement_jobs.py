@@ -167,3 +167,25 @@ def test_a_service_that_reports_progress_is_given_the_bar():
     assert reported == [(5, 10)]
     assert enforcement_orders.call_service(lambda **kwargs: kwargs, plain.append, x=1) == {"x": 1}
     assert plain == []
+
+
+def test_the_suspension_s_summary_says_whether_everyone_was_told(world, monkeypatch):
+    approved(world)
+
+    def order():
+        return enforcement_orders.carry_out_suspend(
+            world["doc_approver"], world.frontier_model, dict(BASIS), lambda done, total: None
+        )
+
+    # a test's transaction never commits: the follow-through has not run, and the summary says so
+    _, summary = order()
+    assert "held up by an error; the portal tries again within five minutes" in summary
+    assert "Everyone concerned has been told" not in summary
+    services.lift_suspension(frontier_model=world.frontier_model, actor=world["doc_approver"], **BASIS)
+    # as on a worker, where it runs as the suspension commits
+    monkeypatch.setattr(
+        "approvals.services.followthrough.after_commit",
+        lambda action: services.follow_through_suspension(action.pk),
+    )
+    _, summary = order()
+    assert "Everyone concerned has been told." in summary
