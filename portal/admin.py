@@ -209,7 +209,21 @@ class PortalModelAdmin(BoundedListParameters, NotFoundForOutsiders, SimpleHistor
         if not str(version_id).isdigit():
             raise Http404("No such version.")
         self._visible_or_404(request, object_id)
+        request._portal_history_version = True  # shown as text (``get_readonly_fields``)
         return super().history_form_view(request, object_id, version_id, extra_context=extra_context)
+
+    def get_readonly_fields(self, request, obj=None):
+        """A past version is read, never edited: every field is shown as text, in the portal's
+        time zone and labels, not as widgets that look editable."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if getattr(request, "_portal_history_version", False):
+            opts = self.model._meta
+            fields += [
+                f.name
+                for f in [*opts.fields, *opts.many_to_many]
+                if f.editable and not f.auto_created and f.name not in fields
+            ]
+        return fields
 
     def revert_disabled(self, request, obj=None):
         return True

@@ -42,7 +42,11 @@ class AgencyAdmin(_ReferenceData):
     def get_readonly_fields(self, request, obj=None):
         # The two-person rule is the agency's own: its administrators change it, two of them
         # (Staffing changes); a portal administrator only sets it when the agency is created.
-        return ["organisation", "requires_two_persons", "officials_group"] if obj is not None else []
+        fields = list(super().get_readonly_fields(request, obj))  # (a past version: every field)
+        if obj is not None:
+            fixed = ("organisation", "requires_two_persons", "officials_group")
+            fields += [f for f in fixed if f not in fields]
+        return fields
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
