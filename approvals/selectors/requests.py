@@ -225,6 +225,18 @@ def _approved_words(grant, conditions):
     return "Approved. The customer is cleared, with no conditions."
 
 
+def _not_in_use_words(grant):
+    """Why a grant clears nobody now, for the grant box ("" while it is active)."""
+    if grant is None or grant.status == Grant.Status.ACTIVE:
+        return ""
+    if grant.status == Grant.Status.SUSPENDED:
+        by = f" by enforcement action #{grant.suspended_by_id}" if grant.suspended_by_id else ""
+        return f"access is suspended{by} and may not be used until the suspension is lifted"
+    if grant.status == Grant.Status.EXPIRED:
+        return "the grant has expired"
+    return "the grant has been revoked"
+
+
 def vendor_case(access_request):
     """Everything the vendor's request page shows, in a few queries."""
     questions = list(
@@ -254,6 +266,8 @@ def vendor_case(access_request):
         "intent_to_deny": IntentToDeny.objects.filter(access_request=access_request).first(),
         "decision": decision,
         "grant": grant,
+        # the page's words and alert follow the grant: only an active one clears the customer
+        "grant_not_in_use": _not_in_use_words(grant),
         "conditions": conditions,
         "timeline": vendor_timeline(access_request),
     }
