@@ -1,12 +1,29 @@
-"""``seed_demo`` builds the demo world and is safe to run twice."""
+"""``seed_demo`` builds the demo world and is safe to run twice.
+
+The demo world is seeded once for the module and rolled back at its end; each test works on it
+in a savepoint of its own."""
 
 import pytest
 from django.core.management import call_command
 
+from approvals.tests.conftest import RolledBackAtTheEnd
 from portal.accounts.demo import DEMO_PASSWORD, PEOPLE
 from portal.accounts.models import Organisation, User
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def seeded_once(django_db_setup, django_db_blocker):
+    with RolledBackAtTheEnd(django_db_blocker):
+        with django_db_blocker.unblock():
+            call_command("seed_demo", verbosity=0)
+        yield
+
+
+@pytest.fixture
+def demo_world(seeded_once, db):
+    """The seeded demo world, as ``seed_demo`` left it (each test's changes are rolled back)."""
 
 
 def world():
@@ -16,8 +33,8 @@ def world():
     )
 
 
-def test_seed_demo_twice_gives_the_same_world(client):
-    call_command("seed_demo", verbosity=0)
+def test_seed_demo_twice_gives_the_same_world(demo_world, client):
+    # given the demo world seeded once (by the module), when it is seeded a second time
     first = world()
     call_command("seed_demo", verbosity=0)
     assert world() == first
@@ -28,7 +45,7 @@ def test_seed_demo_twice_gives_the_same_world(client):
         client.logout()
 
 
-def test_verify_audit_passes_on_the_demo_world_and_names_a_row_altered_by_hand():
+def test_verify_audit_passes_on_the_demo_world_and_names_a_row_altered_by_hand(demo_world):
     """Issue 14's Done-when: the demo world's history chains hold; one decision's history row
     rewritten in the database by hand is named."""
     from io import StringIO
@@ -38,7 +55,6 @@ def test_verify_audit_passes_on_the_demo_world_and_names_a_row_altered_by_hand()
 
     from approvals.models import Decision
 
-    call_command("seed_demo", verbosity=0)
     out = StringIO()
     call_command("verify_audit", stdout=out)
     assert "Audit chain intact" in out.getvalue()

@@ -19,6 +19,8 @@ from collections import Counter
 from contextlib import contextmanager
 from urllib.parse import quote
 
+from kombu import pools
+
 from portal.celery import app as celery_app
 
 
@@ -211,8 +213,10 @@ def publishing_to(broker_url, queue):
     }
 
     def reset_pools():
-        if celery_app._pool is not None:
-            celery_app._pool.force_close_all()
+        # Celery's pools live in kombu's registries, keyed by the broker's address: close them and
+        # empty the registries, or the next test to publish to the same address is handed a
+        # producer pool whose connections were closed here ("Acquire on closed pool").
+        pools.reset()
         celery_app._pool = None
         if "amqp" in celery_app.__dict__:
             celery_app.__dict__["amqp"]._producer_pool = None
