@@ -16,6 +16,8 @@ written NetBox's way, ``Model.objects.filter(...).restrict(user, "view")``: the 
 ``visible_to`` underneath, one filter, two spellings.
 """
 
+from functools import lru_cache
+
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
@@ -81,6 +83,16 @@ def _held_filter(user, model, action):
     (group, permission, object) for each candidate row, so a list walks its ordering index
     and stops at the page's last visible row: what a page reads no longer grows with the table.
     """
+    return _held_filter_of(user.pk, model, action)
+
+
+@lru_cache(maxsize=4096)
+def _held_filter_of(user_id, model, action):
+    """``_held_filter``, built once per person, model and action and then reused: building it is
+    about 2.5 ms of the ORM's Python on every list and object page. Nothing in it can go stale:
+    the person's groups and the permission's id are read by the database when the statement runs
+    (the permission by its content type's names, not by ids a test database's flush renumbers),
+    and Django copies the expression each time a queryset uses it."""
     from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
     user_model = get_user_obj_perms_model(model)
@@ -89,16 +101,20 @@ def _held_filter(user, model, action):
         return None
     from django.contrib.auth.models import Permission
 
-    content_type = ContentType.objects.get_for_model(model)
+    concrete = model._meta.concrete_model._meta
     name = codename(model, action).split(".", 1)[1]
     # both as uncorrelated scalar subqueries (computed once per statement), not as joins: joins
     # would make each probe dearer and tempt the planner into hashing every visible id again
     permission = Subquery(
-        Permission.objects.filter(content_type=content_type, codename=name).order_by().values("pk")[:1]
+        Permission.objects.filter(
+            content_type__app_label=concrete.app_label, content_type__model=concrete.model_name, codename=name
+        )
+        .order_by()
+        .values("pk")[:1]
     )
-    groups = get_user_model().groups.through.objects.filter(user_id=user.pk).values("group_id")
+    groups = get_user_model().groups.through.objects.filter(user_id=user_id).values("group_id")
     direct = user_model.objects.filter(
-        content_object=OuterRef("pk"), user_id=user.pk, permission_id=permission
+        content_object=OuterRef("pk"), user_id=user_id, permission_id=permission
     ).values("pk")
     through_groups = group_model.objects.filter(
         content_object=OuterRef("pk"), group_id__in=groups, permission_id=permission

@@ -28,6 +28,7 @@ parameters were found and every role walked).
 
 import re
 from contextlib import contextmanager
+from functools import lru_cache
 from html.parser import HTMLParser
 from unittest import mock
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -180,13 +181,18 @@ def submissions(form):
 # Counting what a request wrote
 
 
-def _write_count():
-    """History rows and notifications, in one query: what any write leaves behind."""
+@lru_cache(maxsize=1)
+def _write_count_sql():
+    # (reading ``model.history`` builds a manager class each time: once, not twice per POST)
     tables = [m.history.model._meta.db_table for m in history_models()] + ["notifications_notification"]
     quote = connection.ops.quote_name
-    sql = " + ".join(f"(SELECT count(*) FROM {quote(t)})" for t in tables)
+    return "SELECT " + " + ".join(f"(SELECT count(*) FROM {quote(t)})" for t in tables)
+
+
+def _write_count():
+    """History rows and notifications, in one query: what any write leaves behind."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {sql}")
+        cursor.execute(_write_count_sql())
         return cursor.fetchone()[0]
 
 

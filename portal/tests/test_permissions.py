@@ -77,6 +77,29 @@ def test_revoke_takes_the_permission_away(world):
     assert permissions.visible_to(user, Organisation.objects.all()).count() == 0
 
 
+def test_the_kept_filter_follows_grants_groups_and_revocations_at_once(world):
+    """The filter is built once per person, model and action and kept (``_held_filter_of``); what
+    it finds is read when each list runs, so a change shows on the very next list."""
+    user, mine, theirs = world
+    listed = lambda: set(permissions.visible_to(user, Organisation.objects.all()))  # noqa: E731
+    assert listed() == {mine}
+    kept = permissions._held_filter(user, Organisation, "view")
+    # a grant through a group the person joins afterwards
+    group = Group.objects.create(name="later")
+    permissions.grant("view", group, theirs)
+    assert listed() == {mine}
+    user.groups.add(group)
+    assert listed() == {mine, theirs}
+    # a revocation, then leaving the group
+    permissions.revoke("view", user, mine)
+    assert listed() == {theirs}
+    user.groups.remove(group)
+    assert listed() == set()
+    # the same filter all along, and using it changed nothing in it
+    assert permissions._held_filter(user, Organisation, "view") is kept
+    assert str(Organisation.objects.filter(kept).query) == str(Organisation.objects.filter(kept).query)
+
+
 def test_auditors_and_portal_admins_read_everything_but_change_nothing(world):
     for reader in (auditor(), portal_admin()):
         assert (
