@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from django.db import transaction
 
 from portal.celery import app as celery_app
 
@@ -56,6 +57,61 @@ def pytest_collection_modifyitems(session, config, items):
         return measured.get(path, 0.1 * counts[path])
 
     items.sort(key=lambda item: (-seconds(item), item.nodeid.split("::", 1)[0]))
+
+
+# --- worlds built once per module ------------------------------------------------------------
+
+TRANSACTIONAL_FIXTURES = {
+    "transactional_db",
+    "live_server",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+}
+
+
+def needs_real_commits(item):
+    marker = item.get_closest_marker("django_db")
+    if marker is not None:
+        transactional = marker.kwargs.get("transaction", marker.args[0] if marker.args else False)
+        if transactional or marker.kwargs.get("reset_sequences") or marker.kwargs.get("serialized_rollback"):
+            return True
+    return bool(TRANSACTIONAL_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+class RolledBackAtTheEnd:
+    """A transaction (or a savepoint inside one) for rows that tests share: the rows built in it
+    stay for the tests of a module and are rolled back when the block ends. Database access is
+    opened only to enter and leave it; build the rows inside ``django_db_blocker.unblock()``."""
+
+    def __init__(self, django_db_blocker):
+        self.blocker = django_db_blocker
+
+    def __enter__(self):
+        with self.blocker.unblock():
+            self.atomic = transaction.atomic()
+            self.atomic._from_testcase = True  # as django.test.TestCase's: durable blocks still work
+            self.atomic.__enter__()
+        return self
+
+    def __exit__(self, *exc_info):
+        with self.blocker.unblock():
+            transaction.set_rollback(True)
+            self.atomic.__exit__(None, None, None)
+
+
+def built_once_per_module(request, django_db_blocker, build):
+    """The body of a module-scoped world fixture (``yield from`` it): ``build()`` once for the
+    module, in a transaction rolled back when the module is done, so that each test (in its
+    savepoint, pytest-django's ``db``) sees it as built. ``None`` where a test of the module needs
+    real commits: those build their world per test."""
+    module_items = [item for item in request.session.items if item.module is request.module]
+    if any(needs_real_commits(item) for item in module_items):
+        yield None
+        return
+    with RolledBackAtTheEnd(django_db_blocker):
+        with django_db_blocker.unblock():
+            world = build()
+        yield world
 
 
 def _empty_the_tables_that_have_rows(self):

@@ -15,7 +15,7 @@ from approvals.models import (
     Referral,
     RoutingRule,
 )
-from approvals.tests.conftest import RolledBackAtTheEnd, fresh
+from approvals.tests.conftest import fresh
 from approvals.tests.factories import (
     all_concur,
     bulk_case_copies,
@@ -26,6 +26,7 @@ from approvals.tests.factories import (
     sign,
     submitted,
 )
+from conftest import RolledBackAtTheEnd
 from portal.accounts.models import Organisation
 from portal.errors import PortalError
 from portal.tests.factories import OrganisationFactory

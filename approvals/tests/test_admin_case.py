@@ -10,8 +10,9 @@ from django.test.utils import CaptureQueriesContext
 
 from approvals import services
 from approvals.models import Condition, IntentToDeny
-from approvals.tests.conftest import RolledBackAtTheEnd, fresh
+from approvals.tests.conftest import fresh
 from approvals.tests.factories import all_concur, referral, refresh, sign, submitted
+from conftest import RolledBackAtTheEnd
 from portal.errors import PortalError
 from vendors.tests.factories import EvidenceDocumentFactory
 

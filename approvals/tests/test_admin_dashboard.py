@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from approvals import services
-from approvals.tests.conftest import RolledBackAtTheEnd, fresh
+from approvals.tests.conftest import fresh
 from approvals.tests.factories import (
     all_concur,
     bulk_case_copies,
@@ -22,6 +22,7 @@ from approvals.tests.factories import (
     sign,
     submitted,
 )
+from conftest import RolledBackAtTheEnd
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from approvals import services
 from approvals.models import AccessRequest, Grant, IncidentReport, Referral
-from approvals.tests.conftest import RolledBackAtTheEnd, fresh
+from approvals.tests.conftest import fresh
 from approvals.tests.factories import (
     all_concur,
     bulk_case_copies,
@@ -27,6 +27,7 @@ from approvals.tests.factories import (
     sign,
     submitted,
 )
+from conftest import RolledBackAtTheEnd
 from vendors.tests.factories import FrontierModelFactory, PartnerCustomerFactory
 
 pytestmark = pytest.mark.django_db

@@ -23,7 +23,7 @@ from approvals.models import (
     RoutingRule,
 )
 from approvals.selectors import is_customer_cleared
-from approvals.tests.conftest import RolledBackAtTheEnd
+from conftest import RolledBackAtTheEnd
 from vendors.models import FrontierModel, Vendor
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,10 @@ from django.utils import timezone
 
 from approvals import services
 from approvals.models import AccessRequest, IncidentReport, PrereleaseReview
-from approvals.tests.conftest import RolledBackAtTheEnd, fresh
+from approvals.tests.conftest import fresh
 from approvals.tests.enforcement_helpers import BASIS, approved, bulk_grants, suspend
 from approvals.tests.factories import bulk_copies, refresh, submitted
+from conftest import RolledBackAtTheEnd
 from vendors.models import FrontierModel
 from vendors.tests.factories import EvidenceDocumentFactory, FrontierModelFactory
 

@@ -6,7 +6,7 @@ in a savepoint of its own."""
 import pytest
 from django.core.management import call_command
 
-from approvals.tests.conftest import RolledBackAtTheEnd
+from conftest import RolledBackAtTheEnd
 from portal.accounts.demo import DEMO_PASSWORD, PEOPLE
 from portal.accounts.models import Organisation, User
 

@@ -1,9 +1,15 @@
-"""Fixtures of the registry's tests: one vendor with a member of each role, and outsiders."""
+"""Fixtures of the registry's tests: one vendor with a member of each role, and outsiders.
 
-from dataclasses import dataclass
+The world is built once per test module and rolled back at its end; each test gets fresh Python
+objects of its rows, in a savepoint of its own (``conftest.built_once_per_module``). A module with
+a test that needs real commits builds it per test.
+"""
+
+from dataclasses import dataclass, fields
 
 import pytest
 
+from conftest import built_once_per_module
 from portal.accounts.models import Role
 from portal.tests.factories import agency_user
 from vendors.tests.factories import VendorFactory, member_of
@@ -28,8 +34,7 @@ class World:
         return None if role == "anonymous" else getattr(self, role)
 
 
-@pytest.fixture
-def world(db):
+def build_world():
     vendor = VendorFactory()
     other_vendor = VendorFactory()
     return World(
@@ -41,3 +46,17 @@ def world(db):
         other_admin=member_of(other_vendor, Role.VENDOR_ADMIN),
         agency=agency_user(),
     )
+
+
+@pytest.fixture(scope="module")
+def module_world(request, django_db_setup, django_db_blocker):
+    yield from built_once_per_module(request, django_db_blocker, build_world)
+
+
+@pytest.fixture
+def world(module_world, db):
+    if module_world is None:
+        return build_world()
+    # the same rows, read again: nothing a test changed in memory reaches the next one
+    objects = {f.name: getattr(module_world, f.name) for f in fields(module_world)}
+    return World(**{name: type(obj)._default_manager.get(pk=obj.pk) for name, obj in objects.items()})
