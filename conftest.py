@@ -114,6 +114,39 @@ def built_once_per_module(request, django_db_blocker, build):
         yield world
 
 
+def world_fixtures(build, refresh):
+    """``module_world, world = world_fixtures(build, refresh)`` in a conftest: ``world`` is
+    ``build()``'s world, built once per module (``built_once_per_module``) and handed to each test
+    as ``refresh(world)`` (fresh objects of the same rows), or built per test in a module that
+    commits."""
+
+    @pytest.fixture(scope="module")
+    def module_world(request, django_db_setup, django_db_blocker):
+        yield from built_once_per_module(request, django_db_blocker, build)
+
+    @pytest.fixture
+    def world(module_world, db):
+        return build() if module_world is None else refresh(module_world)
+
+    return module_world, world
+
+
+@pytest.fixture(scope="module")
+def demo_seeded_once(django_db_setup, django_db_blocker):
+    """The demo world (``seed_demo``), seeded once for the module and rolled back at its end."""
+    from django.core.management import call_command
+
+    with RolledBackAtTheEnd(django_db_blocker):
+        with django_db_blocker.unblock():
+            call_command("seed_demo", verbosity=0)
+        yield
+
+
+@pytest.fixture
+def demo_world(demo_seeded_once, db):
+    """The seeded demo world, as ``seed_demo`` left it (each test's changes are rolled back)."""
+
+
 def _empty_the_tables_that_have_rows(self):
     """After a test that commits (``transaction=True``, ``live_server``), empty the tables it wrote
     to, as Django's ``flush`` does, without truncating all ~140 of them.

@@ -5,18 +5,9 @@ from api import services
 from api.models import ApiToken
 from approvals.tests.conftest import fresh
 from approvals.tests.factories import build_world
-from conftest import built_once_per_module
+from conftest import world_fixtures
 
-
-@pytest.fixture(scope="module")
-def module_world(request, django_db_setup, django_db_blocker):
-    """The review's world, built once per module (``conftest.built_once_per_module``)."""
-    yield from built_once_per_module(request, django_db_blocker, build_world)
-
-
-@pytest.fixture
-def world(module_world, db):
-    return build_world() if module_world is None else fresh(module_world)
+module_world, world = world_fixtures(build_world, fresh)
 
 
 def make_token(world, scope=ApiToken.Scope.READ_WRITE, **kwargs):

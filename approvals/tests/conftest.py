@@ -13,23 +13,8 @@ connections must see the rows) builds the world per test as before, inside the t
 
 import dataclasses
 
-import pytest
-
 from approvals.tests.factories import build_world
-from conftest import built_once_per_module
-
-
-@pytest.fixture(scope="module")
-def module_world(request, django_db_setup, django_db_blocker):
-    """The world of this module, or None where a test of the module needs real commits."""
-    yield from built_once_per_module(request, django_db_blocker, build_world)
-
-
-@pytest.fixture
-def world(module_world, db):
-    if module_world is None:
-        return build_world()
-    return fresh(module_world)
+from conftest import world_fixtures
 
 
 def fresh(world):
@@ -55,3 +40,6 @@ def fresh(world):
         partner_customer=type(world.partner_customer)._default_manager.get(pk=world.partner_customer.pk),
         extras=dict(world.extras),
     )
+
+
+module_world, world = world_fixtures(build_world, fresh)

@@ -3,7 +3,7 @@ and the enforcement world (``seed_enforcement``, called by ``seed_demo`` after t
 each once however often it runs.
 
 The demo world is seeded once for the module (about 4 s) and rolled back at its end; each test
-reads it in a savepoint of its own (``approvals.tests.conftest.RolledBackAtTheEnd``).
+reads it in a savepoint of its own (the ``demo_world`` fixture of the root ``conftest.py``).
 """
 
 import pytest
@@ -23,23 +23,9 @@ from approvals.models import (
     RoutingRule,
 )
 from approvals.selectors import is_customer_cleared
-from conftest import RolledBackAtTheEnd
 from vendors.models import FrontierModel, Vendor
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def seeded_once(django_db_setup, django_db_blocker):
-    with RolledBackAtTheEnd(django_db_blocker):
-        with django_db_blocker.unblock():
-            call_command("seed_demo", verbosity=0)
-        yield
-
-
-@pytest.fixture
-def demo_world(seeded_once, db):
-    """The seeded demo world, as ``seed_demo`` left it (each test's changes are rolled back)."""
 
 
 def requests():

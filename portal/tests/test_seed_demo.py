@@ -6,24 +6,10 @@ in a savepoint of its own."""
 import pytest
 from django.core.management import call_command
 
-from conftest import RolledBackAtTheEnd
 from portal.accounts.demo import DEMO_PASSWORD, PEOPLE
 from portal.accounts.models import Organisation, User
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def seeded_once(django_db_setup, django_db_blocker):
-    with RolledBackAtTheEnd(django_db_blocker):
-        with django_db_blocker.unblock():
-            call_command("seed_demo", verbosity=0)
-        yield
-
-
-@pytest.fixture
-def demo_world(seeded_once, db):
-    """The seeded demo world, as ``seed_demo`` left it (each test's changes are rolled back)."""
 
 
 def world():

@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 
 import pytest
 
-from conftest import built_once_per_module
+from conftest import world_fixtures
 from portal.accounts.models import Role
 from portal.tests.factories import agency_user
 from vendors.tests.factories import VendorFactory, member_of
@@ -48,15 +48,10 @@ def build_world():
     )
 
 
-@pytest.fixture(scope="module")
-def module_world(request, django_db_setup, django_db_blocker):
-    yield from built_once_per_module(request, django_db_blocker, build_world)
-
-
-@pytest.fixture
-def world(module_world, db):
-    if module_world is None:
-        return build_world()
-    # the same rows, read again: nothing a test changed in memory reaches the next one
-    objects = {f.name: getattr(module_world, f.name) for f in fields(module_world)}
+def fresh(world):
+    """The same rows, read again: nothing a test changed in memory reaches the next one."""
+    objects = {f.name: getattr(world, f.name) for f in fields(world)}
     return World(**{name: type(obj)._default_manager.get(pk=obj.pk) for name, obj in objects.items()})
+
+
+module_world, world = world_fixtures(build_world, fresh)
