@@ -157,7 +157,7 @@ def _empty_the_tables_that_have_rows(self):
     ``post_migrate`` as ``flush`` does (content types, permissions): 0.2 s. Elsewhere (SQLite,
     ``available_apps``, serialized rollback) it is Django's own flush."""
     from django.core.management.sql import emit_post_migrate_signal
-    from django.db import connections, transaction
+    from django.db import connections
 
     names = list(self._databases_names(include_mirrors=False))
     if (
