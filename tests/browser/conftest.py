@@ -13,7 +13,14 @@ from conftest import IN_CI, require_service
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Debian's headless shell (chromium-headless-shell: the same Blink and V8 as /usr/bin/chromium,
+# without the full browser's window machinery; what Playwright itself runs headless) when it is
+# installed: the journeys' Chromium CPU halves with it (measured on journeys 2 and 3: 52 s of
+# Chromium CPU with /usr/bin/chromium, 27 s with the shell; the suite is CPU-bound).
+HEADLESS_SHELL = "/usr/bin/chromium-headless-shell"
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or (
+    HEADLESS_SHELL if os.path.exists(HEADLESS_SHELL) else "/usr/bin/chromium"
+)
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 LAUNCH_ARGS = [
     "--no-sandbox",
@@ -54,7 +61,9 @@ class _Chromium:
 @pytest.fixture(scope="session")
 def chromium():
     require_service(
-        "Chromium", shutil.which(CHROMIUM) is not None, f"apt-get install -y chromium (looked for {CHROMIUM})"
+        "Chromium",
+        shutil.which(CHROMIUM) is not None,
+        f"apt-get install -y chromium-headless-shell (looked for {CHROMIUM})",
     )
     from playwright.sync_api import sync_playwright
 
