@@ -17,12 +17,17 @@ plus one for everyone (``agency=None``).
 ``retally(request_ids)`` recomputes the marks of those requests from the rows as they are now, in
 the caller's transaction; it is called after every save of a request, a referral (through
 ``refresh_next_due``, which the services' batched clock changes also call), a position or a
-decision, and after officials are assigned. ``recount_dashboard()`` (and ``manage.py
-recount_dashboard``) rebuilds everything from the rows. Derived data: no history.
+decision, and after officials are assigned. Inside ``counted_once()`` (every service of
+``approvals.services`` runs in one) both only note the requests, and each is counted once when the
+block ends, still inside its transaction: a submission referred to three agencies was counted
+five times over, nine queries each. ``recount_dashboard()`` (and ``manage.py recount_dashboard``)
+rebuilds everything from the rows. Derived data: no history.
 """
 
 import json
+import threading
 from collections import Counter
+from contextlib import contextmanager
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -254,13 +259,46 @@ def _apply(deltas):
         DashboardTally.objects.filter(key__in=taken, count=0).delete()
 
 
+_noted = threading.local()  # (each thread has its own connection, so its own transaction)
+
+
+def noted_for_counting(what, request_ids):
+    """Inside ``counted_once()``: note ``request_ids`` for ``what`` ("due" or "tally") and say so;
+    outside it, False (the caller counts them now)."""
+    pending = getattr(_noted, "pending", None)
+    if pending is None:
+        return False
+    pending[what].update(pk for pk in request_ids if pk is not None)
+    return True
+
+
+@contextmanager
+def counted_once():
+    """Within the block, ``refresh_next_due`` and ``retally`` only note the requests they are
+    given; when the block ends without an error, each noted request's next due date and marks
+    are computed once, from the rows as they are then. Use it inside the transaction (the work is
+    done before it commits); an inner block leaves the counting to the outermost one."""
+    if getattr(_noted, "pending", None) is not None or not connection.in_atomic_block:
+        yield
+        return
+    pending = _noted.pending = {"due": set(), "tally": set()}
+    try:
+        yield
+    finally:
+        _noted.pending = None
+    from approvals.models.review import refresh_next_due
+
+    refresh_next_due(pending["due"])  # (which retallies those requests too)
+    retally(pending["tally"] - pending["due"])
+
+
 def retally(request_ids):
     """Count the requests ``request_ids`` again as they are now: take back their old marks, add
     their new ones. Their request rows are locked first (in id order), so that two transactions
     retallying one request follow each other."""
 
     ids = sorted({pk for pk in request_ids if pk is not None})
-    if not ids:
+    if not ids or noted_for_counting("tally", ids):
         return
     if connection.in_atomic_block:  # the caller's transaction (no savepoint: each one that
         _retally(ids)  # writes takes a lock of its own until the end of the whole transaction)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from approvals.models.agencies import Agency
-from approvals.models.dashboard import retally
+from approvals.models.dashboard import noted_for_counting, retally
 from approvals.models.requests import REFERRAL_DAYS, AccessRequest
 from portal.audit.models import ChainedHistory
 from portal.db_operations import PortableIndex
@@ -19,9 +19,10 @@ from portal.permissions import RestrictedQuerySet
 def refresh_next_due(request_ids):
     """Store on each of the requests ``request_ids`` the nearest due date of its referrals whose
     clock runs (open or drafted, not stopped), or none: one ``UPDATE``. Called whenever referrals
-    are saved (``Referral.save``, and the services' batched clock stops and restarts)."""
+    are saved (``Referral.save``, and the services' batched clock stops and restarts); inside
+    ``dashboard.counted_once()`` it only notes them, for one refresh at the block's end."""
     ids = [pk for pk in set(request_ids) if pk is not None]
-    if not ids:
+    if not ids or noted_for_counting("due", ids):
         return
     running = (
         Referral.objects.filter(

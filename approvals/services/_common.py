@@ -1,8 +1,10 @@
 """What every service shares: saving with history, locks, guards, version checks, limits."""
 
+import functools
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -13,6 +15,7 @@ from approvals.models import (
     InformationRequest,
     Referral,
 )
+from approvals.models.dashboard import counted_once
 from approvals.models.review import refresh_next_due
 from portal.audit.history import save_with_history
 from portal.audit.versions import changes_since
@@ -33,6 +36,19 @@ UNDER_REVIEW = (
 
 
 UNCHANGED = object()
+
+
+def service(function):
+    """A service's transaction (``transaction.atomic``), in which the next due date and the
+    dashboard's marks of each request it changed are computed once, at its end, instead of after
+    every save (``approvals.models.dashboard.counted_once``)."""
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        with transaction.atomic(), counted_once():
+            return function(*args, **kwargs)
+
+    return run
 
 
 def _save(instance, *, actor, reason, update_fields=None):

@@ -29,7 +29,7 @@ from django.utils import timezone
 from approvals import policies
 from approvals.models import AccessRequest, Amendment, Grant, GrantFactsChange
 from approvals.selectors.routing import route
-from approvals.services._common import _clean_text, _person, _save, _save_request, _why
+from approvals.services._common import _clean_text, _person, _save, _save_request, _why, service
 from approvals.services._notify import _lead_approvers, _notify_officials, _referred_officials
 from approvals.services.routing import _add_referral
 from portal.audit.versions import version_of
@@ -95,7 +95,7 @@ def on_material_facts_changed(sender, record, actor, reason, changes, **kwargs):
     record_amendment(record=record, actor=actor, reason=reason, changes=changes)
 
 
-@transaction.atomic
+@service
 def record_amendment(*, record, actor, reason, changes):
     """Record an amendment of ``record`` (already saved with ``changes``: ``[(field, old, new)]``)
     if a request under review or an active grant holds it; return it, or ``None`` when nothing
@@ -206,7 +206,7 @@ def _mail_context(amendment, record, *, grant):
     }
 
 
-@transaction.atomic
+@service
 def confirm_grant_facts(*, grant, actor, note=""):
     """The lead agency confirms an active grant whose facts changed since approval: the grant
     stands on the amended facts. (Acting on it instead is a revocation: ``revoke_grant``.)"""

@@ -14,7 +14,7 @@ from simple_history.utils import bulk_update_with_history
 
 from approvals import policies
 from approvals.models import CutoffAttestation, EnforcementAction
-from approvals.services._common import BULK_BATCH, _clean_text, _person, _plural, _why
+from approvals.services._common import BULK_BATCH, _clean_text, _person, _plural, _why, service
 from approvals.services._notify import _lead_approvers, _notify_people, admin_action_link
 from portal.audit.bulk import copy_to_history, int_array
 from portal.errors import PortalError
@@ -73,7 +73,7 @@ def _insert_from_arrays(action, taken):
         return [row[0] for row in cursor.fetchall()]
 
 
-@transaction.atomic
+@service
 def attest_cutoff(*, suspension, actor, attestations, statement):
     """The vendor attests that access was cut off for the customers of ``attestations`` (ids of the
     suspension's waiting attestations, as its page showed them). Attested rows are final; an id no

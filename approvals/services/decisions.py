@@ -4,7 +4,6 @@ import hashlib
 import json
 from datetime import timedelta
 
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -31,6 +30,7 @@ from approvals.services._common import (
     _save,
     _save_request,
     _typed,
+    service,
 )
 from approvals.services._notify import (
     _lead_approvers,
@@ -262,7 +262,7 @@ def _signed_conditions(access_request):
     )
 
 
-@transaction.atomic
+@service
 def record_decision(*, access_request, actor, rationale="", expected_version=None):
     """Approve a request every required agency concurs with, carrying all their conditions."""
     access_request = _lock_request(access_request)
@@ -277,7 +277,7 @@ def record_decision(*, access_request, actor, rationale="", expected_version=Non
     )
 
 
-@transaction.atomic
+@service
 def escalate_request(*, access_request, actor, reason, expected_version=None):
     """Raise a case with a signed non-concurrence for the lead agency's approver to resolve."""
     access_request = _lock_request(access_request)
@@ -303,7 +303,7 @@ RESOLUTIONS = {
 }
 
 
-@transaction.atomic
+@service
 def resolve_escalation(*, access_request, actor, outcome, rationale, conditions=(), expected_version=None):
     """Resolve an escalated case: approve (possibly with more conditions) or announce an intent to deny."""
     access_request = _lock_request(access_request)
@@ -374,7 +374,7 @@ def resolve_escalation(*, access_request, actor, outcome, rationale, conditions=
     )
 
 
-@transaction.atomic
+@service
 def respond_to_intent_to_deny(*, access_request, actor, response, expected_version=None):
     """The vendor answers an intent to deny within its window."""
     access_request = _lock_request(access_request)
@@ -402,7 +402,7 @@ def respond_to_intent_to_deny(*, access_request, actor, response, expected_versi
     return intent
 
 
-@transaction.atomic
+@service
 def finalise_denial(*, access_request, actor, rationale="", expected_version=None):
     """Deny after the vendor has responded to the intent to deny or its window has closed."""
     access_request = _lock_request(access_request)

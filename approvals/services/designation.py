@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,6 +23,7 @@ from approvals.services._common import (
     _person,
     _save,
     _why,
+    service,
 )
 from approvals.services._notify import (
     _lead_approvers,
@@ -47,7 +47,7 @@ def designation_response_days():
     return int(getattr(settings, "DESIGNATION_RESPONSE_DAYS", DESIGNATION_RESPONSE_DAYS))
 
 
-@transaction.atomic
+@service
 def designate_supply_chain_risk(*, vendor, actor, legal_basis, findings, shown=None, expected_requests=None):
     """Designate a vendor a supply-chain risk: written findings and legal basis, notice to the vendor
     with a window to answer (30 days by default), and the extra DOD referral on its open requests.
@@ -136,7 +136,7 @@ def designate_supply_chain_risk(*, vendor, actor, legal_basis, findings, shown=N
     return action
 
 
-@transaction.atomic
+@service
 def respond_to_designation(*, action, actor, response):
     """The vendor answers its designation within the window."""
     action = (
@@ -169,7 +169,7 @@ def respond_to_designation(*, action, actor, response):
     return action
 
 
-@transaction.atomic
+@service
 def rescind_designation(*, vendor, actor, legal_basis, findings, close_referrals=False, shown=None):
     """Rescind a vendor's designation. The referrals it caused (``referrals_from_designation``)
     stay open unless the lead asks to close them with it (``close_referrals``): a routing change

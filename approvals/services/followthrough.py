@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from approvals.models import EnforcementAction, Grant, Letter
 from approvals.services import partner_notices
-from approvals.services._common import Kind, _plural, _save
+from approvals.services._common import Kind, _plural, _save, service
 from approvals.services._notify import (
     _notify_team_and_officials,
     _officials_concerned,
@@ -47,7 +47,7 @@ def after_commit(action):
     transaction.on_commit(lambda: follow_through_suspension(action.pk), robust=True)
 
 
-@transaction.atomic
+@service
 def follow_through_suspension(action_id):
     """Do what follows suspension ``action_id`` if it is not done yet; returns the action, or
     ``None`` when there was nothing to do (done already, or not a suspension)."""

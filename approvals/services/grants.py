@@ -1,6 +1,5 @@
 """The grant lifecycle after its approval: expiry, revocation, renewal."""
 
-from django.db import transaction
 from django.utils import timezone
 
 from approvals import policies
@@ -19,6 +18,7 @@ from approvals.services._common import (
     _save,
     _save_request,
     _why,
+    service,
 )
 from approvals.services._notify import (
     _notify_vendor_and_officials,
@@ -30,7 +30,7 @@ from approvals.services.requests import create_draft_request
 from portal.audit.bulk import copy_to_history, update_by_ids
 
 
-@transaction.atomic
+@service
 def _expire_grant(grant_pk, *, actor, today):
     grant = Grant.objects.select_for_update().get(pk=grant_pk)
     if grant.status != Grant.Status.ACTIVE or grant.valid_to >= today:
@@ -79,7 +79,7 @@ def _set_grants(grants, values, *, actor, now, reason):
     copy_to_history(Grant, pks, history_type="~", actor=actor, reason=_why(reason), when=now, locked=True)
 
 
-@transaction.atomic
+@service
 def _resolve_facts_changes(grant, *, actor, now, resolution):
     """A revocation is the lead agency acting on facts changed since approval: the grant's
     pending ``GrantFactsChange`` rows are resolved by it."""
@@ -98,7 +98,7 @@ def _resolve_facts_changes(grant, *, actor, now, resolution):
         )
 
 
-@transaction.atomic
+@service
 def revoke_grant(*, grant, actor, legal_basis, findings):
     """Revoke one grant, immediately and for good (an active or suspended one)."""
     grant = (
@@ -166,7 +166,7 @@ def revoke_grant(*, grant, actor, legal_basis, findings):
 RENEWAL_CLOSED_STATUSES = policies.RENEWAL_CLOSED_STATUSES
 
 
-@transaction.atomic
+@service
 def request_grant_renewal(*, grant, actor):
     """Open a draft request to renew ``grant``: pre-filled from the request that led to it and linked
     to it (``renewal_of``), with its documents carried over. The vendor checks it, removes what no

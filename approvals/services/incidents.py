@@ -3,7 +3,6 @@
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,6 +16,7 @@ from approvals.services._common import (
     _date,
     _person,
     _save,
+    service,
 )
 from approvals.services._notify import _notify_people, _officials_concerned, _share_with_agencies
 from portal import permissions
@@ -66,7 +66,7 @@ def _notify_incident(incident, *, event, subject, actor):
     )
 
 
-@transaction.atomic
+@service
 def report_incident(
     *,
     frontier_model,
@@ -141,7 +141,7 @@ def report_incident(
     return incident
 
 
-@transaction.atomic
+@service
 def complete_incident_report(
     *, incident, actor, root_cause, remediation, affected_customers=UNCHANGED, other_affected=UNCHANGED
 ):

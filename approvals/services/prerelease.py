@@ -18,6 +18,7 @@ from approvals.services._common import (
     _plural,
     _save,
     _set_phase,
+    service,
 )
 from approvals.services._notify import (
     _lead_approvers,
@@ -32,7 +33,7 @@ from portal.accounts.models import User
 from portal.errors import PortalError
 
 
-@transaction.atomic
+@service
 def submit_for_prerelease_review(*, frontier_model, actor, summary):
     """The vendor submits a frontier model, with its evidence, for the agencies' review.
 
@@ -108,7 +109,7 @@ def _open_review(frontier_model):
     )
 
 
-@transaction.atomic
+@service
 def record_review_finding(*, review, actor, text, recommendation=ReviewFinding.Recommendation.NONE):
     """An agency official records a finding in an open pre-release review (agency-side only)."""
     review = (
@@ -198,7 +199,7 @@ def _notify_clearance(review, *, event, subject, context):
     )
 
 
-@transaction.atomic
+@service
 def clear_for_limited_preview(*, frontier_model, actor, basis, preview_customer_cap=None):
     """Clear a model under review for limited preview, optionally capping its partner customers."""
     frontier_model, review, basis = _decide_review(
@@ -234,7 +235,7 @@ def clear_for_limited_preview(*, frontier_model, actor, basis, preview_customer_
     return review
 
 
-@transaction.atomic
+@service
 def clear_for_general_availability(*, frontier_model, actor, basis):
     """Clear a model under review (or in limited preview, asking for it) for general availability."""
     frontier_model, review, basis = _decide_review(
@@ -266,7 +267,7 @@ def clear_for_general_availability(*, frontier_model, actor, basis):
     return review
 
 
-@transaction.atomic
+@service
 def decline_clearance(*, frontier_model, actor, basis):
     """Do not clear: a model under review goes back to registered; one in preview stays in it."""
     frontier_model, review, basis = _decide_review(

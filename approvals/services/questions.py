@@ -11,6 +11,7 @@ from approvals.models import (
     AccessRequest,
     InformationRequest,
 )
+from approvals.models.dashboard import counted_once
 from approvals.policies import REVIEW_ROLES, agency_of
 from approvals.selectors.people import agency_officials
 from approvals.services._common import (
@@ -24,6 +25,7 @@ from approvals.services._common import (
     _save,
     _save_request,
     _typed,
+    service,
 )
 from approvals.services._notify import (
     _notify_officials,
@@ -37,7 +39,7 @@ from portal.errors import PortalError
 from portal.params import deadline_problem
 
 
-@transaction.atomic
+@service
 def issue_information_request(*, access_request, actor, question, deadline=None, expected_version=None):
     """Ask the vendor a question: the request waits for the answer and every clock stops."""
     access_request = _lock_request(access_request)
@@ -95,7 +97,7 @@ def issue_information_request(*, access_request, actor, question, deadline=None,
     return information_request
 
 
-@transaction.atomic
+@service
 def answer_information_request(*, information_request, actor, answer, documents=(), expected_version=None):
     """The vendor answers a question (text and documents); with none left open the clocks resume."""
     access_request = _lock_request(information_request.access_request)
@@ -153,7 +155,7 @@ def answer_information_request(*, information_request, actor, answer, documents=
 
 
 def _return_lapsed(information_request_pk, *, actor, today):
-    with transaction.atomic():
+    with transaction.atomic(), counted_once():
         question = InformationRequest.objects.select_related("access_request", "agency").get(
             pk=information_request_pk
         )

@@ -1,6 +1,5 @@
 """One agency's review: assigning officials, drafting and signing its position, internal notes."""
 
-from django.db import transaction
 from django.utils import timezone
 
 from approvals import policies
@@ -22,6 +21,7 @@ from approvals.services._common import (
     _save,
     _save_request,
     _typed,
+    service,
 )
 from approvals.services._notify import _notify_officials
 from approvals.services.escalation import escalate_or_announce_ready
@@ -32,7 +32,7 @@ from portal.audit.history import stamp
 from portal.errors import PortalError
 
 
-@transaction.atomic
+@service
 def assign_officials(*, referral, actor, officials, expected_version=None):
     """Name the officials who work a referral; assignment lets a reviewer draft its position.
 
@@ -79,7 +79,7 @@ def assign_officials(*, referral, actor, officials, expected_version=None):
     return referral
 
 
-@transaction.atomic
+@service
 def assign_to_me(*, referral, actor):
     """ "Assign to me", one click: ``actor`` joins the referral's officials as they are now, read
     under the lock, so that nobody assigned meanwhile is dropped. It asks no page version: taking a
@@ -155,7 +155,7 @@ def _create_conditions(items, *, access_request, agency, actor, position=None, r
     return created
 
 
-@transaction.atomic
+@service
 def draft_position(
     *, referral, actor, stance, rationale="", conditions=(), expected_version=None, announce=True
 ):
@@ -214,7 +214,7 @@ def draft_position(
     return position
 
 
-@transaction.atomic
+@service
 def draft_and_sign_position(*, referral, actor, stance, rationale="", conditions=(), expected_version=None):
     """One step for an approver of an agency without the two-person rule: the position is drafted
     and signed at once (final, and visible to the other agencies)."""
@@ -232,7 +232,7 @@ def draft_and_sign_position(*, referral, actor, stance, rationale="", conditions
     return sign_position(referral=referral, actor=actor, expected_drafted_at=position.drafted_at.isoformat())
 
 
-@transaction.atomic
+@service
 def sign_position(*, referral, actor, expected_drafted_at=None):
     """Sign the agency's drafted position: it becomes final and visible to the other agencies."""
     access_request, referral = _lock_referral(referral)
@@ -256,7 +256,7 @@ def sign_position(*, referral, actor, expected_drafted_at=None):
     return position
 
 
-@transaction.atomic
+@service
 def add_internal_note(*, access_request, actor, body):
     """An agency's internal note on a case: its own officials (and auditors) read it, nobody else."""
     access_request = _lock_request(access_request)

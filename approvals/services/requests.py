@@ -27,6 +27,7 @@ from approvals.services._common import (
     _person,
     _save,
     _save_request,
+    service,
 )
 from approvals.services._notify import _notify_officials, _notify_vendor, _referred_officials
 from approvals.services.routing import _share_case
@@ -53,7 +54,7 @@ def _check_model_and_customer(vendor, frontier_model, partner_customer):
     return problems
 
 
-@transaction.atomic
+@service
 def create_draft_request(
     *,
     actor,
@@ -93,7 +94,7 @@ def create_draft_request(
     return access_request
 
 
-@transaction.atomic
+@service
 def update_draft(
     *,
     access_request,
@@ -175,7 +176,7 @@ def _store_document(*, access_request, actor, uploaded_file, title, information_
     return document
 
 
-@transaction.atomic
+@service
 def attach_request_document(*, access_request, actor, uploaded_file, title=""):
     """Attach a supporting document (PDF or plain text) to a draft."""
     access_request = _lock_request(access_request)
@@ -189,7 +190,7 @@ def attach_request_document(*, access_request, actor, uploaded_file, title=""):
     return document
 
 
-@transaction.atomic
+@service
 def remove_request_document(*, document, actor):
     """Take a supporting document off a draft (it stays in history)."""
     access_request = _lock_request(document.access_request)
@@ -200,7 +201,7 @@ def remove_request_document(*, document, actor):
     _save_request(access_request, actor=actor, reason="Document removed from the draft.", update_fields=[])
 
 
-@transaction.atomic
+@service
 def discard_draft(*, access_request, actor):
     """Throw a draft away (a draft has no tracking number; its history is kept)."""
     access_request = _lock_request(access_request)
@@ -272,7 +273,7 @@ def _next_tracking_number(year):
     return f"FAR-{year}-{counter.last_number:06d}"
 
 
-@transaction.atomic
+@service
 def submit_request(*, access_request, actor, expected_version=None):
     """Check a draft for completeness, number it and refer it to the agencies the rules name.
 
@@ -394,7 +395,7 @@ def _close_information_requests(access_request, *, actor, reason):
         _save(question, actor=actor, reason=reason, update_fields=["status"])
 
 
-@transaction.atomic
+@service
 def withdraw_request(*, access_request, actor, reason, expected_version=None):
     """The vendor takes a submitted request back before a decision."""
     access_request = _lock_request(access_request)

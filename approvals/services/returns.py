@@ -2,11 +2,16 @@
 same tracking number, every clock restarting) or without action (closed undecided, for example
 when a preview cap is full). Both from any review state, with reasons the vendor reads."""
 
-from django.db import transaction
-
 from approvals import policies
 from approvals.models import AccessRequest, Condition, Escalation, IntentToDeny, Position, Referral
-from approvals.services._common import _check_version, _clean_text, _lock_request, _person, _save_request
+from approvals.services._common import (
+    _check_version,
+    _clean_text,
+    _lock_request,
+    _person,
+    _save_request,
+    service,
+)
 from approvals.services._notify import _notify_vendor_and_officials, _referred_officials
 from approvals.services.requests import _close_information_requests, _close_referrals
 from portal.audit.history import stamp
@@ -39,7 +44,7 @@ def _return(access_request, *, actor, status, reason, closing, event, subject, w
     return access_request
 
 
-@transaction.atomic
+@service
 def return_incomplete(*, access_request, actor, reason, expected_version=None):
     """Send a request back to the vendor to complete; it keeps its tracking number, and on
     resubmission every agency's review starts again on a new clock."""
@@ -58,7 +63,7 @@ def return_incomplete(*, access_request, actor, reason, expected_version=None):
     )
 
 
-@transaction.atomic
+@service
 def return_without_action(*, access_request, actor, reason, expected_version=None):
     """Close a request without a decision, with reasons (the vendor may file a new request)."""
     access_request = _lock_request(access_request)

@@ -1,7 +1,6 @@
 """Agencies, their officials' groups, and the routing rules that refer a request to them."""
 
 from django.contrib.auth.models import Group
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -21,6 +20,7 @@ from approvals.services._common import (
     _save,
     _save_request,
     _why,
+    service,
 )
 from approvals.services._notify import _notify_officials
 from portal import permissions
@@ -64,7 +64,7 @@ def sync_official_groups(user):
     _forget_permission_cache(user)
 
 
-@transaction.atomic
+@service
 def create_agency(*, organisation, code, actor, reason, name="", is_lead=False, requires_two_persons=False):
     """Register ``organisation`` as a reviewing agency with its officials' group."""
     if actor.role not in {Role.PORTAL_ADMIN, Role.SYSTEM}:
@@ -95,7 +95,7 @@ def create_agency(*, organisation, code, actor, reason, name="", is_lead=False, 
     return agency
 
 
-@transaction.atomic
+@service
 def ensure_default_routing_rules(*, actor, reason="Default routing rules of the portal's design."):
     """Create the default rule for every agency that has a default and lacks it; return new rules."""
     created = []

@@ -8,13 +8,12 @@ the agency. Every step is a history row with actor and reason; the change itself
 before and after. The agency's approvers and the auditors are mailed when a change takes effect.
 """
 
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from approvals import policies
 from approvals.models import Agency, StaffingChange
-from approvals.services._common import _clean_text, _person, _save
+from approvals.services._common import _clean_text, _person, _save, service
 from portal.accounts import services as account_services
 from portal.accounts.models import Role, User
 from portal.errors import PortalError
@@ -32,7 +31,7 @@ def staffing_change_link(change):
     return reverse("admin:approvals_staffingchange_change", args=[change.pk])
 
 
-@transaction.atomic
+@service
 def propose_role_change(*, person, role, actor, reason):
     """Propose ``role`` for ``person``, an official of the actor's agency."""
     person = User.objects.select_for_update().get(pk=person.pk)
@@ -49,7 +48,7 @@ def propose_role_change(*, person, role, actor, reason):
     return _propose(change, actor=actor)
 
 
-@transaction.atomic
+@service
 def propose_invitation(*, email, full_name, role, actor, reason):
     """Propose a new official of the actor's agency; they are invited when it takes effect."""
     agency = policies.agency_of(actor)
@@ -82,7 +81,7 @@ def propose_invitation(*, email, full_name, role, actor, reason):
     return _propose(change, actor=actor)
 
 
-@transaction.atomic
+@service
 def propose_two_person_rule(*, agency, requires_two_persons, actor, reason):
     """Propose switching the agency's two-person rule on or off (always confirmed by another)."""
     agency = Agency.objects.select_for_update().get(pk=agency.pk)
@@ -126,7 +125,7 @@ def _propose(change, *, actor):
     return _apply(change, actor=actor, reason=change.reason)
 
 
-@transaction.atomic
+@service
 def confirm_staffing_change(*, change, actor, reason=""):
     """A second administrator of the agency confirms: the change takes effect now."""
     change = StaffingChange.objects.select_for_update().select_related("agency").get(pk=change.pk)
@@ -137,7 +136,7 @@ def confirm_staffing_change(*, change, actor, reason=""):
     return _apply(change, actor=actor, reason=change.decision_reason or "Confirmed.")
 
 
-@transaction.atomic
+@service
 def reject_staffing_change(*, change, actor, reason):
     """An administrator of the agency rejects (or the requester withdraws) a pending change."""
     change = StaffingChange.objects.select_for_update().select_related("agency").get(pk=change.pk)

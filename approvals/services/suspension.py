@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -33,6 +32,7 @@ from approvals.services._common import (
     _save,
     _set_phase,
     _why,
+    service,
 )
 from approvals.services._notify import (
     _notify_team_and_officials,
@@ -129,7 +129,7 @@ def _chosen_customers(frontier_model, partner_customers):
     return found
 
 
-@transaction.atomic
+@service
 def suspend_model(
     *,
     frontier_model,
@@ -267,7 +267,7 @@ def suspend_model(
     return action
 
 
-@transaction.atomic
+@service
 def lift_suspension(
     *, frontier_model, actor, legal_basis, findings, shown=None, expected_grants=None, progress=None
 ):

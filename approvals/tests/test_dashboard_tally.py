@@ -173,3 +173,83 @@ def test_the_dashboard_shows_the_kept_numbers(client, world):
     context = selectors.agency_dashboard(world["doc_reviewer"])
     assert context["counts"]["mine"] == 1
     assert [r.pk for r in context["mine"]] == [referral(access_request, "DOC").pk]
+
+
+def _counting(monkeypatch):
+    """Every request id ``retally`` and ``refresh_next_due`` compute (not the ones they only note)."""
+    from approvals.models import dashboard, review
+
+    computed = {"tally": [], "due": []}
+    real_retally, real_read = dashboard._retally, dashboard.noted_for_counting
+
+    def retally_now(ids):
+        computed["tally"].append(list(ids))
+        return real_retally(ids)
+
+    def noted(what, ids):
+        ids = list(ids)
+        was_noted = real_read(what, ids)
+        if what == "due" and not was_noted and ids:
+            computed["due"].append(sorted(ids))
+        return was_noted
+
+    monkeypatch.setattr(dashboard, "_retally", retally_now)
+    monkeypatch.setattr(dashboard, "noted_for_counting", noted)
+    monkeypatch.setattr(review, "noted_for_counting", noted)
+    return computed
+
+
+def test_a_service_counts_each_request_once_at_its_end(world, monkeypatch):
+    # given a draft to be referred to three agencies (a save of the request and one per referral)
+    request = draft(world, partner_customer=new_customer(world, legal_name="Counted Once Co"))
+    computed = _counting(monkeypatch)
+    # when it is submitted
+    services.submit_request(access_request=request, actor=world["officer"])
+    # then its next due date and its marks were computed once each, at the end
+    assert computed == {"due": [[request.pk]], "tally": [[request.pk]]}
+    request.refresh_from_db()
+    assert request.next_due == request.referrals.order_by("due_date").first().due_date
+    assert_true(world, monkeypatch)
+
+
+def test_outside_a_service_each_save_is_counted_at_once(world, monkeypatch):
+    # given a request under review, changed outside any service (a shell, a data fix)
+    request = submitted(world, partner_customer=new_customer(world, legal_name="Counted Now Co"))
+    computed = _counting(monkeypatch)
+    one = request.referrals.order_by("pk").first()
+    one.due_date = timezone.localdate() + timedelta(days=1)
+    one.save(update_fields=["due_date"])
+    # then the save alone counted it, right away
+    assert computed == {"due": [[request.pk]], "tally": [[request.pk]]}
+    request.refresh_from_db()
+    assert request.next_due == one.due_date
+    assert_true(world, monkeypatch)
+
+
+def test_counted_once_counts_nothing_after_an_error_and_leaves_nested_blocks_to_the_outer(world, monkeypatch):
+    from django.db import transaction
+
+    from approvals.models.dashboard import counted_once
+
+    request = submitted(world, partner_customer=new_customer(world, legal_name="Nested Co"))
+    one = request.referrals.order_by("pk").first()
+    computed = _counting(monkeypatch)
+
+    def save_then_fail():
+        with transaction.atomic(), counted_once():
+            one.save()
+            raise RuntimeError("stop")
+
+    # an error inside the block: nothing is computed (its transaction is rolled back anyway)
+    with pytest.raises(RuntimeError, match="stop"):
+        save_then_fail()
+    assert computed == {"due": [], "tally": []}
+    # nested blocks: the inner one's end computes nothing, the outer one's end computes it once
+    with transaction.atomic(), counted_once():
+        with counted_once():
+            one.save()
+            request.save()
+        assert computed == {"due": [], "tally": []}
+        one.save()
+    assert computed == {"due": [[request.pk]], "tally": [[request.pk]]}
+    assert_true(world, monkeypatch)
