@@ -29,7 +29,7 @@ import json
 import logging
 from datetime import timedelta
 
-from django.db import connections, models, router, transaction
+from django.db import IntegrityError, connections, models, router, transaction
 from django.urls import reverse
 from django.utils import timezone
 from psycopg.types.json import Jsonb
@@ -98,10 +98,15 @@ def notify(
     people = {r.pk: r for r in recipients if r is not None and r.is_active}
     digest_users = _digest_users(people) if event not in ALWAYS_IMMEDIATE_EVENTS else set()
     stored_context = {k: v for k, v in context.items() if isinstance(v, (str, int, float, bool, type(None)))}
-    created = []
+    keys = {pk: f"{event}:{key}:{pk}"[:200] for pk in people}
+    written = set(
+        Notification.objects.filter(idempotency_key__in=list(keys.values())).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    rows = []
     for recipient in people.values():
-        idempotency_key = f"{event}:{key}:{recipient.pk}"[:200]
-        if Notification.objects.filter(idempotency_key=idempotency_key).exists():
+        if keys[recipient.pk] in written:
             continue
         held = event not in ALWAYS_IMMEDIATE_EVENTS and (not immediate or recipient.pk in digest_users)
         text, html = render_email(
@@ -118,28 +123,49 @@ def notify(
                 "tracking_number": tracking_number,
             },
         )
-        notification, was_created = Notification.objects.get_or_create(
-            idempotency_key=idempotency_key,
-            defaults={
-                "recipient": recipient,
-                "event": event,
-                "subject": subject,
-                "body": text,
-                "html_body": html,
-                "link": link,
-                "attachment_path": attachment.get("path", ""),
-                "attachment_filename": attachment.get("filename", ""),
-                "context": stored_context,
-                "object_label": (tracking_number or object_label)[:100],
-                "immediate": not held,
-                "status": Notification.Status.DIGEST if held else Notification.Status.PENDING,
-            },
+        rows.append(
+            Notification(
+                idempotency_key=keys[recipient.pk],
+                recipient=recipient,
+                event=event,
+                subject=subject,
+                body=text,
+                html_body=html,
+                link=link,
+                attachment_path=attachment.get("path", ""),
+                attachment_filename=attachment.get("filename", ""),
+                context=stored_context,
+                object_label=(tracking_number or object_label)[:100],
+                immediate=not held,
+                status=Notification.Status.DIGEST if held else Notification.Status.PENDING,
+            )
         )
-        if was_created:
-            created.append(notification)
+    created = _create_once(rows)
     to_send = [n.pk for n in created if n.status == Notification.Status.PENDING]
     if to_send:
         enqueue_after_commit(to_send)
+    return created
+
+
+def _create_once(rows):
+    """Insert the outbox rows ``rows`` in one statement and return them; if another transaction
+    wrote one of their idempotency keys meanwhile, one at a time instead, skipping those."""
+    if not rows:
+        return []
+    try:
+        with transaction.atomic():
+            return Notification.objects.bulk_create(rows)
+    except IntegrityError:
+        pass
+    created = []
+    for row in rows:
+        values = {f.attname: getattr(row, f.attname) for f in Notification._meta.concrete_fields}
+        values.pop("id")
+        notification, was_created = Notification.objects.get_or_create(
+            idempotency_key=values.pop("idempotency_key"), defaults=values
+        )
+        if was_created:
+            created.append(notification)
     return created
 
 

@@ -84,6 +84,32 @@ def test_notify_twice_for_the_same_occurrence_writes_and_sends_nothing_new(
     assert len(mail.outbox) == 1
 
 
+def test_notify_writes_its_rows_in_one_insert_and_skips_a_key_written_meanwhile(
+    officer, django_assert_num_queries
+):
+    other = vendor_user(organisation=officer.organisation, email="second@acme.example")
+    # the recipients' rows go in one statement (before: a look-up, a get and an insert in a
+    # savepoint for each person)
+    with django_assert_num_queries(5):  # digest choices, keys written, savepoint, insert, release
+        rows = _notify([officer, other], key="request:7:submitted")
+    assert sorted(r.recipient_id for r in rows) == sorted([officer.pk, other.pk])
+    # a notify racing another that wrote one of its keys after it looked: the one insert fails on
+    # the unique key, and the rows go one at a time, skipping the one already written
+    real_filter = Notification.objects.filter
+
+    def looked_too_early(*args, **kwargs):
+        if "idempotency_key__in" in kwargs:
+            return Notification.objects.none()
+        return real_filter(*args, **kwargs)
+
+    Notification.objects.filter(recipient=other).delete()
+    with mock.patch.object(Notification.objects, "filter", side_effect=looked_too_early):
+        again = _notify([officer, other], key="request:7:submitted", subject="Something else")
+    assert [r.recipient_id for r in again] == [other.pk]
+    assert Notification.objects.filter(recipient=officer).count() == 1
+    assert "Something else" not in Notification.objects.get(recipient=officer).subject
+
+
 def test_rolled_back_change_leaves_no_notification_and_sends_nothing(
     officer, django_capture_on_commit_callbacks
 ):
