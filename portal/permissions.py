@@ -185,15 +185,30 @@ def grant_many(actions, user_or_group, objects):
 
 
 def _permissions(model, content_type, actions):
-    """The ``Permission`` rows of ``actions`` on ``model``, in one query."""
+    """The ``Permission`` rows of ``actions`` on ``model``: read once per process and kept (every
+    grant of every service read them again), forgotten whenever ``post_migrate`` runs (a migrate,
+    or a test database's flush, writes them anew with new ids)."""
     from django.contrib.auth.models import Permission
 
-    names = {codename(model, action).split(".", 1)[1] for action in _as_list(actions)}
-    found = list(Permission.objects.filter(content_type=content_type, codename__in=names))
-    missing = names - {permission.codename for permission in found}
+    names = sorted({codename(model, action).split(".", 1)[1] for action in _as_list(actions)})
+    found = _kept_permissions(content_type.pk, tuple(names))
+    missing = set(names) - {permission.codename for permission in found}
     if missing:
+        _kept_permissions.cache_clear()  # (none is kept for a name that was not there)
         raise Permission.DoesNotExist(f"No permission {', '.join(sorted(missing))} on {model.__name__}.")
     return found
+
+
+@lru_cache(maxsize=1024)
+def _kept_permissions(content_type_id, names):
+    from django.contrib.auth.models import Permission
+
+    return list(Permission.objects.filter(content_type_id=content_type_id, codename__in=names))
+
+
+def forget_kept_permissions(**kwargs):
+    """``post_migrate``: the permission rows may have been written anew."""
+    _kept_permissions.cache_clear()
 
 
 def _as_list(actions):
