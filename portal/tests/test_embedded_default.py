@@ -28,7 +28,7 @@ def state_file(settings, tmp_path):
 
 
 def lapse_the_open_question():
-    """Move the demo world's open information request's deadline into the past."""
+    """Move the open information request's deadline into the past."""
     InformationRequest = apps.get_model("approvals", "InformationRequest")
     question = InformationRequest.objects.get(status="open")
     InformationRequest.objects.filter(pk=question.pk).update(
@@ -55,7 +55,14 @@ def test_every_job_runs_once_then_waits_until_due(state_file):
 
 @pytest.mark.django_db
 def test_a_lapsed_question_is_returned_by_the_scheduler(state_file):
-    call_command("seed_demo", verbosity=0)
+    # a request whose vendor was asked a question (the review's world, not the whole demo's)
+    from approvals import services
+    from approvals.tests.factories import build_world, submitted
+
+    world = build_world()
+    services.issue_information_request(
+        access_request=submitted(world), actor=world["doc_reviewer"], question="Which customers?"
+    )
     access_request = lapse_the_open_question()
     assert "approvals-return-lapsed-requests" in scheduling.run_due_jobs()
     access_request.refresh_from_db()
