@@ -227,6 +227,24 @@ def _fast_test_settings(settings):
     }
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database; before it is dropped at the end of the run, the sessions
+    left on it are ended (a live server's request thread or a subprocess that had not closed its
+    connection yet): the drop failed with "is being accessed by other users" and left the
+    database behind."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _fast_for_every_scope():
     from django.conf import settings as django_settings
