@@ -2,10 +2,20 @@
 # requirements, reinstalled only when the requirement files change.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
-  echo "Creating the virtual environment in .venv ..."
-  "$PYTHON" -m venv .venv
+  # The interpreter: $PYTHON if set; else Debian's own python3.11 where it can make a virtual
+  # environment (libpython linked into the interpreter, where pyenv's default build loads it as
+  # a shared library: migrating from zero took 44 s of CPU against 48 s, three test files 42 s
+  # against 47 s, on the same 2-core machine, 2026-11-29); else python3.
+  base_python="${PYTHON:-}"
+  if [ -z "$base_python" ]; then
+    base_python=python3
+    if /usr/bin/python3.11 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+      base_python=/usr/bin/python3.11
+    fi
+  fi
+  echo "Creating the virtual environment in .venv ($("$base_python" --version)) ..."
+  "$base_python" -m venv .venv
 fi
 STAMP=".venv/.requirements.sha256"
 WANT="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)"
