@@ -4,14 +4,21 @@ from django.conf import settings
 
 
 def portal(request):
+    """``second_factor_pending``: the person has given the password but not yet the second factor
+    (the pages then show only how to finish signing in or sign out: not their name, menu or
+    unread count, which the password alone must not reveal)."""
     user = getattr(request, "user", None)
-    unread = 0
+    unread, pending = 0, False
     if user is not None and user.is_authenticated:
+        from portal.accounts.mfa import second_factor_pending
         from portal.notifications.models import Notification
 
-        unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+        pending = second_factor_pending(user)
+        if not pending:
+            unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
     return {
         "PORTAL_NAME": "Frontier Access Portal",
         "PORTAL_ENV": settings.PORTAL_ENV,
         "unread_notifications": unread,
+        "second_factor_pending": pending,
     }

@@ -49,6 +49,14 @@ def mfa_required(user):
     return bool(mfa_enforced() and user.is_authenticated and user.role in MFA_ROLES)
 
 
+def second_factor_pending(user):
+    """Has ``user`` given the password but not yet passed (or set up) the second factor this
+    session requires? Such a session reaches only the sign-in pages, which show nothing of the
+    person's portal (``SecondFactorMiddleware``, ``portal.context_processors``)."""
+    is_verified = getattr(user, "is_verified", None)  # set by django-otp's middleware
+    return bool(mfa_required(user) and not (is_verified and is_verified()))
+
+
 def confirmed_app(user):
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 

@@ -142,8 +142,7 @@ class SecondFactorMiddleware:
         if (
             user is not None
             and user.is_authenticated
-            and mfa.mfa_required(user)
-            and not user.is_verified()
+            and mfa.second_factor_pending(user)
             and not request.path.startswith(EXEMPT_PREFIXES)
         ):
             name = "accounts:mfa_verify" if mfa.has_second_factor(user) else "accounts:mfa_enrol"

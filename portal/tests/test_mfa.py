@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -15,6 +16,7 @@ from approvals.tests.factories import make_agency, official
 from portal.accounts import mfa
 from portal.accounts.models import Role, User
 from portal.notifications.models import Notification
+from portal.notifications.services import notify
 from portal.tests.factories import PASSWORD, agency_user, auditor, portal_admin, vendor_user
 from portal.tests.mfa_helpers import code_for, give_authenticator, verified_login
 
@@ -82,6 +84,40 @@ def test_sign_in_asks_for_the_code_before_anything_else(client):
     right = client.post("/accounts/second-factor/", {"code": code_for(person), "next": "/admin/"})
     assert right["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
+
+
+def test_the_pages_before_the_second_factor_show_nothing_of_the_person(client):
+    # given a vendor officer with an unread notification, who has given the password only, and a
+    # new officer who has given the password and has no second factor yet
+    person = vendor_user(Role.VENDOR_OFFICER, full_name="Quinn Halvorsen")
+    give_authenticator(person)
+    notify(event="test_event", recipients=[person], subject="Unread", key="unread-1")
+    sign_in(client, person)
+    newcomer, newcomers_client = vendor_user(Role.VENDOR_OFFICER, full_name="Robin Aldous"), Client()
+    sign_in(newcomers_client, newcomer)
+    # when they are on the code page and the set-up page
+    pages = [
+        (person, client.get("/accounts/second-factor/")),
+        (newcomer, newcomers_client.get("/accounts/second-factor/set-up/")),
+    ]
+    for who, page in pages:
+        # then each page has the way on and the way out, and not the person's name,
+        # organisation, menu or unread count
+        html = text(page)
+        assert page.status_code == 200
+        assert "Signing in: one more step" in html
+        assert "Sign out" in html
+        assert who.full_name not in html
+        assert who.organisation.name not in html
+        assert "Primary navigation" not in html
+        assert "Notifications" not in html
+        assert "unread" not in html
+    # and once the code is given, the portal shows them as usual
+    client.post("/accounts/second-factor/", {"code": code_for(person), "next": "/vendor/"})
+    html = text(client.get("/notifications/"))
+    assert "Quinn Halvorsen" in html
+    assert "Primary navigation" in html
+    assert 'aria-label="1 unread"' in html
 
 
 def test_a_recovery_code_works_once(client):
