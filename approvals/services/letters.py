@@ -22,6 +22,7 @@ from approvals.policies import agency_of
 from approvals.services._common import _person, _save
 from portal.errors import PortalError
 from portal.pdf import WEASYPRINT_MISSING, html_to_pdf
+from vendors.models import PartnerCustomer
 
 logger = logging.getLogger(__name__)
 
@@ -161,10 +162,52 @@ def issue_intent_letter(intent):
     )
 
 
+NAMED_AT_MOST = 25
+
+
+def _customers_line(label, customers):
+    """``label: A, B and C.``, at most ``NAMED_AT_MOST`` names (the rest counted), by name."""
+    names = list(customers.order_by("legal_name").values_list("legal_name", flat=True)[: NAMED_AT_MOST + 1])
+    if len(names) > NAMED_AT_MOST:
+        rest = customers.count() - NAMED_AT_MOST
+        listed = f"{', '.join(names[:NAMED_AT_MOST])} and {rest} more (all are listed in the portal)"
+    else:
+        listed = ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1] if names else "none"
+    return f"{label}: {listed}" + ("" if listed.endswith(".") else ".")
+
+
+def _attestation_lines(action):
+    """A suspension's cut-off attestation: for whom, and by when (the portal's time zone)."""
+    if not action.attest_by:
+        return []
+    due = timezone.localtime(action.attest_by)
+    return [
+        _customers_line(
+            "Attest that access was cut off for",
+            PartnerCustomer.objects.filter(grants__suspended_by=action).distinct(),
+        ),
+        f"The attestations are due by {due:%B} {due.day}, {due:%Y} at {due:%H:%M} {due.tzname()}: "
+        "in the portal (“Attest the cut-off” on the dashboard), one per customer.",
+    ]
+
+
 def _notice_words(action):
     """The notice's subject, its opening sentence and what the action did."""
     Kind = EnforcementAction.Kind
     vendor = action.vendor
+    if action.kind == Kind.SUSPEND_MODEL and action.scope:
+        return (
+            f"Notice of suspension of {action.frontier_model} for {action.scope}",
+            f"The lead agency suspends {action.frontier_model} for {action.scope}: their access is to be "
+            "cut off at once, and the model may not be offered to them until the suspension is lifted. "
+            "The model stays available to its other partner customers.",
+            [
+                _customers_line("Customers covered", action.partner_customers.all()),
+                f"Their grants for the model suspended: {action.grants_affected}.",
+                f"Their open access requests for the model put on hold: {action.requests_affected}.",
+                *_attestation_lines(action),
+            ],
+        )
     if action.kind == Kind.SUSPEND_MODEL:
         return (
             f"Notice of suspension of {action.frontier_model}",
@@ -173,12 +216,14 @@ def _notice_words(action):
             [
                 f"Grants for the model suspended: {action.grants_affected}.",
                 f"Open access requests for the model put on hold: {action.requests_affected}.",
+                *_attestation_lines(action),
             ],
         )
     if action.kind == Kind.LIFT_SUSPENSION:
+        scoped = f" for {action.scope}" if action.scope else ""
         return (
-            f"Notice that the suspension of {action.frontier_model} is lifted",
-            f"The lead agency lifts the suspension of {action.frontier_model}.",
+            f"Notice that the suspension of {action.frontier_model}{scoped} is lifted",
+            f"The lead agency lifts the suspension of {action.frontier_model}{scoped}.",
             [
                 f"Grants restored: {action.grants_affected}.",
                 f"Access requests taken off hold: {action.requests_affected}.",
@@ -227,6 +272,9 @@ def issue_enforcement_letter(action, *, typeset=True):
         "findings": action.findings,
         "taken_at": action.taken_at.isoformat(),
         "respond_by": action.respond_by.isoformat() if action.respond_by else None,
+        "attest_by": action.attest_by.isoformat() if action.attest_by else None,
+        "scope": action.scope,
+        "partner_customers": sorted(action.partner_customers.values_list("pk", flat=True)),
         "grants_affected": action.grants_affected,
         "requests_affected": action.requests_affected,
     }
