@@ -86,7 +86,7 @@ PEOPLE = [
     ("auditor@oversight.example", "Quinn Adams", "Office of Oversight", Role.AUDITOR, "auditor"),
     (
         "admin@doc.example",
-        "Jamie Ortiz",
+        "Dana Whitfield",
         "Department of Commerce",
         Role.AGENCY_ADMIN,
         "agency administrator, DOC (decides who reviews and approves for DOC)",

@@ -53,3 +53,10 @@ def test_verify_audit_passes_on_the_demo_world_and_names_a_row_altered_by_hand(d
         )
     with pytest.raises(CommandError, match=rf"approvals\.decision history row {row.history_id} .*altered"):
         call_command("verify_audit", stdout=StringIO())
+
+
+def test_no_two_demo_people_share_a_name(demo_world):
+    # (an approver and an agency administrator were both "Jamie Ortiz": history rows and mails
+    # read as if one person had done both)
+    names = list(User.objects.values_list("full_name", flat=True))
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
