@@ -12,6 +12,7 @@ nothing in a case: every case rule asks the role, never the flag.
 
 from portal.accounts.models import AGENCY_ROLES, VENDOR_ROLES, Organisation, Role, User
 from portal.errors import PortalError
+from portal.text import end_sentence
 
 CASE_ROLES = frozenset(AGENCY_ROLES | VENDOR_ROLES)
 FIRST_ADMIN_ROLE = {
@@ -69,7 +70,9 @@ def require_grant_role(actor, organisation, role, *, person=None):
         return
     if role in VENDOR_ROLES and _same_organisation_admin(actor, organisation, Role.VENDOR_ADMIN):
         return
-    raise PortalError(f"You may not give anyone the role {Role(role).label} in {organisation}.", field="role")
+    raise PortalError(
+        f"You may not give anyone the role {Role(role).label} in {end_sentence(organisation)}", field="role"
+    )
 
 
 def can_grant_role(actor, organisation, role, *, person=None):

@@ -13,6 +13,7 @@ from portal.accounts import policies
 from portal.accounts.models import ROLES_BY_KIND, STAFF_ROLES, Organisation, Role, User
 from portal.audit.history import save_with_history
 from portal.errors import PortalError
+from portal.text import end_sentence
 
 SYSTEM_EMAIL = "system@portal.internal"
 
@@ -41,7 +42,7 @@ def create_organisation(*, name, kind, actor, reason):
     if not name:
         raise PortalError("Give the organisation a name.", field="name")
     if Organisation.objects.filter(name__iexact=name, kind=kind).exists():
-        raise PortalError(f"There is already a {kind} called {name}.", field="name")
+        raise PortalError(f"There is already a {kind} called {end_sentence(name)}", field="name")
     with transaction.atomic():
         organisation = Organisation(name=name, kind=kind)
         return save_with_history(organisation, actor=actor, reason=reason)
@@ -79,7 +80,9 @@ def change_role(*, user, role, actor, reason):
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         if role not in ROLES_BY_KIND[user.organisation.kind]:
-            raise PortalError(f"{Role(role).label} is not a role in {user.organisation}.", field="role")
+            raise PortalError(
+                f"{Role(role).label} is not a role in {end_sentence(user.organisation)}", field="role"
+            )
         _require_actor(actor)
         policies.require_grant_role(actor, user.organisation, role, person=user)
         user.role = role

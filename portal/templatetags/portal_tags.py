@@ -4,6 +4,8 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
+from portal import text
+
 register = template.Library()
 
 
@@ -53,9 +55,4 @@ def status_tag(obj, field="status"):
     return format_html('<span class="usa-tag portal-status portal-status--{}">{}</span>', value, label)
 
 
-@register.filter(is_safe=True)
-def end_sentence(value):
-    """A name that ends a sentence, with one full stop: "Acme Corp" → "Acme Corp.", and
-    "Bluewater Shipping Inc." stays as it is (not "Inc..")."""
-    text = str(value if value is not None else "").rstrip()
-    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
+register.filter("end_sentence", text.end_sentence, is_safe=True)

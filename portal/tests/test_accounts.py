@@ -168,3 +168,25 @@ def test_the_one_time_link_is_erased_from_the_outbox_once_sent(client, django_ca
     row = Notification.objects.get(recipient=user, event="password_reset")
     assert row.status == Notification.Status.SENT
     assert (row.body, row.html_body, row.link) == (WITHHELD_BODY, "", "")
+
+
+def test_messages_that_end_with_an_organisation_s_name_have_one_full_stop():
+    from portal.accounts import services
+    from portal.accounts.models import Organisation
+    from portal.errors import PortalError
+    from portal.tests.factories import OrganisationFactory
+
+    admin = portal_admin()
+    kind = Organisation.Kind.VENDOR
+    services.create_organisation(name="Bluewater Shipping Inc.", kind=kind, actor=admin, reason="test")
+    with pytest.raises(PortalError) as refused:
+        services.create_organisation(name="Bluewater Shipping Inc.", kind=kind, actor=admin, reason="test")
+    assert str(refused.value) == "There is already a vendor called Bluewater Shipping Inc."
+
+    officer = vendor_user(organisation=OrganisationFactory(kind=kind, name="Keystone Labs Corp."))
+    with pytest.raises(PortalError) as refused:
+        services.change_role(user=officer, role=Role.AGENCY_APPROVER, actor=admin, reason="test")
+    assert str(refused.value).endswith("is not a role in Keystone Labs Corp.")
+    with pytest.raises(PortalError) as refused:
+        services.change_role(user=officer, role=Role.VENDOR_VIEWER, actor=vendor_user(), reason="test")
+    assert str(refused.value).endswith("the role Viewer in Keystone Labs Corp.")

@@ -130,6 +130,9 @@ def test_a_change_of_legal_name_waits_for_a_portal_administrator_and_agencies_se
         vendor=basalt, actor=basalt_admin, legal_name="Basalt Systems", reason="Rebrand"
     )
     assert Vendor.objects.get(pk=basalt.pk).legal_name == "Basalt AI Inc."  # not yet
+    verified_login(client, basalt_admin)
+    profile = text(client.get("/vendor/profile/"))
+    assert "Until then the legal name stays Basalt AI Inc. " in profile  # not "Inc.."
     change = VendorNameChange.objects.get(vendor=basalt)
     operator = portal_admin()
     onboarding.decide_name_change(
