@@ -24,13 +24,14 @@ amend (the API): they call the registry's update service, which runs all of the 
 
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from approvals import policies
 from approvals.models import AccessRequest, Amendment, Grant, GrantFactsChange
 from approvals.selectors.routing import route
 from approvals.services._common import _clean_text, _person, _save, _save_request, _why, service
-from approvals.services._notify import _lead_approvers, _notify_officials, _referred_officials
+from approvals.services._notify import _case_link, _lead_approvers, _notify_people, _referred_officials
 from approvals.services.routing import _add_referral
 from portal.audit.versions import version_of
 from portal.errors import PortalError
@@ -112,7 +113,7 @@ def record_amendment(*, record, actor, reason, changes):
     listed = _changes(record, changes)
     fields = ", ".join(change["label"].lower() for change in listed)
     if not reason:
-        held = ", ".join([str(r) for r in requests] + [f"the grant of {g.access_request}" for g in grants])
+        held = _named([str(r) for r in requests] + [f"the grant of {g.access_request}" for g in grants])
         raise PortalError(
             f"Changing the {fields} of {record} is an amendment: {held} concerns it, and the agencies "
             "reviewing it will read your reason. Say why the facts changed. Nothing was saved.",
@@ -136,33 +137,70 @@ def record_amendment(*, record, actor, reason, changes):
     added = []
     for access_request in requests:
         added += _reroute(access_request, amendment=amendment, actor=actor, now=now, fields=fields)
-        _notify_officials(
-            access_request,
-            _referred_officials(access_request),
-            event="record_amended",
-            subject=f"Amended: {record} ({fields}) in {access_request}",
-            key=f"{amendment.pk}:{access_request.pk}",
-            context=_mail_context(amendment, record, grant=None),
-        )
     for grant in grants:
         _save(
             GrantFactsChange(grant=grant, amendment=amendment),
             actor=actor,
             reason=f"Facts changed since approval: {fields} of {record} amended.",
         )
-        officials = {u.pk: u for u in [*_referred_officials(grant.access_request), *_lead_approvers()]}
-        _notify_officials(
-            grant.access_request,
-            list(officials.values()),
-            event="record_amended",
-            subject=f"Facts changed since approval: {record} ({fields}), grant of {grant.access_request}",
-            key=f"{amendment.pk}:grant:{grant.pk}",
-            context=_mail_context(amendment, record, grant=grant),
-        )
+    _tell_officials(amendment, record, fields, requests, grants)
     if added:
         amendment.added_referrals = added
         _save(amendment, actor=actor, reason="Referrals added by routing.", update_fields=["added_referrals"])
     return amendment
+
+
+NAMED_AT_MOST = 20
+
+
+def _named(names):
+    """``names`` joined, at most ``NAMED_AT_MOST`` of them (the rest counted)."""
+    rest = len(names) - NAMED_AT_MOST
+    return ", ".join(names[:NAMED_AT_MOST]) + (f" and {rest} more" if rest > 0 else "")
+
+
+def _tell_officials(amendment, record, fields, requests, grants):
+    """One mail per official for the whole amendment, listing the cases of theirs it concerns: the
+    requests under review they are referred on (after rerouting), and the grants in force of their
+    agency's requests or, for the lead agency's approvers, every grant. A vendor's new legal name
+    over three hundred grants is one mail to each official, not three hundred."""
+    concerned = {}
+    lead = _lead_approvers()
+    for access_request, grant in [(r, None) for r in requests] + [(g.access_request, g) for g in grants]:
+        people = [*_referred_officials(access_request), *(lead if grant else [])]
+        for person in {p.pk: p for p in people}.values():
+            concerned.setdefault(person.pk, (person, []))[1].append((access_request, grant))
+    for person, cases in concerned.values():
+        if len(cases) == 1:
+            ((access_request, grant),) = cases
+            subject = (
+                f"Facts changed since approval: {record} ({fields}), grant of {access_request}"
+                if grant
+                else f"Amended: {record} ({fields}) in {access_request}"
+            )
+            link, label = _case_link(access_request), str(access_request)
+        else:
+            subject = f"Amended: {record} ({fields}), {len(cases)} of your cases"
+            link, label = reverse("admin:index"), str(record)
+        listed = [
+            f"{access_request}: "
+            + ("approved; the grant's facts changed since approval" if grant else "under review")
+            for access_request, grant in cases
+        ]
+        _notify_people(
+            [person],
+            event="record_amended",
+            subject=subject,
+            key=f"amendment:{amendment.pk}",
+            link=link,
+            label=label,
+            context={
+                **_mail_context(amendment, record, grant=any(grant for _, grant in cases)),
+                "tracking_number": str(cases[0][0]) if len(cases) == 1 else "",
+                "cases": listed[:NAMED_AT_MOST],
+                "more_cases": max(len(listed) - NAMED_AT_MOST, 0),
+            },
+        )
 
 
 def _reroute(access_request, *, amendment, actor, now, fields):

@@ -424,3 +424,38 @@ def test_a_suspended_grant_whose_facts_changed_stays_on_the_lead_s_panel(world, 
     dashboard = text(client.get(reverse("admin:index")))
     assert "Facts changed since approval: 1 grant in force" in dashboard
     assert "(suspended)" in dashboard
+
+
+def test_an_amendment_of_many_cases_is_one_mail_per_official_listing_them(world, monkeypatch):
+    from collections import Counter
+
+    from approvals.services import amendments
+    from approvals.tests.factories import new_customer
+
+    # given three grants of the model and a request for it under review
+    grants = [approved(world, partner_customer=new_customer(world)) for _ in range(3)]
+    under_review = submitted(world, partner_customer=new_customer(world))
+    monkeypatch.setattr(amendments, "NAMED_AT_MOST", 3, raising=False)  # (20 in the portal)
+    before = set(Notification.objects.values_list("pk", flat=True))
+    # when the vendor amends the model
+    services.amend_frontier_model(
+        frontier_model=refresh(world.frontier_model),
+        actor=world["officer"],
+        reason="New evaluation results.",
+        cyber_evaluation_summary="Uplift for exploit development confirmed by a second red team.",
+    )
+    # then each official concerned gets one mail, not one per case
+    mails = Notification.objects.filter(event="record_amended").exclude(pk__in=before)
+    per_person = Counter(mails.values_list("recipient_id", flat=True))
+    assert {world[name].pk for name in ("doc_approver", "oncd_approver", "ostp_approver")} <= set(per_person)
+    assert set(per_person.values()) == {1}
+    # listing the cases (the first ones named, the rest counted) and linking to the dashboard
+    mail = mails.get(recipient=world["doc_approver"])
+    assert "4 of your cases" in mail.subject
+    assert f"{under_review}: under review" in mail.body
+    for grant in grants[:2]:
+        assert f"{grant.access_request}: approved; the grant's facts changed since approval" in mail.body
+    assert str(grants[2].access_request) not in mail.body
+    assert "and 1 more: every one is on your dashboard" in mail.body
+    assert mail.link == reverse("admin:index")
+    assert GrantFactsChange.objects.filter(grant__in=grants).count() == 3
