@@ -1,5 +1,7 @@
 """Who hears about what, and the links in their mail."""
 
+from collections import defaultdict
+
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -122,10 +124,29 @@ def _notify_team_and_officials(
 
 
 def _referred_officials(access_request, roles=AGENCY_ROLES):
-    organisation_ids = access_request.referrals.values_list("agency__organisation_id", flat=True)
-    return list(
-        User.objects.filter(organisation_id__in=list(organisation_ids), role__in=roles, is_active=True)
-    )
+    return _referred_officials_of([access_request.pk], roles)[access_request.pk]
+
+
+def _referred_officials_of(request_ids, roles=AGENCY_ROLES):
+    """``{request id: [the active officials of every agency referred on it]}``, in two queries
+    however many requests."""
+    organisations = defaultdict(set)
+    for request_id, organisation_id in Referral.objects.filter(access_request_id__in=request_ids).values_list(
+        "access_request_id", "agency__organisation_id"
+    ):
+        organisations[request_id].add(organisation_id)
+    people = defaultdict(list)
+    wanted = set().union(*organisations.values())
+    for user in User.objects.filter(organisation_id__in=wanted, role__in=roles, is_active=True).order_by(
+        "pk"
+    ):
+        people[user.organisation_id].append(user)
+    return {
+        request_id: [
+            user for organisation in sorted(organisations[request_id]) for user in people[organisation]
+        ]
+        for request_id in request_ids
+    }
 
 
 def _notify_officials_outside(access_request, recipients, event, subject, key, agency, days, referral):

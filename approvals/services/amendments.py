@@ -31,7 +31,7 @@ from approvals import policies
 from approvals.models import AccessRequest, Amendment, Grant, GrantFactsChange
 from approvals.selectors.routing import route
 from approvals.services._common import _clean_text, _person, _save, _save_request, _why, service
-from approvals.services._notify import _case_link, _lead_approvers, _notify_people, _referred_officials
+from approvals.services._notify import _case_link, _lead_approvers, _notify_people, _referred_officials_of
 from approvals.services.routing import _add_referral
 from portal.audit.versions import version_of
 from portal.errors import PortalError
@@ -166,8 +166,10 @@ def _tell_officials(amendment, record, fields, requests, grants):
     over three hundred grants is one mail to each official, not three hundred."""
     concerned = {}
     lead = _lead_approvers()
-    for access_request, grant in [(r, None) for r in requests] + [(g.access_request, g) for g in grants]:
-        people = [*_referred_officials(access_request), *(lead if grant else [])]
+    cases = [(r, None) for r in requests] + [(g.access_request, g) for g in grants]
+    referred = _referred_officials_of([access_request.pk for access_request, _ in cases])
+    for access_request, grant in cases:
+        people = [*referred[access_request.pk], *(lead if grant else [])]
         for person in {p.pk: p for p in people}.values():
             concerned.setdefault(person.pk, (person, []))[1].append((access_request, grant))
     for person, cases in concerned.values():
