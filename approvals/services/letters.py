@@ -22,7 +22,6 @@ from approvals.policies import agency_of
 from approvals.services._common import _person, _save
 from portal.errors import PortalError
 from portal.pdf import WEASYPRINT_MISSING, html_to_pdf
-from vendors.models import PartnerCustomer
 
 logger = logging.getLogger(__name__)
 
@@ -162,32 +161,18 @@ def issue_intent_letter(intent):
     )
 
 
-NAMED_AT_MOST = 25
-
-
-def _customers_line(label, customers):
-    """``label: A, B and C.``, at most ``NAMED_AT_MOST`` names (the rest counted), by name."""
-    names = list(customers.order_by("legal_name").values_list("legal_name", flat=True)[: NAMED_AT_MOST + 1])
-    if len(names) > NAMED_AT_MOST:
-        rest = customers.count() - NAMED_AT_MOST
-        listed = f"{', '.join(names[:NAMED_AT_MOST])} and {rest} more (all are listed in the portal)"
-    else:
-        listed = ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1] if names else "none"
-    return f"{label}: {listed}" + ("" if listed.endswith(".") else ".")
-
-
 def _attestation_lines(action):
-    """A suspension's cut-off attestation: for whom, and by when (the portal's time zone)."""
+    """A suspension's cut-off attestation: how many, and by when (the portal's time zone). The
+    notice names no customer: it goes to every agency referred on any request for the model, and
+    an agency sees a customer only on the requests it is referred on (the vendor's attestation
+    page lists them)."""
     if not action.attest_by:
         return []
     due = timezone.localtime(action.attest_by)
     return [
-        _customers_line(
-            "Attest that access was cut off for",
-            PartnerCustomer.objects.filter(grants__suspended_by=action).distinct(),
-        ),
-        f"The attestations are due by {due:%B} {due.day}, {due:%Y} at {due:%H:%M} {due.tzname()}: "
-        "in the portal (“Attest the cut-off” on the dashboard), one per customer.",
+        f"Attest in the portal (“Attest the cut-off” on the dashboard) that access was cut off, one "
+        f"attestation per grant suspended ({action.grants_affected}), by {due:%B} {due.day}, {due:%Y} "
+        f"at {due:%H:%M} {due.tzname()}."
     ]
 
 
@@ -202,7 +187,7 @@ def _notice_words(action):
             "cut off at once, and the model may not be offered to them until the suspension is lifted. "
             "The model stays available to its other partner customers.",
             [
-                _customers_line("Customers covered", action.partner_customers.all()),
+                f"Customers covered: {action.partner_customers.count()}.",
                 f"Their grants for the model suspended: {action.grants_affected}.",
                 f"Their open access requests for the model put on hold: {action.requests_affected}.",
                 *_attestation_lines(action),

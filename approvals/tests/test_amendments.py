@@ -458,4 +458,21 @@ def test_an_amendment_of_many_cases_is_one_mail_per_official_listing_them(world,
     assert str(grants[2].access_request) not in mail.body
     assert "and 1 more: every one is on your dashboard" in mail.body
     assert mail.link == reverse("admin:index")
+    assert "for the lead agency to confirm or act on" in mail.body
     assert GrantFactsChange.objects.filter(grant__in=grants).count() == 3
+
+
+def test_an_amendment_of_requests_under_review_only_says_nothing_of_grants(world):
+    from approvals.tests.factories import new_customer
+
+    requests = [submitted(world, partner_customer=new_customer(world)) for _ in range(2)]
+    services.amend_frontier_model(
+        frontier_model=refresh(world.frontier_model),
+        actor=world["officer"],
+        reason="New evaluation results.",
+        cyber_evaluation_summary="Uplift for exploit development confirmed by a second red team.",
+    )
+    mail = Notification.objects.get(event="record_amended", recipient=world["oncd_approver"])
+    assert "2 of your cases" in mail.subject
+    assert all(f"{r}: under review" in mail.body for r in requests)
+    assert "grant" not in mail.body.split("What changed")[0]
