@@ -164,20 +164,30 @@ class EnforcementActionAdmin(PortalModelAdmin):
                 )
             ),
             history=history_rows(action),
-            **self._attestations(action),
+            **self._attestations(request.user, action),
         )
 
-    def _attestations(self, action):
-        """A suspension's cut-off attestations: how many wait, and the first ones by customer."""
+    def _attestations(self, user, action):
+        """A suspension's cut-off attestations: how many wait, and the first ones by customer, of
+        the grants ``user`` may read (an agency sees a customer only on the requests it is
+        referred on; the counts are of them all)."""
         if action.kind != EnforcementAction.Kind.SUSPEND_MODEL:
             return {}
-        rows = action.attestations.select_related(
-            "partner_customer", "attested_by", "grant__access_request"
-        ).order_by(F("attested_at").asc(nulls_first=True), "partner_customer__legal_name", "pk")
+        rows = action.attestations.order_by(
+            F("attested_at").asc(nulls_first=True), "partner_customer__legal_name", "pk"
+        )
+        shown = rows.filter(grant__in=selectors.grants_visible_to(user).values("pk"))
+        total, readable = rows.count(), shown.count()
         return {
-            "attestations": list(rows[: selectors.GRANTS_SHOWN]),
+            "attestations": list(
+                shown.select_related("partner_customer", "attested_by", "grant__access_request")[
+                    : selectors.GRANTS_SHOWN
+                ]
+            ),
+            "attestations_readable": readable,
+            "attestations_not_yours": total - readable,
             "attestations_waiting": rows.filter(attested_at__isnull=True).count(),
-            "attestations_total": rows.count(),
+            "attestations_total": total,
         }
 
     def models_view(self, request):

@@ -470,3 +470,26 @@ def test_the_notice_of_a_whole_model_suspension_gives_the_attestation_deadline(w
     assert "taken offline at once" in notice
     assert "one attestation per grant suspended (1), " + due_words(action) in notice
     assert grant.partner_customer.legal_name not in notice
+
+
+def test_an_agency_reads_the_attestations_of_its_own_cases_only(client, world):
+    # given a grant for an energy customer (CISA is referred on its request) and one for another
+    energy = approved(
+        world, partner_customer=new_customer(world, legal_name="Volt Grid Co.", sector="energy")
+    )
+    other = approved(world, partner_customer=new_customer(world, legal_name="Tidewater Freight"))
+    assert energy.access_request.referrals.filter(agency__code="CISA").exists()
+    assert not other.access_request.referrals.filter(agency__code="CISA").exists()
+    action = suspend(world)
+    # when CISA's approver opens the suspension, then only its case's customer is named
+    client.force_login(world["cisa_approver"])
+    page = text(client.get(f"{BASE}{action.pk}/change/"))
+    assert "Volt Grid Co." in page
+    assert "Tidewater Freight" not in page
+    assert "1 attestation concerns requests your agency is not referred on." in page
+    # and the lead agency reads them all
+    client.force_login(world["doc_approver"])
+    page = text(client.get(f"{BASE}{action.pk}/change/"))
+    assert "Volt Grid Co." in page
+    assert "Tidewater Freight" in page
+    assert "not referred on" not in page
