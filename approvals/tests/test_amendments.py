@@ -54,6 +54,16 @@ def amend_sector(world, *, reason="The customer acquired a regional grid operato
     )
 
 
+def amend_the_model_s_evaluation(world):
+    """The officer amends the world's model's cyber-evaluation summary, with a reason."""
+    return services.amend_frontier_model(
+        frontier_model=refresh(world.frontier_model),
+        actor=world["officer"],
+        reason="New evaluation results.",
+        cyber_evaluation_summary="Uplift for exploit development confirmed by a second red team.",
+    )
+
+
 def test_sector_change_under_review_refers_cisa_mails_it_and_marks_the_grant(
     world, held, client, django_capture_on_commit_callbacks
 ):
@@ -233,12 +243,7 @@ def test_the_changed_grants_panel_costs_the_same_for_two_and_five_grants(world):
     from approvals.tests.factories import new_customer
 
     grants = [approved(world, partner_customer=new_customer(world)) for _ in range(5)]
-    services.amend_frontier_model(
-        frontier_model=refresh(world.frontier_model),
-        actor=world["officer"],
-        reason="New evaluation results.",
-        cyber_evaluation_summary="Uplift for exploit development confirmed by a second red team.",
-    )
+    amend_the_model_s_evaluation(world)
 
     class Request:
         user = world["doc_approver"]
@@ -438,12 +443,7 @@ def test_an_amendment_of_many_cases_is_one_mail_per_official_listing_them(world,
     monkeypatch.setattr(amendments, "NAMED_AT_MOST", 3, raising=False)  # (20 in the portal)
     before = set(Notification.objects.values_list("pk", flat=True))
     # when the vendor amends the model
-    services.amend_frontier_model(
-        frontier_model=refresh(world.frontier_model),
-        actor=world["officer"],
-        reason="New evaluation results.",
-        cyber_evaluation_summary="Uplift for exploit development confirmed by a second red team.",
-    )
+    amend_the_model_s_evaluation(world)
     # then each official concerned gets one mail, not one per case
     mails = Notification.objects.filter(event="record_amended").exclude(pk__in=before)
     per_person = Counter(mails.values_list("recipient_id", flat=True))
@@ -466,12 +466,7 @@ def test_an_amendment_of_requests_under_review_only_says_nothing_of_grants(world
     from approvals.tests.factories import new_customer
 
     requests = [submitted(world, partner_customer=new_customer(world)) for _ in range(2)]
-    services.amend_frontier_model(
-        frontier_model=refresh(world.frontier_model),
-        actor=world["officer"],
-        reason="New evaluation results.",
-        cyber_evaluation_summary="Uplift for exploit development confirmed by a second red team.",
-    )
+    amend_the_model_s_evaluation(world)
     mail = Notification.objects.get(event="record_amended", recipient=world["oncd_approver"])
     assert "2 of your cases" in mail.subject
     assert all(f"{r}: under review" in mail.body for r in requests)
