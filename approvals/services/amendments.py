@@ -172,9 +172,9 @@ def _tell_officials(amendment, record, fields, requests, grants):
         people = [*referred[access_request.pk], *(lead if grant else [])]
         for person in {p.pk: p for p in people}.values():
             concerned.setdefault(person.pk, (person, []))[1].append((access_request, grant))
-    for person, cases in concerned.values():
-        if len(cases) == 1:
-            ((access_request, grant),) = cases
+    for person, theirs in concerned.values():
+        if len(theirs) == 1:
+            ((access_request, grant),) = theirs
             subject = (
                 f"Facts changed since approval: {record} ({fields}), grant of {access_request}"
                 if grant
@@ -182,12 +182,12 @@ def _tell_officials(amendment, record, fields, requests, grants):
             )
             link, label = _case_link(access_request), str(access_request)
         else:
-            subject = f"Amended: {record} ({fields}), {len(cases)} of your cases"
+            subject = f"Amended: {record} ({fields}), {len(theirs)} of your cases"
             link, label = reverse("admin:index"), str(record)
         listed = [
             f"{access_request}: "
             + ("approved; the grant's facts changed since approval" if grant else "under review")
-            for access_request, grant in cases
+            for access_request, grant in theirs
         ]
         _notify_people(
             [person],
@@ -197,8 +197,8 @@ def _tell_officials(amendment, record, fields, requests, grants):
             link=link,
             label=label,
             context={
-                **_mail_context(amendment, record, grant=any(grant for _, grant in cases)),
-                "tracking_number": str(cases[0][0]) if len(cases) == 1 else "",
+                **_mail_context(amendment, record, grant=any(grant for _, grant in theirs)),
+                "tracking_number": str(theirs[0][0]) if len(theirs) == 1 else "",
                 "cases": listed[:NAMED_AT_MOST],
                 "more_cases": max(len(listed) - NAMED_AT_MOST, 0),
             },
