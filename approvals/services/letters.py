@@ -56,6 +56,8 @@ def _issue(
 ):
     lead = agency_of(actor)
     issued_on = timezone.localdate(issued_at)
+    longest = Letter._meta.get_field("subject").max_length  # (a long model name and a long scope)
+    subject = subject if len(subject) <= longest else subject[: longest - 1].rstrip() + "…"
     signer = {
         "signatory_name": actor.full_name or actor.email,
         "signatory_title": signatory_title(actor, lead),
@@ -80,7 +82,7 @@ def _issue(
     letter = Letter(
         kind=kind,
         reference=reference,
-        subject=subject[:300],
+        subject=subject,
         vendor=vendor,
         issued_at=issued_at,
         signed_by=actor,

@@ -493,3 +493,15 @@ def test_an_agency_reads_the_attestations_of_its_own_cases_only(client, world):
     assert "Volt Grid Co." in page
     assert "Tidewater Freight" in page
     assert "not referred on" not in page
+
+
+def test_a_long_model_name_and_scope_still_give_a_notice_and_its_lift(world):
+    FrontierModel.objects.filter(pk=world.frontier_model.pk).update(name="Long " * 38)
+    grant = approved(world)
+    scope = "the customers of the northern region " * 5
+    action = suspend(world, partner_customers=[grant.partner_customer], scope=scope[:200])
+    lift = services.lift_suspension(frontier_model=world.frontier_model, actor=world["doc_approver"], **BASIS)
+    for letter in (action.letter, lift.letter):
+        assert len(letter.subject) <= 300
+        assert letter.subject.startswith("Notice")
+    assert lift.letter.subject.endswith("…")
