@@ -8,8 +8,10 @@ from django.utils import timezone
 
 from approvals import services
 from approvals.models import AccessRequest, EnforcementAction, Grant, Referral
+from approvals.tests.conftest import fresh
 from approvals.tests.enforcement_helpers import BASIS, approved, lift, suspend
 from approvals.tests.factories import all_concur, new_customer, referral, refresh, sign, submitted
+from conftest import RolledBackAtTheEnd
 from portal.errors import PortalError
 from portal.notifications.models import Notification
 from vendors.models import FrontierModel
@@ -39,26 +41,50 @@ NOT_LEAD_APPROVERS = [
 ]
 
 
-@pytest.mark.parametrize("who", NOT_LEAD_APPROVERS)
-def test_only_lead_agency_approvers_may_suspend(world, who):
-    approved(world)
-    with pytest.raises(PortalError, match="Only an approver of the lead agency"):
-        services.suspend_model(frontier_model=world.frontier_model, actor=world[who], **BASIS)
-    assert refresh(world.frontier_model).release_phase == Phase.LIMITED_PREVIEW
-    assert not EnforcementAction.objects.exists()
+@pytest.fixture(scope="class")
+def approved_once(module_world, django_db_blocker):
+    """The world's model with an approved grant, built once for the class: its tests only try
+    refusals (and each runs in a savepoint of its own), so they can share it."""
+    assert module_world is not None
+    with RolledBackAtTheEnd(django_db_blocker):
+        with django_db_blocker.unblock():
+            grant = approved(fresh(module_world))
+        yield grant.pk
 
 
-@pytest.mark.parametrize("who", NOT_LEAD_APPROVERS)
-def test_only_lead_agency_approvers_may_lift_or_revoke(world, who):
-    grant = approved(world)
-    other = approved(world)
-    suspend(world)
-    with pytest.raises(PortalError, match="Only an approver of the lead agency"):
-        services.lift_suspension(frontier_model=world.frontier_model, actor=world[who], **BASIS)
-    with pytest.raises(PortalError, match="Only an approver of the lead agency"):
-        services.revoke_grant(grant=grant, actor=world[who], **BASIS)
-    assert refresh(other).status == Grant.Status.SUSPENDED
-    assert refresh(grant).status == Grant.Status.SUSPENDED
+@pytest.fixture(scope="class")
+def suspended_once(module_world, django_db_blocker):
+    """Two approved grants of the world's model, suspended: built once for the class."""
+    assert module_world is not None
+    with RolledBackAtTheEnd(django_db_blocker):
+        with django_db_blocker.unblock():
+            world = fresh(module_world)
+            grants = [approved(world), approved(world)]
+            suspend(world)
+        yield [grant.pk for grant in grants]
+
+
+class TestWhoMaySuspend:
+    @pytest.mark.parametrize("who", NOT_LEAD_APPROVERS)
+    def test_only_lead_agency_approvers_may_suspend(self, approved_once, world, who):
+        with pytest.raises(PortalError, match="Only an approver of the lead agency"):
+            services.suspend_model(frontier_model=world.frontier_model, actor=world[who], **BASIS)
+        assert refresh(world.frontier_model).release_phase == Phase.LIMITED_PREVIEW
+        assert Grant.objects.get(pk=approved_once).status == Grant.Status.ACTIVE
+        assert not EnforcementAction.objects.exists()
+
+
+class TestWhoMayLiftOrRevoke:
+    @pytest.mark.parametrize("who", NOT_LEAD_APPROVERS)
+    def test_only_lead_agency_approvers_may_lift_or_revoke(self, suspended_once, world, who):
+        grant, other = Grant.objects.filter(pk__in=suspended_once).order_by("pk")
+        with pytest.raises(PortalError, match="Only an approver of the lead agency"):
+            services.lift_suspension(frontier_model=world.frontier_model, actor=world[who], **BASIS)
+        with pytest.raises(PortalError, match="Only an approver of the lead agency"):
+            services.revoke_grant(grant=grant, actor=world[who], **BASIS)
+        assert refresh(world.frontier_model).release_phase == Phase.SUSPENDED
+        assert refresh(other).status == Grant.Status.SUSPENDED
+        assert refresh(grant).status == Grant.Status.SUSPENDED
 
 
 def test_a_lead_approver_cannot_act_on_a_model_they_may_not_see(world):
