@@ -13,8 +13,11 @@ connections must see the rows) builds the world per test as before, inside the t
 
 import dataclasses
 
+import pytest
+
+from approvals.tests.enforcement_helpers import approved
 from approvals.tests.factories import build_world
-from conftest import world_fixtures
+from conftest import RolledBackAtTheEnd, world_fixtures
 
 
 def fresh(world):
@@ -43,3 +46,16 @@ def fresh(world):
 
 
 module_world, world = world_fixtures(build_world, fresh)
+
+
+@pytest.fixture(scope="class")
+def approved_once(module_world, django_db_blocker):
+    """One approved grant of the world's model (its pk), built once for a class whose tests read
+    it or try refusals: each test still runs in a savepoint of its own, so anything a refused
+    action wrote would be rolled back, and caught by the test's own assertions. The grant is
+    rolled back after the class."""
+    assert module_world is not None, "a module that commits builds its grants per test"
+    with RolledBackAtTheEnd(django_db_blocker):
+        with django_db_blocker.unblock():
+            grant = approved(fresh(module_world))
+        yield grant.pk

@@ -8,10 +8,8 @@ from django.utils import timezone
 
 from approvals import services
 from approvals.models import AccessRequest, EnforcementAction, Grant, Letter
-from approvals.tests.conftest import fresh
 from approvals.tests.enforcement_helpers import BASIS, approved, bulk_grants, order, suspend
 from approvals.tests.factories import bulk_copies, new_customer, refresh, submitted
-from conftest import RolledBackAtTheEnd
 from vendors.models import FrontierModel
 from vendors.tests.factories import EvidenceDocumentFactory, FrontierModelFactory
 
@@ -38,17 +36,6 @@ def get(client, user, url):
 
 
 ACTION_PAGES = ["suspend/", "lift/", "clear-preview/", "clear-ga/", "decline/"]
-
-
-@pytest.fixture(scope="class")
-def approved_once(module_world, django_db_blocker):
-    """One approved grant of the world's model, built once for the class's tests (which read the
-    pages, or post forms that are refused: each test still runs in a savepoint of its own, so
-    anything a refused post wrote would be rolled back and caught by its own assertions)."""
-    with RolledBackAtTheEnd(django_db_blocker):
-        with django_db_blocker.unblock():
-            grant_pk = approved(fresh(module_world)).pk
-        yield grant_pk
 
 
 class TestWhoSeesWhat:

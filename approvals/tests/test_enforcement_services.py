@@ -17,10 +17,8 @@ from approvals.models import (
     ReviewFinding,
     RoutingRule,
 )
-from approvals.tests.conftest import fresh
 from approvals.tests.enforcement_helpers import BASIS, approved
 from approvals.tests.factories import new_customer, referral, refresh, submitted
-from conftest import RolledBackAtTheEnd
 from portal import permissions
 from portal.errors import PortalError
 from portal.notifications.models import Notification
@@ -505,17 +503,6 @@ def test_an_expired_grant_can_be_renewed_but_not_a_revoked_or_suspended_one(worl
     Grant.objects.filter(pk=suspended.pk).update(status=Grant.Status.SUSPENDED)
     with pytest.raises(PortalError, match="suspended"):
         services.request_grant_renewal(grant=refresh(suspended), actor=world["officer"])
-
-
-@pytest.fixture(scope="class")
-def approved_once(module_world, django_db_blocker):
-    """An approved grant of the world's model, built once for the class: its tests only try
-    refusals (and each runs in a savepoint of its own), so they can share it."""
-    assert module_world is not None
-    with RolledBackAtTheEnd(django_db_blocker):
-        with django_db_blocker.unblock():
-            grant = approved(fresh(module_world))
-        yield grant.pk
 
 
 class TestWhoMayRenew:

@@ -42,17 +42,6 @@ NOT_LEAD_APPROVERS = [
 
 
 @pytest.fixture(scope="class")
-def approved_once(module_world, django_db_blocker):
-    """The world's model with an approved grant, built once for the class: its tests only try
-    refusals (and each runs in a savepoint of its own), so they can share it."""
-    assert module_world is not None
-    with RolledBackAtTheEnd(django_db_blocker):
-        with django_db_blocker.unblock():
-            grant = approved(fresh(module_world))
-        yield grant.pk
-
-
-@pytest.fixture(scope="class")
 def suspended_once(module_world, django_db_blocker):
     """Two approved grants of the world's model, suspended: built once for the class."""
     assert module_world is not None
