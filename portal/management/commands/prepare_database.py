@@ -86,7 +86,7 @@ class Command(BaseCommand):
         # and the libraries' (second factors, the admin's log, ...) run as soon as what they
         # stand on is there, each time in one pass. Early is cheap: a pass re-renders every
         # model recorded so far (the libraries' stand on the user model, related to every
-        # history table), 10 s for them all at the end against 2 s after the user's app.
+        # history table). A new SQLite database: 13.3 s with them all at the end, 8.3 s so.
         recorder = MigrationRecorder(connection)
         recorder.ensure_schema()
         applied = {_key(m) for m in plan[:first_ours]}
