@@ -13,6 +13,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from whitenoise.compress import Compressor
 
 from portal.observability.logs import logging_config
 
@@ -250,6 +251,10 @@ STORAGES = {
         )
     },
 }
+# The build compresses every static file twice (gzip and Brotli) except these: WhiteNoise's
+# list of formats that are compressed already, and source maps, which only a developer's tools
+# fetch (5 of the 12 MB compressed: the build took 17.5 s of CPU, 10.2 s without them).
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 # Uploaded evidence lives outside the web root and is served only through views that
 # check permission; there is deliberately no MEDIA_URL route.
 MEDIA_ROOT = Path(env.str("PORTAL_MEDIA_ROOT", default=str(VAR_DIR / "media")))

@@ -131,6 +131,15 @@ def test_every_main_page_renders_with_the_built_static_files(client, production_
     assert all(re.search(r"\.[0-9a-f]{12}\.", p) for p in seen), sorted(seen)
 
 
+def test_the_build_compresses_what_browsers_fetch_and_not_the_source_maps(built_static):
+    stylesheet = next(built_static.glob("uswds/css/uswds.min.*.css"))
+    assert Path(f"{stylesheet}.br").exists()
+    assert Path(f"{stylesheet}.gz").exists()
+    maps = list(built_static.rglob("*.map"))
+    assert maps, "the source maps are collected (a script names its map)"
+    assert not [p for p in built_static.rglob("*.map.*") if p.suffix in {".br", ".gz"}]
+
+
 @pytest.mark.django_db
 def test_a_file_missing_from_the_manifest_is_a_server_error(client, production_static):
     """The check above can fail: a page naming a file the build did not collect is a 500."""
