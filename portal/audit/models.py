@@ -14,6 +14,8 @@ below) adds to a history table:
 """
 
 from django.db import models, router, transaction
+from django.utils.functional import cached_property
+from simple_history.manager import HistoryDescriptor
 from simple_history.models import HistoricalRecords
 
 from portal.audit import chain
@@ -82,6 +84,20 @@ class RequestIdHistory(models.Model):
             return super().save(*args, **kwargs)
 
 
+class OneManagerClassDescriptor(HistoryDescriptor):
+    """``Model.history``, with its manager class made once. The library's descriptor makes a new
+    class (``from_queryset``, which inspects every method of the queryset) on each read, and it
+    reads it for every history row it writes: 44 µs a row, 1.8 % of the CPU of the tests that
+    drive the services."""
+
+    @cached_property
+    def _manager_class(self):
+        return self.manager_class.from_queryset(self.queryset_class)
+
+    def __get__(self, instance, owner):
+        return self._manager_class(self.model, instance)
+
+
 class ChainedHistory(HistoricalRecords):
     """``HistoricalRecords`` on ``RequestIdHistory`` (request id and chain), with the index that
     finds a record's newest history row, the head its next row links to, in one probe:
@@ -98,3 +114,15 @@ class ChainedHistory(HistoricalRecords):
         head = models.Index(fields=[model._meta.pk.attname, "history_id"])
         options["indexes"] = [*options.get("indexes", ()), head]
         return options
+
+    def finalize(self, sender, **kwargs):
+        super().finalize(sender, **kwargs)
+        descriptor = sender.__dict__.get(self.manager_name)
+        if type(descriptor) is HistoryDescriptor:
+            setattr(
+                sender,
+                self.manager_name,
+                OneManagerClassDescriptor(
+                    descriptor.model, manager=descriptor.manager_class, queryset=descriptor.queryset_class
+                ),
+            )

@@ -60,6 +60,19 @@ def test_every_history_row_is_linked_to_the_one_before_it():
     assert chain.verify_all()[1] == []
 
 
+def test_history_is_read_through_one_manager_class_per_model():
+    # (the library made a new class on every read of ``Model.history``, once per row it wrote)
+    from django.apps import apps
+
+    member = a_member_with_three_rows()
+    assert type(User.history) is type(User.history) is type(member.history)
+    assert member.history.count() == 3
+    assert User.history.filter(id=member.pk).count() == 3
+    tracked = [m for m in apps.get_models() if hasattr(m._meta, "simple_history_manager_attribute")]
+    assert len(tracked) > 20
+    assert all(type(m.history) is type(m.history) for m in tracked)
+
+
 def test_rows_written_in_bulk_are_chained_too():
     organisations = [Organisation(name=f"Bulk {n}", kind=Organisation.Kind.VENDOR) for n in range(3)]
     created = bulk_create_with_history(organisations, Organisation)
