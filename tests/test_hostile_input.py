@@ -183,16 +183,26 @@ def submissions(form):
 
 @lru_cache(maxsize=1)
 def _write_count_sql():
-    # (reading ``model.history`` builds a manager class each time: once, not twice per POST)
     tables = [m.history.model._meta.db_table for m in history_models()] + ["notifications_notification"]
     quote = connection.ops.quote_name
     return "SELECT " + " + ".join(f"(SELECT count(*) FROM {quote(t)})" for t in tables)
 
 
+WRITE_COUNT = "hostile_walk_write_count"
+
+
 def _write_count():
-    """History rows and notifications, in one query: what any write leaves behind."""
+    """History rows and notifications, in one query: what any write leaves behind. On PostgreSQL
+    the query is prepared once per connection: planning its ~60 counts took 3.5 ms of the
+    server's CPU at each of the walk's ~1,700 counts, running it 0.5 ms (measured here)."""
     with connection.cursor() as cursor:
-        cursor.execute(_write_count_sql())
+        if connection.vendor != "postgresql":
+            cursor.execute(_write_count_sql())
+        else:
+            if getattr(connection, "_hostile_walk_prepared_on", None) is not connection.connection:
+                cursor.execute(f"PREPARE {WRITE_COUNT} AS {_write_count_sql()}")
+                connection._hostile_walk_prepared_on = connection.connection
+            cursor.execute(f"EXECUTE {WRITE_COUNT}")
         return cursor.fetchone()[0]
 
 
