@@ -167,6 +167,22 @@ def test_detail_query_count_does_not_grow_with_evidence(
     assert response.content.decode().count("/download/") == size
 
 
+def test_the_unread_count_is_asked_once_however_many_panels_a_page_renders(client, world, settings):
+    """The dashboard renders each panel with the request, which runs the context processors again:
+    the unread count is worked out once per request, not once per panel."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert len(settings.VENDOR_DASHBOARD_PANELS) >= 1
+    client.force_login(world.officer)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("vendors:dashboard"))
+    assert response.status_code == 200
+    sql = [q["sql"] for q in queries]
+    counts = [q for q in sql if '"notifications_notification"' in q and "COUNT(" in q]
+    assert len(counts) == 1, counts
+
+
 # ---------------------------------------------------------------------------------------------
 # Models
 
