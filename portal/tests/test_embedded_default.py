@@ -100,6 +100,9 @@ def test_scripts_serve_keeps_time_and_names_its_port(tmp_path):
         if k not in {"DATABASE_URL", "REDIS_URL", "PORTAL_BASE_URL", "PORTAL_ENV", "DJANGO_SETTINGS_MODULE"}
     }
     env["PORTAL_VAR_DIR"] = str(tmp_path)
+    # the demo people's passwords hashed cheaply, as in the backup test (a test-only switch of
+    # portal/settings.py): PBKDF2 was 8.7 of seed_demo's 23.4 s of CPU here; nobody signs in
+    env["PORTAL_TEST_FAST_PASSWORD_HASHES"] = "1"
     manage = [sys.executable, "manage.py"]
     for args in (["prepare_database", "-v0"], ["seed_demo"]):
         subprocess.run([*manage, *args], cwd=ROOT, env=env, check=True, capture_output=True, timeout=600)
