@@ -41,6 +41,7 @@ from django.utils import timezone
 
 from approvals.tests.factories import new_customer, submitted
 from portal.audit.export import history_models
+from portal.db_operations import execute_prepared
 from tests.route_walk_world import build_walk_world
 from tests.test_route_walk import build_walk
 
@@ -199,10 +200,7 @@ def _write_count():
         if connection.vendor != "postgresql":
             cursor.execute(_write_count_sql())
         else:
-            if getattr(connection, "_hostile_walk_prepared_on", None) is not connection.connection:
-                cursor.execute(f"PREPARE {WRITE_COUNT} AS {_write_count_sql()}")
-                connection._hostile_walk_prepared_on = connection.connection
-            cursor.execute(f"EXECUTE {WRITE_COUNT}")
+            execute_prepared(connection, cursor, WRITE_COUNT, _write_count_sql())
         return cursor.fetchone()[0]
 
 

@@ -34,6 +34,7 @@ from api.throttling import COUNTED, TokenRateThrottle, hit, token_key
 from approvals.models import Agency, Condition, EnforcementAction, Grant
 from approvals.selectors.entitlements import _day, as_int, decide, pick_customers, pick_models
 from portal.accounts.models import User
+from portal.db_operations import execute_prepared
 from vendors.models import FrontierModel, PartnerCustomer, Vendor
 
 PARAMETERS = frozenset({"model", "customer"})
@@ -106,12 +107,7 @@ _CONVERTERS = {}
 def _execute(db, cursor, values):
     """Run the statement, prepared once per database connection: its plan is then made once
     (it would cost more than running it), not at every call."""
-    raw = db.connection
-    if getattr(db, "_api_entitlement_prepared_on", None) is not raw:
-        cursor.execute(f"PREPARE {PREPARED} ({PARAMETER_TYPES}) AS {_statement()}")
-        db._api_entitlement_prepared_on = raw
-    placeholders = ", ".join(["%s"] * len(values))
-    cursor.execute(f"EXECUTE {PREPARED} ({placeholders})", values)
+    execute_prepared(db, cursor, PREPARED, _statement(), values, types=PARAMETER_TYPES)
     return cursor.fetchone()
 
 
