@@ -20,7 +20,8 @@ from functools import lru_cache
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import BooleanField, Expression, F, Q, QuerySet
 from django.http import Http404
 from guardian.shortcuts import get_objects_for_user, remove_perm
 
@@ -74,8 +75,8 @@ def visible_to(user, queryset, action="view"):
 
 def _held_filter(user, model, action):
     """``Q`` for the ``model`` rows on which ``user`` holds ``action``, directly or through one
-    of their groups: ``EXISTS (user's row) OR EXISTS (a group's row)``, each correlated on the
-    row's id. ``None`` for a model with generic permission tables.
+    of their groups: ``EXISTS (user's row UNION ALL a group's row)``, correlated on the row's id.
+    ``None`` for a model with generic permission tables.
 
     Guardian's own filter is ``id IN (user's ids) OR id IN (groups' ids)``: PostgreSQL hashes
     every visible id first and reads the whole table on every list (91,845 ids for one agency
@@ -83,43 +84,96 @@ def _held_filter(user, model, action):
     (group, permission, object) for each candidate row, so a list walks its ordering index
     and stops at the page's last visible row: what a page reads no longer grows with the table.
     """
-    return _held_filter_of(user.pk, model, action)
+    tables = _held_sql(model)
+    if tables is None:
+        return None
+    concrete = model._meta.concrete_model._meta
+    permission = (codename(model, action).split(".", 1)[1], concrete.app_label, concrete.model_name)
+    return Q(HeldBy(tables, (user.pk, *permission, user.pk, *permission)))
 
 
-@lru_cache(maxsize=4096)
-def _held_filter_of(user_id, model, action):
-    """``_held_filter``, built once per person, model and action and then reused: building it is
-    about 2.5 ms of the ORM's Python on every list and object page. Nothing in it can go stale:
-    the person's groups and the permission's id are read by the database when the statement runs
-    (the permission by its content type's names, not by ids a test database's flush renumbers),
-    and Django copies the expression each time a queryset uses it."""
+@lru_cache(maxsize=256)
+def _held_sql(model):
+    """The ``EXISTS`` of ``_held_filter`` for ``model`` as SQL text, with ``{outer}`` where the
+    filtered row's id goes and eight parameters (person, the permission's three names, and again);
+    ``None`` for generic permission tables. Written once per model: built through the ORM it cost
+    about 3 ms of Python on every filtered list and object page (two subqueries copied, resolved and
+    compiled each time), more than the database took to run it."""
+    from django.contrib.auth.models import Permission
     from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
     user_model = get_user_obj_perms_model(model)
     group_model = get_group_obj_perms_model(model)
     if user_model.objects.is_generic() or group_model.objects.is_generic():
         return None
-    from django.contrib.auth.models import Permission
+    quote = connection.ops.quote_name
+    memberships = get_user_model().groups.through._meta
 
-    concrete = model._meta.concrete_model._meta
-    name = codename(model, action).split(".", 1)[1]
-    # both as uncorrelated scalar subqueries (computed once per statement), not as joins: joins
-    # would make each probe dearer and tempt the planner into hashing every visible id again
-    permission = Subquery(
-        Permission.objects.filter(
-            content_type__app_label=concrete.app_label, content_type__model=concrete.model_name, codename=name
-        )
-        .order_by()
-        .values("pk")[:1]
-    )
-    groups = get_user_model().groups.through.objects.filter(user_id=user_id).values("group_id")
-    direct = user_model.objects.filter(
-        content_object=OuterRef("pk"), user_id=user_id, permission_id=permission
-    ).values("pk")
-    through_groups = group_model.objects.filter(
-        content_object=OuterRef("pk"), group_id__in=groups, permission_id=permission
-    ).values("pk")
-    return Q(Exists(direct.union(through_groups, all=True)))
+    def column(meta, name):
+        return quote(meta.get_field(name).column)
+
+    names = {  # table and column names from the models' own metadata, quoted: no input in them
+        "u": quote(user_model._meta.db_table),
+        "u_object": column(user_model._meta, "content_object"),
+        "u_user": column(user_model._meta, "user"),
+        "u_permission": column(user_model._meta, "permission"),
+        "g": quote(group_model._meta.db_table),
+        "g_object": column(group_model._meta, "content_object"),
+        "g_group": column(group_model._meta, "group"),
+        "g_permission": column(group_model._meta, "permission"),
+        "m": quote(memberships.db_table),
+        "m_group": column(memberships, "group"),
+        "m_user": column(memberships, "user"),
+        "p": quote(Permission._meta.db_table),
+        "p_type": column(Permission._meta, "content_type"),
+        "c": quote(ContentType._meta.db_table),
+        "outer": "{outer}",
+    }
+    names["permission"] = PERMISSION_SQL.format(**names)
+    return HELD_SQL.format(**names)
+
+
+# The permission is found by its names when the statement runs, not by an id kept here: a test
+# database's flush writes the permission rows anew with new ids. (As an id the plans change: the
+# agency dashboard read fewer rows but grew with the table on tests/test_scale_rows.py.)
+PERMISSION_SQL = (
+    "(SELECT held_p.id FROM {p} held_p INNER JOIN {c} held_c ON held_p.{p_type} = held_c.id"
+    " WHERE held_p.codename = %s AND held_c.app_label = %s AND held_c.model = %s LIMIT 1)"
+)
+
+
+HELD_SQL = (
+    "EXISTS (SELECT 1 FROM {u} held_u WHERE held_u.{u_object} = {outer}"
+    " AND held_u.{u_user} = %s AND held_u.{u_permission} = {permission}"
+    " UNION ALL SELECT 1 FROM {g} held_g WHERE held_g.{g_object} = {outer}"
+    " AND held_g.{g_group} IN (SELECT held_m.{m_group} FROM {m} held_m WHERE held_m.{m_user} = %s)"
+    " AND held_g.{g_permission} = {permission})"
+)
+
+
+class HeldBy(Expression):
+    """A condition written as SQL text around the filtered row's id (``{outer}``): what
+    ``RawSQL`` would be if it could name the outer row. The id is an ordinary resolved column,
+    so aliases are relabelled as usual when the queryset becomes a subquery."""
+
+    conditional = True
+
+    def __init__(self, sql, params, outer=None):
+        super().__init__(output_field=BooleanField())
+        self.sql, self.params = sql, tuple(params)
+        self.outer = F("pk") if outer is None else outer
+
+    def get_source_expressions(self):
+        return [self.outer]
+
+    def set_source_expressions(self, exprs):
+        (self.outer,) = exprs
+
+    def as_sql(self, compiler, connection):
+        outer_sql, outer_params = compiler.compile(self.outer)
+        if outer_params:  # a column has none; anything else would misplace the parameters
+            raise ValueError("HeldBy needs a plain column for the outer row.")
+        return self.sql.replace("{outer}", outer_sql), self.params
 
 
 class RestrictedQuerySet(QuerySet):

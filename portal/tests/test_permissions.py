@@ -78,12 +78,12 @@ def test_revoke_takes_the_permission_away(world):
 
 
 def test_the_kept_filter_follows_grants_groups_and_revocations_at_once(world):
-    """The filter is built once per person, model and action and kept (``_held_filter_of``); what
-    it finds is read when each list runs, so a change shows on the very next list."""
+    """The filter's SQL is written once per model and kept (``_held_sql``); what it finds is read
+    when each list runs, so a change shows on the very next list."""
     user, mine, theirs = world
     listed = lambda: set(permissions.visible_to(user, Organisation.objects.all()))  # noqa: E731
     assert listed() == {mine}
-    kept = permissions._held_filter(user, Organisation, "view")
+    kept = permissions._held_sql(Organisation)
     # a grant through a group the person joins afterwards
     group = Group.objects.create(name="later")
     permissions.grant("view", group, theirs)
@@ -95,9 +95,25 @@ def test_the_kept_filter_follows_grants_groups_and_revocations_at_once(world):
     assert listed() == {theirs}
     user.groups.remove(group)
     assert listed() == set()
-    # the same filter all along, and using it changed nothing in it
-    assert permissions._held_filter(user, Organisation, "view") is kept
-    assert str(Organisation.objects.filter(kept).query) == str(Organisation.objects.filter(kept).query)
+    # the same text all along, and using the filter changed nothing in it
+    assert permissions._held_sql(Organisation) is kept
+    held = permissions._held_filter(user, Organisation, "view")
+    assert str(Organisation.objects.filter(held).query) == str(Organisation.objects.filter(held).query)
+
+
+def test_the_filter_names_its_own_row_when_the_list_becomes_a_subquery(world):
+    """Inside another query the filtered table is renamed (``U0``); the filter must follow it and
+    not name the outer query's row. Organisations with *another* organisation the person sees:
+    only ``theirs`` (``mine`` is the one they see). Naming the outer row would give ``mine``."""
+    from django.db.models import Exists, OuterRef
+
+    user, mine, theirs = world
+    others_seen = permissions.visible_to(user, Organisation.objects.exclude(pk=OuterRef("pk")))
+    found = set(Organisation.objects.filter(pk__in=[mine.pk, theirs.pk]).filter(Exists(others_seen)))
+    assert found == {theirs}
+    # and as ``pk__in`` of a list of another model's rows
+    seen = permissions.visible_to(user, Organisation.objects.all()).values("pk")
+    assert list(Organisation.objects.filter(pk__in=seen)) == [mine]
 
 
 def test_grants_read_the_permission_rows_once_until_a_migrate_writes_them_anew(
