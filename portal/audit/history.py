@@ -98,9 +98,15 @@ def validate_changes(instance, *, update_fields=None):
     constraint that reads one of them, read as a whole; the fields it does not write were
     validated when they were written, and re-checking them cost a query per foreign key and
     per constraint on every status change.
+
+    Either way, a foreign key whose row the service holds (read from this database and set on
+    the instance, ``grant.vendor = vendor``) is not looked up again: Django's check is a query
+    per foreign key of every new row, and asks only whether the row exists, which the row at hand
+    answers (the database's own foreign-key check still runs at commit).
     """
+    at_hand = _related_rows_at_hand(instance)
     if instance._state.adding or update_fields is None:
-        instance.full_clean()
+        _full_clean(instance, at_hand)
         return
     opts = instance._meta
     changed = {opts.get_field(name).name for name in update_fields}
@@ -119,7 +125,7 @@ def validate_changes(instance, *, update_fields=None):
                 read_together |= names
 
     errors = {}
-    for check in (lambda: instance.clean_fields(exclude=every_field - changed), instance.clean):
+    for check in (lambda: instance.clean_fields(exclude=(every_field - changed) | at_hand), instance.clean):
         try:
             check()
         except ValidationError as exc:
@@ -133,6 +139,51 @@ def validate_changes(instance, *, update_fields=None):
             errors = exc.update_error_dict(errors)
     if errors:
         raise ValidationError(errors)
+
+
+def _full_clean(instance, at_hand):
+    """``full_clean()``, but the fields in ``at_hand`` are left out of ``clean_fields()`` only:
+    every unique set and constraint that reads them is still checked."""
+    if not at_hand:
+        instance.full_clean()
+        return
+    errors = {}
+    for check in (lambda: instance.clean_fields(exclude=at_hand), instance.clean):
+        try:
+            check()
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+    invalid = {name for name in errors if name != NON_FIELD_ERRORS}
+    for check in (instance.validate_unique, instance.validate_constraints):
+        try:
+            check(exclude=invalid)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _related_rows_at_hand(instance):
+    """The names of ``instance``'s foreign keys whose row is set on it, was read from (or saved
+    to) the database the instance is written to, and is the row the key names: nothing for
+    ``clean_fields()`` to look up. A key set by its id alone, a row not saved yet, or one with
+    ``limit_choices_to`` is still checked by Django."""
+    using = instance._state.db
+    names = set()
+    for field in instance._meta.concrete_fields:
+        if not (field.many_to_one or field.one_to_one) or field.remote_field.limit_choices_to:
+            continue
+        if not field.is_cached(instance):
+            continue
+        row = field.get_cached_value(instance)
+        value = getattr(instance, field.attname)
+        if row is None or value is None or row._state.adding:
+            continue
+        if using is not None and row._state.db != using:
+            continue
+        if getattr(row, field.target_field.attname) == value:
+            names.add(field.name)
+    return names
 
 
 def _fields_read_by(constraint):

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -154,6 +154,51 @@ def test_a_partial_save_does_not_check_the_fields_it_does_not_write():
     assert not [q["sql"] for q in queries if '"accounts_organisation"' in q["sql"]]
     member.refresh_from_db()
     assert member.role == Role.VENDOR_OFFICER
+
+
+ORGANISATION_LOOKUP = 'SELECT 1 AS "a" FROM "accounts_organisation"'  # (Django's check that it exists)
+
+
+def _new_member(**organisation):
+    return User(
+        email="new.member@example.org", full_name="New", role=Role.VENDOR_VIEWER, password="!", **organisation
+    )
+
+
+def test_a_new_row_does_not_look_up_a_foreign_key_whose_row_the_service_holds():
+    organisation = OrganisationFactory()
+    user = _new_member(organisation=organisation)
+    with CaptureQueriesContext(connection) as queries:
+        save_with_history(user, actor=None, reason="Invited.")
+    assert not [q["sql"] for q in queries if q["sql"].startswith(ORGANISATION_LOOKUP)]
+    assert User.objects.get(email="new.member@example.org").organisation == organisation
+
+
+def test_a_foreign_key_set_by_its_id_alone_is_still_looked_up():
+    organisation = OrganisationFactory()
+    for user in (
+        _new_member(organisation_id=organisation.pk),  # by its id
+        _new_member(
+            organisation=OrganisationFactory(), organisation_id=organisation.pk
+        ),  # another row in hand
+    ):
+        with CaptureQueriesContext(connection) as queries, transaction.atomic():
+            save_with_history(user, actor=None, reason="Invited.")
+            transaction.set_rollback(True)
+        assert [q["sql"] for q in queries if q["sql"].startswith(ORGANISATION_LOOKUP)]
+
+
+def test_a_unique_rule_that_reads_a_foreign_key_in_hand_is_still_checked():
+    """The row in hand spares only the lookup, not the rules that read the key: a vendor's model
+    name and version once per vendor."""
+    from vendors.models import FrontierModel
+    from vendors.tests.factories import FrontierModelFactory
+
+    first = FrontierModelFactory(name="Aurora", version="2.0")
+    twin = FrontierModel(vendor=first.vendor, name="AURORA", version="2.0", training_compute_flop=1)
+    assert twin.vendor is first.vendor  # (in hand)
+    with pytest.raises(ValidationError, match=r"frontier_model_unique_version|already exists"):
+        save_with_history(twin, actor=None, reason="Registered.")
 
 
 def test_history_values_read_as_people_read_them():
