@@ -116,6 +116,26 @@ class RolledBackAtTheEnd:
             self.atomic.__exit__(None, None, None)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    """After a class-, module- or session-wide fixture has built shared rows in a transaction that
+    is kept open for the tests (``RolledBackAtTheEnd``, ``built_once_per_module`` and the hand-made
+    ones), their deferred foreign-key checks run there, once. Left pending, PostgreSQL ran them
+    again at the end of every test: each test ends with Django's ``SET CONSTRAINTS ALL
+    IMMEDIATE`` in its savepoint, and rolling the savepoint back marks the checks fired in it as
+    not done (measured: 0.54 s for 100,000 pending rows, again in each savepoint; 0.5 ms once run
+    in the outer transaction). Each test's own rows are still checked at its end."""
+    outcome = yield
+    if fixturedef.scope == "function" or outcome.excinfo is not None:
+        return
+    from django.db import connection
+    from pytest_django.plugin import blocking_manager_key
+
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with request.config.stash[blocking_manager_key].unblock():
+            connection.check_constraints()
+
+
 def built_once_per_module(request, django_db_blocker, build):
     """The body of a module-scoped world fixture (``yield from`` it): ``build()`` once for the
     module, in a transaction rolled back when the module is done, so that each test (in its
