@@ -106,7 +106,7 @@ def validate_changes(instance, *, update_fields=None):
     """
     at_hand = _related_rows_at_hand(instance)
     if instance._state.adding or update_fields is None:
-        _full_clean(instance, at_hand)
+        _clean(instance, not_cleaned=at_hand, not_read=set())
         return
     opts = instance._meta
     changed = {opts.get_field(name).name for name in update_fields}
@@ -123,40 +123,23 @@ def validate_changes(instance, *, update_fields=None):
                 names = every_field
             if changed & names:
                 read_together |= names
+    _clean(instance, not_cleaned=(every_field - changed) | at_hand, not_read=every_field - read_together)
 
+
+def _clean(instance, *, not_cleaned, not_read):
+    """``full_clean()``'s steps: ``clean_fields()`` but for ``not_cleaned``, ``clean()``, then every
+    unique set and constraint that reads no field of ``not_read`` (and, as ``full_clean()`` does,
+    none of a field already found invalid). Every error found, in one ``ValidationError``."""
     errors = {}
-    for check in (lambda: instance.clean_fields(exclude=(every_field - changed) | at_hand), instance.clean):
+    for check in (lambda: instance.clean_fields(exclude=not_cleaned), instance.clean):
         try:
             check()
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
-    # As full_clean() does: no unique or constraint check on a field that is already invalid.
-    not_read = (every_field - read_together) | {name for name in errors if name != NON_FIELD_ERRORS}
+    not_read = set(not_read) | {name for name in errors if name != NON_FIELD_ERRORS}
     for check in (instance.validate_unique, instance.validate_constraints):
         try:
             check(exclude=not_read)
-        except ValidationError as exc:
-            errors = exc.update_error_dict(errors)
-    if errors:
-        raise ValidationError(errors)
-
-
-def _full_clean(instance, at_hand):
-    """``full_clean()``, but the fields in ``at_hand`` are left out of ``clean_fields()`` only:
-    every unique set and constraint that reads them is still checked."""
-    if not at_hand:
-        instance.full_clean()
-        return
-    errors = {}
-    for check in (lambda: instance.clean_fields(exclude=at_hand), instance.clean):
-        try:
-            check()
-        except ValidationError as exc:
-            errors = exc.update_error_dict(errors)
-    invalid = {name for name in errors if name != NON_FIELD_ERRORS}
-    for check in (instance.validate_unique, instance.validate_constraints):
-        try:
-            check(exclude=invalid)
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
     if errors:
