@@ -303,6 +303,9 @@ def _clients(walk_world):
     for role, person in people.items():
         clients[role] = Client()
         clients[role].force_login(person)
+        # a first page, kept (every later request is rolled back): it moves the session's idle
+        # deadline, which later pages then leave alone for a minute, as for anyone signed in
+        clients[role].get("/accounts/security/")
     return clients
 
 
