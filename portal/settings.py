@@ -158,7 +158,9 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # First: refuses every attempt while the account is locked out (portal/accounts/lockout.py).
     "portal.accounts.lockout.LockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading the person's organisation with them (a session signed in
+    # under django.contrib.auth.backends.ModelBackend, before this, is asked to sign in again).
+    "portal.accounts.backends.ModelBackendWithOrganisation",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

@@ -64,3 +64,13 @@ def test_a_session_idle_past_its_deadline_is_signed_out(client):
     response = client.get(PAGE)
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_a_page_reads_the_signed_in_person_and_their_organisation_in_one_query(client):
+    _signed_in(client)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(PAGE).status_code == 200
+    person_reads = [q["sql"] for q in queries if 'FROM "accounts_user"' in q["sql"]]
+    assert len(person_reads) == 1, person_reads
+    assert 'JOIN "accounts_organisation"' in person_reads[0]
+    assert not [q for q in queries if q["sql"].startswith('SELECT "accounts_organisation"')]
