@@ -103,6 +103,7 @@
       select.value = value;
       input.value = result.text;
       status.textContent = result.text + " chosen.";
+      clearTimeout(timer); // a search still waiting for its keystroke's pause is not wanted now
       close();
     }
 
@@ -142,6 +143,7 @@
         .then(function (response) { return response.ok ? response.json() : { results: [] }; })
         .then(function (data) {
           if (input.value.trim() !== query) { return; } // a later keystroke wins
+          if (document.activeElement !== input) { return; } // the person has moved on
           results = data.results || [];
           render();
         })
@@ -168,7 +170,10 @@
         close();
       }
     });
-    input.addEventListener("blur", function () { setTimeout(close, 150); });
+    input.addEventListener("blur", function () {
+      clearTimeout(timer);
+      setTimeout(close, 150);
+    });
   }
 
   function init() {
