@@ -203,8 +203,14 @@ class RequestCount(models.Model):
         )
         counted = {row["status"]: row["n"] for row in rows}
         cls.objects.filter(vendor_id=vendor_id).exclude(status__in=counted).delete()
-        for status, n in counted.items():
-            cls.objects.update_or_create(vendor_id=vendor_id, status=status, defaults={"count": n})
+        # one upsert for every status (an update_or_create each was a savepoint, a locking read and
+        # a write per status)
+        cls.objects.bulk_create(
+            [cls(vendor_id=vendor_id, status=status, count=n) for status, n in counted.items()],
+            update_conflicts=True,
+            unique_fields=["vendor", "status"],
+            update_fields=["count"],
+        )
 
     @classmethod
     def of_vendor(cls, vendor_id):

@@ -69,3 +69,17 @@ def test_next_due_and_the_counts_follow_every_kind_of_change(world):
         access_request=draft(world, partner_customer=new_customer(world)), actor=world["officer"]
     )
     assert_kept()
+
+
+def test_a_recount_rebuilds_a_vendor_s_rows_over_stale_ones(world):
+    # given a vendor with requests in two statuses, its rows made wrong, and a row for a status
+    # it has no request in
+    submitted(world, partner_customer=new_customer(world))
+    draft(world, partner_customer=new_customer(world))
+    vendor_id = world.frontier_model.vendor_id
+    RequestCount.objects.filter(vendor_id=vendor_id).update(count=99)
+    RequestCount.objects.create(vendor_id=vendor_id, status=AccessRequest.Status.DENIED, count=5)
+    # when its rows are rebuilt, they are what the requests say, and nothing else
+    RequestCount.recount(vendor_id)
+    assert_kept()
+    assert not RequestCount.objects.filter(vendor_id=vendor_id, status=AccessRequest.Status.DENIED).exists()
