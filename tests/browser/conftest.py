@@ -129,8 +129,18 @@ def page(chromium, live_server, browser_context_args):
     context.close()
 
 
+# Pictures of the main pages, for people reviewing a change and for docs_screenshots.sh: kept,
+# but not under CI, whose artifacts nobody reads unless a test fails (and a failing test leaves its
+# own pictures, above). A full-page picture costs the browser about 0.2 s of CPU: the 89 of a run,
+# about 18 s of a CPU-bound suite. TEST_PICTURES=1 keeps them under CI too; 0 skips them anywhere.
+PICTURES = os.environ.get("TEST_PICTURES", "0" if IN_CI else "1").lower() in {"1", "true", "yes"}
+
+
 def screenshot(page, name):
-    """Keep a picture of a main page for the README and for people reviewing a change."""
+    """Keep a picture of a main page for the README and for people reviewing a change
+    (``test-artifacts/<name>.png``; see ``PICTURES``)."""
+    if not PICTURES:
+        return
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 

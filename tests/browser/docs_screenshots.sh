@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Refresh the README's screenshots (docs/screenshots/) from the pictures the browser journeys
-# leave in test-artifacts/. Run the journeys first (python -m pytest tests/browser), then this.
+# leave in test-artifacts/. Run the journeys first (python -m pytest tests/browser; under CI=true
+# add TEST_PICTURES=1, or they keep only a failing step's pictures), then this.
 # Needs ImageMagick (apt-get install -y imagemagick); each picture is cropped to the part worth
 # showing, 1000 px wide, 256 colours, well under 300 KB.
 set -euo pipefail

@@ -6,44 +6,20 @@ finish their reviews) and later decides the case from "Ready for decision";
 auditor@oversight.example reads the whole case and its history and finds no way to change
 anything. Screenshots go to ``test-artifacts/``.
 
-Also runs as a script against a running server (``python tests/browser/test_admin_dashboard_walkthrough.py
-http://127.0.0.1:8106`` after ``migrate`` and ``seed_demo``).
+Also runs as a script against a running server (``python -m tests.browser.test_admin_dashboard_walkthrough
+http://127.0.0.1:8106`` from the project's folder, after ``migrate`` and ``seed_demo``).
 """
 
 import os
 import sys
-from pathlib import Path
 
 import pytest
+
+from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS, assert_accessible, screenshot
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def assert_accessible(page, name):
-    """axe-core: no serious or critical WCAG 2.1 A/AA violation on the page."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(
-        page,
-        options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}},
-    )
-    serious = [v for v in results.response["violations"] if v["impact"] in {"serious", "critical"}]
-    details = [f"{v['id']}: {v['help']} — {[n['target'] for n in v['nodes'][:3]]}" for v in serious]
-    assert not serious, f"accessibility violations on {name} ({page.url}):\n" + "\n".join(details)
 
 
 class Walk:
@@ -52,9 +28,7 @@ class Walk:
 
     def shot(self, page, name):
         self.step += 1
-        path = ARTIFACTS / f"dashboard-{self.step:02d}-{name}.png"
-        page.screenshot(path=str(path), full_page=True)
-        print("   screenshot", path)
+        screenshot(page, f"dashboard-{self.step:02d}-{name}")
 
     def as_user(self, email):
         context = self.browser.new_context(viewport={"width": 1400, "height": 900})
@@ -90,7 +64,6 @@ def walk_through(browser, base):
     from playwright.sync_api import expect
 
     walk = Walk(browser, base)
-    ARTIFACTS.mkdir(exist_ok=True)
 
     print("== 1. the reviewer finds the most urgent referral in one click and drafts a position")
     context, page = walk.as_user("reviewer@doc.example")
@@ -197,7 +170,6 @@ def browser(chromium, live_server):
     """The session's Chromium (``tests/browser/conftest.py``) on the demo world."""
     from django.core.management import call_command
 
-    ARTIFACTS.mkdir(exist_ok=True)
     call_command("seed_demo", verbosity=0)
     return chromium
 
@@ -210,6 +182,6 @@ if __name__ == "__main__":
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
         walk_through(chromium, sys.argv[1].rstrip("/") if len(sys.argv) > 1 else "http://127.0.0.1:8106")
         chromium.close()

@@ -9,44 +9,25 @@ Screenshots of each step are kept in ``test-artifacts/``.
 
 import os
 import re
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
 from approvals.models import AccessRequest
+from tests.browser.conftest import assert_accessible, screenshot
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 BASE = ""
-SHOTS = str(ARTIFACTS / "review")
 step_no = [0]
-
-
-def assert_accessible(page, name):
-    """axe-core: no serious or critical WCAG 2.1 A/AA violation on the page."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(
-        page,
-        options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}},
-    )
-    serious = [v for v in results.response["violations"] if v["impact"] in {"serious", "critical"}]
-    if serious:
-        page.screenshot(path=str(ARTIFACTS / f"A11Y-{name}.png"), full_page=True)
-    details = [f"{v['id']}: {v['help']} — {[n['target'] for n in v['nodes'][:3]]}" for v in serious]
-    assert not serious, f"accessibility violations on {page.url}:\n" + "\n".join(details)
 
 
 def shot(page, name):
     step_no[0] += 1
-    path = f"{SHOTS}-{step_no[0]:02d}-{name}.png"
-    page.screenshot(path=path, full_page=True)
-    print("   screenshot", path)
+    screenshot(page, f"review-{step_no[0]:02d}-{name}")
 
 
 SESSIONS = {}  # email → the cookies of their signed-in browser (reset for each run of the journey)
@@ -165,7 +146,6 @@ def browser(chromium, live_server, settings):
     global BASE
     BASE = live_server.url
     settings.VENDOR_DASHBOARD_PANELS = ["approvals.vendor_pages.panels.requests_panel"]
-    ARTIFACTS.mkdir(exist_ok=True)
     SESSIONS.clear()
     call_command("seed_demo", verbosity=0)
     return chromium
