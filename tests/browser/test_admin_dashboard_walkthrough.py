@@ -4,7 +4,7 @@ reviewer@doc.example opens the dashboard, finds the most urgent referral in one 
 drafts a position; approver@doc.example signs it from the signature queue (CISA and OSTP then
 finish their reviews) and later decides the case from "Ready for decision";
 auditor@oversight.example reads the whole case and its history and finds no way to change
-anything. Screenshots go to ``test-artifacts/``.
+anything. Screenshots go to ``test-artifacts/`` (not under CI: ``conftest.PICTURES``).
 
 Also runs as a script against a running server (``python -m tests.browser.test_admin_dashboard_walkthrough
 http://127.0.0.1:8106`` from the project's folder, after ``migrate`` and ``seed_demo``).

@@ -4,7 +4,7 @@ officer@aurora.example files a request; reviewer@doc.example asks a question; th
 answers it and the clock resumes; DOC, ONCD and OSTP sign; approver@doc.example approves
 with conditions; the officer reads the letter and the grant. Then a second request where ONCD
 does not concur, through escalation, an intent to deny and the vendor's response, to a denial.
-Screenshots of each step are kept in ``test-artifacts/``.
+Screenshots of each step are kept in ``test-artifacts/`` (not under CI: ``conftest.PICTURES``).
 """
 
 import os
