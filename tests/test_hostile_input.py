@@ -121,12 +121,6 @@ class _Forms(HTMLParser):
             self._textarea = None
 
 
-def post_forms(html):
-    parser = _Forms()
-    parser.feed(html)
-    return [f for f in parser.forms if f["fields"]]
-
-
 def _valid(name, kind, value, options):
     """A plausible valid value for a field, to hold the rest of a form still."""
     if kind == "hidden" or value:
@@ -359,26 +353,24 @@ class _Links(HTMLParser):
             self.hrefs.append(href)
 
 
-def _link_names(html, url):
+def _link_names(page, url):
     """The query parameters of the page's links to itself (the admin's filters, sorting, pages)."""
-    parser = _Links()
-    parser.feed(html)
     path, names = urlsplit(url).path, set()
-    for href in parser.hrefs:
+    for href in page.hrefs:
         parts = urlsplit(href)
         if parts.query and parts.path in ("", path):
             names |= {name for name, _ in parse_qsl(parts.query, keep_blank_values=True)}
     return names
 
 
-def _hostile_gets(client, url, names, html, alone=()):
+def _hostile_gets(client, url, names, page, alone=()):
     """Every parameter hostile at once, each of ``alone`` hostile by itself (an early refusal of
     one parameter must not hide what another would do), and each filter form with valid choices
     and its dates and numbers out of range."""
     problems = []
     queries = [(f"every parameter = {bad!r}", {name: bad for name in sorted(names)}) for bad in GET_VALUES]
     queries += [(f"{name} = {bad!r}", {name: bad}) for name in sorted(alone) for bad in ALONE_VALUES]
-    for form in _get_forms(html):
+    for form in page.get_forms:
         typed = {}
         for name, (kind, options) in form.items():
             if kind == "select":
@@ -396,9 +388,9 @@ def _hostile_gets(client, url, names, html, alone=()):
     return problems, len(queries)
 
 
-def _hostile_posts(client, url, html):
+def _hostile_posts(client, url, page):
     problems, posts = [], 0
-    for form in post_forms(html):
+    for form in page.post_forms:
         action = form["action"] or url
         path = urlsplit(action).path
         if (path and not path.startswith(FORM_PREFIXES)) or path.endswith("logout/"):
@@ -436,19 +428,20 @@ def test_hostile_values_in_every_parameter_and_field_crash_nothing(hostile_world
             if html is None:
                 continue
             seen[role] += 1
-            linked = _link_names(html, url)
+            page = _read_page(html)
+            linked = _link_names(page, url)
             found["read"] |= {(url, name) for name in read}
             found["linked"] |= {(url, name) for name in linked}
             names = set(COMMON_PARAMS) | read | linked
-            for form in _get_forms(html):
+            for form in page.get_forms:
                 names |= set(form)
             # each parameter alone once per page (by the first role it opens for), all at once by all
             alone = () if alone_done else read | linked
             alone_done = True
-            found_problems, count = _hostile_gets(client, url, names, html, alone)
+            found_problems, count = _hostile_gets(client, url, names, page, alone)
             problems += [f"{role}: {p}" for p in found_problems]
             gets += count
-            found_problems, count = _hostile_posts(client, url, html)
+            found_problems, count = _hostile_posts(client, url, page)
             problems += [f"{role}: {p}" for p in found_problems]
             posts[role] += count
     print(f"pages by role {seen}; hostile GETs {gets}; POSTs by role {posts}")
@@ -490,7 +483,36 @@ class _GetForms(HTMLParser):
             self._select = None
 
 
-def _get_forms(html):
-    parser = _GetForms()
-    parser.feed(html)
-    return parser.forms
+class _Page(HTMLParser):
+    """A page read once (``_read_page``): its links' ``hrefs``, its ``get_forms`` (``_GetForms``)
+    and its ``post_forms`` (``_Forms``, those with fields). Read once for the three instead of four
+    times: the walk's user CPU 48.8 / 48.6 s before, 47.5 / 46.5 s after (alternated, -n0)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self._parsers = (_Links(), _GetForms(), _Forms())
+
+    def handle_starttag(self, tag, attrs):
+        for parser in self._parsers:
+            parser.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag):
+        for parser in self._parsers:
+            parser.handle_endtag(tag)
+
+    def handle_data(self, data):
+        for parser in self._parsers:
+            parser.handle_data(data)
+
+    def close(self):
+        super().close()
+        links, get_forms, post_forms = self._parsers
+        self.hrefs, self.get_forms = links.hrefs, get_forms.forms
+        self.post_forms = [form for form in post_forms.forms if form["fields"]]
+
+
+def _read_page(html):
+    page = _Page()
+    page.feed(html)
+    page.close()
+    return page
