@@ -8,6 +8,8 @@ tables come straight from the models (the test suite), and nothing when they com
 migrations (the embedded demo database, a few hundred rows).
 """
 
+import weakref
+
 from django.db import migrations, models
 from django.db.models.expressions import OrderBy
 
@@ -51,18 +53,21 @@ class PortableIndex(models.Index):
         return "django.db.models.Index", args, kwargs
 
 
+# The statements prepared on each open PostgreSQL connection (psycopg's, not Django's wrapper):
+# with the pool (settings.DATABASES' "pool") a connection serves one thread's wrapper, goes back
+# to the pool and serves another's, its prepared statements with it.
+_PREPARED = weakref.WeakKeyDictionary()
+
+
 def execute_prepared(db, cursor, name, statement, values=(), types=""):
     """Run ``statement`` on PostgreSQL as the prepared statement ``name``: prepared once per
     database connection (``PREPARE`` outlives a rolled-back transaction), so that its plan is made
     once, not at every call, where planning costs more than running it. ``types`` are the
     parameters' types (``"text, bigint"``) for ``values``."""
-    raw = db.connection
-    prepared = getattr(db, "_portal_prepared_on", None)
-    if prepared is None:
-        prepared = db._portal_prepared_on = {}
-    if prepared.get(name) is not raw:
+    prepared = _PREPARED.setdefault(db.connection, set())
+    if name not in prepared:
         cursor.execute(f"PREPARE {name} {f'({types})' if types else ''} AS {statement}")
-        prepared[name] = raw
+        prepared.add(name)
     if values:
         cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(values))})", values)
     else:
