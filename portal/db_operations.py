@@ -54,8 +54,9 @@ class PortableIndex(models.Index):
 
 
 # The statements prepared on each open PostgreSQL connection (psycopg's, not Django's wrapper):
-# with the pool (settings.DATABASES' "pool") a connection serves one thread's wrapper, goes back
-# to the pool and serves another's, its prepared statements with it.
+# under a pool of connections (Django's "pool" option; not turned on here, see the README's
+# timings) a connection serves one thread's wrapper, goes back to the pool and serves another's,
+# its prepared statements with it.
 _PREPARED = weakref.WeakKeyDictionary()
 
 

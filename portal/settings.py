@@ -144,25 +144,6 @@ def _database_url():
 DATABASES = {"default": env.db_url_config(_database_url())}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
-# PostgreSQL through a pool of open connections in each process (psycopg_pool, Django's "pool"
-# option): a request takes a connection that is already open instead of opening one and closing
-# it at its end, which cost PostgreSQL a new server process and cold catalogue caches every time
-# (3.3 ms of its CPU for the connection alone, measured here; the browser journeys 2 and 3 made
-# PostgreSQL work 5.8-7.3 s without the pool, 2.7-3.7 s with it). DATABASE_POOL=false turns it
-# off; so does a CONN_MAX_AGE above 0 (Django's persistent connections instead: not both).
-# DATABASE_POOL_MAX_SIZE caps the connections a process holds (gunicorn's threads, a live
-# server's requests). A connection is checked as the pool hands it out (CONN_HEALTH_CHECKS: an
-# empty statement), so that one PostgreSQL closed while it waited (a restart, a failover, an
-# administrator ending sessions) is replaced instead of failing the request that gets it.
-if (
-    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-    and DATABASES["default"]["CONN_MAX_AGE"] == 0
-    and env.bool("DATABASE_POOL", default=True)
-):
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "pool", {"min_size": 1, "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=10)}
-    )
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
