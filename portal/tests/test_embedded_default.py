@@ -118,6 +118,7 @@ def test_scripts_serve_keeps_time_and_names_its_port(tmp_path):
     port = free_port()
     env["PORT"] = str(port)
     log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed below
+    started = time.time()
     process = subprocess.Popen(
         [str(ROOT / "scripts" / "serve")],
         cwd=ROOT,
@@ -136,10 +137,17 @@ def test_scripts_serve_keeps_time_and_names_its_port(tmp_path):
                 ).fetchone()
         # then the question was returned, and the mail it sent links to that port
         assert status == "returned", (tmp_path / "serve.log").read_text()
-        # (a file holds every mail of one outbox batch: split it into its messages, oldest file first)
-        files = sorted((tmp_path / "mail").glob("*.log"), key=lambda p: p.stat().st_mtime)
-        mails = [m for p in files for m in p.read_text(errors="replace").split("-" * 79) if m.strip()]
-        returned = [m for m in mails if tracking_number in m and "returned" in m.lower()]
+        # (a file holds every mail of one outbox batch: split it into its messages. The mail is
+        # written after the request is returned, and its file can exist still empty: wait for it
+        # among the files written since the portal started; the seed's own mails, which mention
+        # the same request and link to localhost:8000, are older)
+        returned, deadline = [], time.monotonic() + 60
+        while not returned and time.monotonic() < deadline:
+            time.sleep(0.5)
+            files = [f for f in (tmp_path / "mail").glob("*.log") if f.stat().st_mtime >= started]
+            files.sort(key=lambda f: f.stat().st_mtime)
+            mails = [m for f in files for m in f.read_text(errors="replace").split("-" * 79) if m.strip()]
+            returned = [m for m in mails if tracking_number in m and "returned" in m.lower()]
         assert returned, "no mail about the returned request"
         assert f"http://127.0.0.1:{port}/" in returned[-1]
         assert "localhost:8000" not in returned[-1]
